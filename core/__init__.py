@@ -1,0 +1,31 @@
+"""gradstep's core: the engine, the op table, events, the expression language and the trace.
+
+Plain Python: nothing here imports Textual or Rich.
+"""
+
+from __future__ import annotations
+
+from core.engine import Value, topological_order, zero_grad
+from core.events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
+from core.language import ExpressionError, Program, load, parse
+from core.trace import Contribution, Trace, trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackwardStep",
+    "Contribution",
+    "Edge",
+    "Event",
+    "ExpressionError",
+    "ForwardEvent",
+    "Program",
+    "SeedStep",
+    "Trace",
+    "Value",
+    "load",
+    "parse",
+    "topological_order",
+    "trace",
+    "zero_grad",
+]

@@ -1,0 +1,566 @@
+"""The expression language: a small, safe subset of Python, parsed with ``ast`` and interpreted.
+
+Nothing in a file is ever executed. The interpreter walks the syntax tree with an explicit stack
+(no recursion, so depth is data) and knows only numbers, names, ``Value(...)``, five arithmetic
+operators and five functions. Everything else is refused with an ``ExpressionError`` that names
+the file, line and column and says what is allowed instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+
+from core.engine import Value
+from core.ops import UNARY_FUNCTIONS, format_number
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Files larger than this are refused before they are read."""
+MAX_NODES = 500_000
+"""Graph nodes one file may create."""
+MAX_DEPTH = 100_000
+"""How deeply one expression may nest."""
+MAX_LABEL = 200
+"""Characters in a label."""
+
+ALLOWED = (
+    "allowed: name = expr; name.label = 'text'; numbers; names; Value(number, label='x'); "
+    "+ - * / ** and unary -; ( ); tanh exp log relu sigmoid as f(x) or x.f(); "
+    "a last line `L` or `L.backward()` names the output"
+)
+
+
+class ExpressionError(Exception):
+    """A problem in an expression file, with where it is and what to do about it.
+
+    ``line`` and ``column`` are 1-based; 0 means the problem is with the file as a whole.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "<string>",
+        line: int = 0,
+        column: int = 0,
+        source_line: str = "",
+        hint: str = ALLOWED,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if not self.line:
+            return f"{self.path}: error: {self.message}" + (f"\n  {self.hint}" if self.hint else "")
+        shown = self.source_line.rstrip("\r\n").expandtabs(1)
+        caret = " " * (max(self.column, 1) - 1) + "^"
+        text = f"{self.path}:{self.line}:{self.column}: error: {self.message}\n    {shown}\n    {caret}"
+        return text + (f"\n  {self.hint}" if self.hint else "")
+
+
+@dataclass
+class Program:
+    """A loaded file: the output node, every name bound at the end, and the text it came from."""
+
+    path: str
+    output: Value
+    names: dict[str, Value] = field(default_factory=dict)
+    source: str = ""
+
+
+def load(path: str | os.PathLike[str]) -> Program:
+    """Read and interpret an expression file. Raises ``ExpressionError``, never anything else."""
+    shown = os.fspath(path)
+    try:
+        size = os.stat(shown).st_size
+        if size > MAX_FILE_BYTES:
+            raise ExpressionError(
+                f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                path=shown,
+                hint="split the expression or trace it from Python with `from tui import debug`",
+            )
+        with open(shown, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except ExpressionError:
+        raise
+    except FileNotFoundError:
+        raise ExpressionError("no such file", path=shown, hint="") from None
+    except IsADirectoryError:
+        raise ExpressionError("this is a directory, not an expression file", path=shown, hint="") from None
+    except OSError as error:
+        raise ExpressionError(f"cannot read the file: {error.strerror or error}", path=shown, hint="") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ExpressionError(f"the file is over the limit of {MAX_FILE_BYTES:,} bytes", path=shown)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
+        column = len(raw[line_start : error.start].decode("utf-8", "replace")) + 1
+        source_line = raw[line_start:].split(b"\n", 1)[0].decode("utf-8", "replace")
+        raise ExpressionError(
+            "the file is not UTF-8 text",
+            path=shown,
+            line=line,
+            column=column,
+            source_line=source_line,
+            hint="save the file as UTF-8",
+        ) from None
+    return parse(text, shown)
+
+
+def parse(text: str, path: str = "<string>") -> Program:
+    """Interpret expression text. Raises ``ExpressionError``, never anything else."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ExpressionError(f"the text is over the limit of {MAX_FILE_BYTES:,} characters", path=path)
+    lines = text.splitlines() or [""]
+    module = _parse_ast(text, path, lines)
+    return _Interpreter(path, lines, text).run(module)
+
+
+def _parse_ast(text: str, path: str, lines: list[str]) -> ast.Module:
+    def error(message: str, line: int = 1, column: int = 1, hint: str = ALLOWED) -> ExpressionError:
+        line = min(max(line, 1), len(lines))
+        return ExpressionError(
+            message, path=path, line=line, column=max(column, 1), source_line=lines[line - 1], hint=hint
+        )
+
+    if "\0" in text:
+        at = text.index("\0")
+        line = text.count("\n", 0, at) + 1
+        raise error("the file contains a NUL character", line, at - (text.rfind("\n", 0, at) + 1) + 1, "")
+    try:
+        return _ast_parse_deep(text)
+    except SyntaxError as problem:
+        message = problem.msg or "invalid syntax"
+        if "nested" in message or "too complex" in message:
+            raise error(f"{message}: the expression nests too deeply", problem.lineno or 1, problem.offset or 1) from None
+        raise error(f"syntax error: {message}", problem.lineno or 1, problem.offset or 1) from None
+    except (RecursionError, MemoryError, ValueError, OverflowError):
+        raise error("the expression nests too deeply to read", hint="split it into named steps: t = a * b") from None
+
+
+def _ast_parse_deep(text: str) -> ast.Module:
+    """``ast.parse``, retried on a thread with a large stack when a long chain is too deep for it.
+
+    CPython builds the tree recursively, so ``s = x0 + x1 + ... + x3000`` exceeds the default
+    recursion limit even though the parser itself copes.
+    """
+    try:
+        return ast.parse(text, mode="exec")
+    except RecursionError:
+        pass
+    result: list[ast.Module] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 4 * MAX_DEPTH))
+        try:
+            result.append(ast.parse(text, mode="exec"))
+        except BaseException as problem:  # handed to the caller's thread
+            failure.append(problem)
+        finally:
+            sys.setrecursionlimit(old)
+
+    old_size = threading.stack_size(512 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=run, name="gradstep-parse")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old_size)
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+_NOT_ALLOWED: dict[type[ast.AST], tuple[str, str]] = {
+    ast.Import: ("imports are not allowed", "gradstep files build expressions; nothing can be imported"),
+    ast.ImportFrom: ("imports are not allowed", "gradstep files build expressions; nothing can be imported"),
+    ast.FunctionDef: ("function definitions are not allowed", ALLOWED),
+    ast.AsyncFunctionDef: ("function definitions are not allowed", ALLOWED),
+    ast.ClassDef: ("class definitions are not allowed", ALLOWED),
+    ast.Lambda: ("lambdas are not allowed", ALLOWED),
+    ast.For: ("loops are not allowed", "write each step on its own line: s = s + x"),
+    ast.AsyncFor: ("loops are not allowed", "write each step on its own line: s = s + x"),
+    ast.While: ("loops are not allowed", "write each step on its own line: s = s + x"),
+    ast.ListComp: ("comprehensions are not allowed", "write each step on its own line: s = s + x"),
+    ast.SetComp: ("comprehensions are not allowed", "write each step on its own line: s = s + x"),
+    ast.DictComp: ("comprehensions are not allowed", "write each step on its own line: s = s + x"),
+    ast.GeneratorExp: ("comprehensions are not allowed", "write each step on its own line: s = s + x"),
+    ast.If: ("conditions are not allowed", ALLOWED),
+    ast.IfExp: ("conditions are not allowed", ALLOWED),
+    ast.Compare: ("comparisons are not allowed", ALLOWED),
+    ast.BoolOp: ("`and` / `or` are not allowed", ALLOWED),
+    ast.Subscript: ("subscripts are not allowed", ALLOWED),
+    ast.List: ("lists are not allowed", ALLOWED),
+    ast.Tuple: ("tuples are not allowed", "write one assignment per name: a = 1; b = 2"),
+    ast.Dict: ("dictionaries are not allowed", ALLOWED),
+    ast.Set: ("sets are not allowed", ALLOWED),
+    ast.Starred: ("starred expressions are not allowed", ALLOWED),
+    ast.JoinedStr: ("f-strings are not allowed", ALLOWED),
+    ast.NamedExpr: ("`:=` is not allowed", "assign with `name = expr` on its own"),
+    ast.With: ("`with` is not allowed", ALLOWED),
+    ast.AsyncWith: ("`with` is not allowed", ALLOWED),
+    ast.Try: ("`try` is not allowed", ALLOWED),
+    ast.Raise: ("`raise` is not allowed", ALLOWED),
+    ast.Assert: ("`assert` is not allowed", ALLOWED),
+    ast.Delete: ("`del` is not allowed", ALLOWED),
+    ast.Global: ("`global` is not allowed", ALLOWED),
+    ast.Nonlocal: ("`nonlocal` is not allowed", ALLOWED),
+    ast.Return: ("`return` is not allowed", ALLOWED),
+    ast.Yield: ("`yield` is not allowed", ALLOWED),
+    ast.YieldFrom: ("`yield` is not allowed", ALLOWED),
+    ast.Await: ("`await` is not allowed", ALLOWED),
+    ast.Pass: ("`pass` is not allowed", "delete the line"),
+    ast.Break: ("`break` is not allowed", ALLOWED),
+    ast.Continue: ("`continue` is not allowed", ALLOWED),
+    ast.AnnAssign: ("annotations are not allowed", "write `name = expr`"),
+}
+if sys.version_info >= (3, 11):
+    _NOT_ALLOWED[ast.TryStar] = ("`try` is not allowed", ALLOWED)
+if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
+    _NOT_ALLOWED[ast.TypeAlias] = ("`type` aliases are not allowed", ALLOWED)  # type: ignore[attr-defined]
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BUILTINS = frozenset(("Value", *UNARY_FUNCTIONS))
+
+Operand = float | Value
+
+
+class _Interpreter:
+    """Runs a checked syntax tree statement by statement, expression by expression (no recursion)."""
+
+    def __init__(self, path: str, lines: list[str], text: str) -> None:
+        self.path = path
+        self.lines = lines
+        self.text = text
+        self.names: dict[str, Value] = {}
+        self.nodes = 0
+
+    # --- errors --------------------------------------------------------------------------------
+
+    def error(self, node: ast.AST, message: str, hint: str = ALLOWED) -> ExpressionError:
+        line = getattr(node, "lineno", 1) or 1
+        line = min(max(line, 1), len(self.lines))
+        source_line = self.lines[line - 1]
+        offset = getattr(node, "col_offset", 0) or 0
+        column = len(source_line.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
+        return ExpressionError(
+            message, path=self.path, line=line, column=column, source_line=source_line, hint=hint
+        )
+
+    def refuse(self, node: ast.AST) -> ExpressionError:
+        message, hint = _NOT_ALLOWED.get(
+            type(node), (f"`{type(node).__name__}` is not allowed in a gradstep file", ALLOWED)
+        )
+        return self.error(node, message, hint)
+
+    # --- statements ----------------------------------------------------------------------------
+
+    def run(self, module: ast.Module) -> Program:
+        last_assigned: Value | None = None
+        output: Value | None = None
+        for statement in module.body:
+            if isinstance(statement, ast.Assign):
+                last_assigned = self.assign(statement)
+            elif isinstance(statement, ast.AugAssign):
+                last_assigned = self.augmented_assign(statement)
+            elif isinstance(statement, ast.Expr):
+                output = self.expression_statement(statement)
+            else:
+                raise self.refuse(statement)
+        result = output or last_assigned
+        if result is None:
+            raise ExpressionError(
+                "nothing to trace: the file assigns no value",
+                path=self.path,
+                line=1,
+                column=1,
+                source_line=self.lines[0],
+                hint="for example: a = Value(2.0, label='a'); b = a * a; b",
+            )
+        return Program(self.path, result, dict(self.names), self.text)
+
+    def assign(self, statement: ast.Assign) -> Value:
+        if len(statement.targets) != 1:
+            raise self.error(statement.targets[1], "chained assignment is not allowed", "write one `name = expr` per line")
+        target = statement.targets[0]
+        if isinstance(target, ast.Attribute):
+            return self.set_label(target, statement.value)
+        if not isinstance(target, ast.Name):
+            raise self.refuse(target)
+        self.check_bindable(target)
+        value = self.as_value(self.evaluate(statement.value), statement.value)
+        if not value.label:
+            value.label = target.id
+        self.names[target.id] = value
+        return value
+
+    def augmented_assign(self, statement: ast.AugAssign) -> Value:
+        target = statement.target
+        if not isinstance(target, ast.Name):
+            raise self.refuse(target)
+        self.check_bindable(target)
+        synthetic = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=statement.op, right=statement.value)
+        ast.copy_location(synthetic, statement)
+        ast.copy_location(synthetic.left, target)
+        value = self.as_value(self.evaluate(synthetic), statement)
+        if not value.label:
+            value.label = target.id
+        self.names[target.id] = value
+        return value
+
+    def set_label(self, target: ast.Attribute, value: ast.expr) -> Value:
+        if target.attr != "label":
+            raise self.error(
+                target, f"only `.label` can be set, not `.{target.attr}`", "write name.label = 'text'"
+            )
+        if not isinstance(target.value, ast.Name):
+            raise self.error(target.value, "set a label on a name: name.label = 'text'")
+        node = self.lookup(target.value)
+        node.label = self.label_text(value)
+        return node
+
+    def expression_statement(self, statement: ast.Expr) -> Value:
+        expression = statement.value
+        if (
+            isinstance(expression, ast.Call)
+            and isinstance(expression.func, ast.Attribute)
+            and expression.func.attr == "backward"
+        ):
+            if expression.args or expression.keywords:
+                raise self.error(expression, "backward() takes no arguments")
+            if not isinstance(expression.func.value, ast.Name):
+                raise self.error(expression.func.value, "call backward() on a name: L.backward()")
+            return self.lookup(expression.func.value)
+        return self.as_value(self.evaluate(expression), expression)
+
+    # --- names and labels ----------------------------------------------------------------------
+
+    def check_bindable(self, target: ast.Name) -> None:
+        if target.id.startswith("__"):
+            raise self.error(target, "names with double underscores are not allowed")
+        if target.id in _BUILTINS:
+            raise self.error(target, f"`{target.id}` is a built-in name and cannot be assigned")
+
+    def lookup(self, name: ast.Name) -> Value:
+        if name.id.startswith("__"):
+            raise self.error(name, "names with double underscores are not allowed")
+        if name.id in _BUILTINS:
+            raise self.error(name, f"`{name.id}` is a function: call it, as {name.id}(x)")
+        try:
+            return self.names[name.id]
+        except KeyError:
+            known = ", ".join(sorted(self.names)[:8]) or "none yet"
+            raise self.error(name, f"`{name.id}` is not defined", f"names defined so far: {known}") from None
+
+    def label_text(self, node: ast.expr) -> str:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            raise self.error(node, "a label must be a string: label='a'")
+        text = node.value
+        if len(text) > MAX_LABEL:
+            raise self.error(node, f"a label may have at most {MAX_LABEL} characters")
+        if any(not ch.isprintable() for ch in text):
+            raise self.error(node, "a label may not contain control characters or line breaks")
+        return text
+
+    # --- expressions ---------------------------------------------------------------------------
+
+    def evaluate(self, root: ast.expr) -> Operand:
+        """Evaluate an expression bottom-up with an explicit stack; depth is data, not recursion."""
+        pending: list[tuple[ast.expr, int, bool]] = [(root, 1, False)]
+        results: list[Operand] = []
+        while pending:
+            node, depth, ready = pending.pop()
+            if depth > MAX_DEPTH:
+                raise self.error(node, f"the expression nests more than {MAX_DEPTH:,} levels deep")
+            if ready:
+                arity = len(self.children(node))
+                args = results[len(results) - arity :]
+                del results[len(results) - arity :]
+                results.append(self.apply(node, args))
+            else:
+                pending.append((node, depth, True))
+                for child in reversed(self.children(node)):
+                    pending.append((child, depth + 1, False))
+        return results[0]
+
+    def children(self, node: ast.expr) -> tuple[ast.expr, ...]:
+        """The subexpressions ``node`` needs evaluated first; refuses anything outside the language."""
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                raise self.error(node, "this operator is not allowed", "operators allowed: + - * / **")
+            return (node.left, node.right)
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise self.error(node, "only unary - and + are allowed", ALLOWED)
+            return (node.operand,)
+        if isinstance(node, (ast.Constant, ast.Name)):
+            return ()
+        if isinstance(node, ast.Call):
+            return self.call_arguments(node)
+        if isinstance(node, ast.Attribute):
+            raise self.attribute_error(node)
+        raise self.refuse(node)
+
+    def attribute_error(self, node: ast.Attribute) -> ExpressionError:
+        if node.attr.startswith("_"):
+            return self.error(node, f"`.{node.attr}` is not allowed: gradstep files cannot reach Python's internals")
+        return self.error(
+            node,
+            f"`.{node.attr}` is not allowed here",
+            "attributes allowed: name.label = 'text', x.tanh() x.exp() x.log() x.relu() x.sigmoid(), L.backward()",
+        )
+
+    def call_arguments(self, node: ast.Call) -> tuple[ast.expr, ...]:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            if func.attr == "backward":
+                raise self.error(node, "backward() names the output: write `L.backward()` on its own line")
+            if func.attr not in UNARY_FUNCTIONS:
+                raise self.attribute_error(func)
+            if node.args or node.keywords:
+                raise self.error(node, f".{func.attr}() takes no arguments")
+            return (func.value,)
+        if not isinstance(func, ast.Name):
+            raise self.error(node, "only Value(...) and tanh exp log relu sigmoid can be called")
+        if func.id == "Value":
+            return self.value_arguments(node)
+        if func.id in UNARY_FUNCTIONS:
+            if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                raise self.error(node, f"{func.id}() takes exactly one argument: {func.id}(x)")
+            return (node.args[0],)
+        if func.id.startswith("__"):
+            raise self.error(func, "names with double underscores are not allowed")
+        raise self.error(
+            func,
+            f"`{func.id}()` is not allowed",
+            "calls allowed: Value(number, label='x'), tanh(x) exp(x) log(x) relu(x) sigmoid(x)",
+        )
+
+    def value_arguments(self, node: ast.Call) -> tuple[ast.expr, ...]:
+        usage = "write Value(number) or Value(number, label='a')"
+        if not node.args or len(node.args) > 2 or isinstance(node.args[0], ast.Starred):
+            raise self.error(node, "Value() takes a number and an optional label", usage)
+        for keyword in node.keywords:
+            if keyword.arg != "label":
+                raise self.error(keyword.value, f"Value() has no argument `{keyword.arg or '**'}`", usage)
+        labels = [k.value for k in node.keywords] + node.args[1:]
+        if len(labels) > 1:
+            raise self.error(node, "Value() takes one label", usage)
+        for label in labels:
+            self.label_text(label)
+        return (node.args[0],)
+
+    def apply(self, node: ast.expr, args: list[Operand]) -> Operand:
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.lookup(node)
+        if isinstance(node, ast.UnaryOp):
+            (operand,) = args
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return self.compute(node, lambda: -operand)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, args[0], args[1])
+        assert isinstance(node, ast.Call)
+        (operand,) = args
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "Value":
+            if isinstance(operand, Value):
+                raise self.error(node.args[0], "Value() takes a number, not a Value")
+            labels = [k.value for k in node.keywords] + node.args[1:]
+            label = self.label_text(labels[0]) if labels else ""
+            return self.new_leaf(node, operand, label)
+        name = func.attr if isinstance(func, ast.Attribute) else func.id  # type: ignore[attr-defined]
+        value = self.as_value(operand, node)
+        return self.compute(node, lambda: getattr(value, name)())
+
+    def number(self, node: ast.Constant) -> float:
+        value = node.value
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            raise self.error(node, f"`{value}` is not a number", ALLOWED)
+        if isinstance(value, str):
+            raise self.error(node, "a string is only allowed as a label: Value(1.0, label='a')")
+        if isinstance(value, (bytes, complex)):
+            raise self.error(node, f"{type(value).__name__} numbers are not allowed", "use real numbers: 2.0")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.error(node, "this number is too large") from None
+        if not math.isfinite(number):
+            raise self.error(node, "this number is too large")
+        return number
+
+    def binary(self, node: ast.BinOp, left: Operand, right: Operand) -> Operand:
+        symbol = _BINARY[type(node.op)]
+        if symbol == "**":
+            if isinstance(right, Value):
+                raise self.error(node.right, "the exponent of ** must be a number, not a Value", "write x ** 2, or exp(k * log(x))")
+            if not isinstance(left, Value):
+                return self.compute(node, lambda: left**right)
+            return self.compute(node, lambda: left**right)
+        if isinstance(left, Value) or isinstance(right, Value):
+            left = self.as_value(left, node.left)
+            right = self.as_value(right, node.right)
+        operation = {
+            "+": lambda: left + right,
+            "-": lambda: left - right,
+            "*": lambda: left * right,
+            "/": lambda: left / right,
+        }[symbol]
+        return self.compute(node, operation, node.right if symbol == "/" else node)
+
+    def compute(self, node: ast.expr, operation: object, divisor: ast.expr | None = None) -> Operand:
+        """Run one arithmetic step, turning every numeric failure into an error at ``node``."""
+        assert callable(operation)
+        try:
+            result = operation()
+        except ZeroDivisionError:
+            raise self.error(divisor or node, "division by zero") from None
+        except OverflowError:
+            raise self.error(node, "overflow: the result is too large for a float") from None
+        except ValueError as problem:
+            raise self.error(node, str(problem)) from None
+        if isinstance(result, complex):
+            raise self.error(node, "the result is not a real number (a negative base with a fractional exponent)")
+        if isinstance(result, Value):
+            self.count(node)
+            data = result.data
+        else:
+            data = result = float(result)  # type: ignore[arg-type]
+        if not math.isfinite(data):
+            raise self.error(node, "overflow: the result is too large for a float")
+        return result
+
+    def as_value(self, operand: Operand, node: ast.AST) -> Value:
+        """A number used where a node is needed becomes a constant leaf."""
+        if isinstance(operand, Value):
+            return operand
+        return self.new_leaf(node, operand, "")
+
+    def new_leaf(self, node: ast.AST, number: float, label: str) -> Value:
+        self.count(node)
+        return Value(number, label)
+
+    def count(self, node: ast.AST) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.error(node, f"the file makes more than {MAX_NODES:,} nodes", "trace a smaller graph")
+
+
+def describe_number(x: float) -> str:
+    """Numbers as the language shows them."""
+    return format_number(x)
