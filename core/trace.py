@@ -269,6 +269,20 @@ class Trace:
                 return text
         return f"#{i}"
 
+    def expression(self, i: int) -> str:
+        """How node ``i`` was computed, from its operands' names: ``a * b``, ``tanh(n)``, ``x**2``."""
+        op = self.ops[i]
+        if op is None:
+            return format_number(self.data[i])
+        names = [self.name(j) for j in self.inputs(i)]
+        if op.arity == 2:
+            return f"{names[0]} {op.name} {names[1]}"
+        if op.name == "neg":
+            return f"-{names[0]}"
+        if op.name == "**":
+            return f"{names[0]}{self.symbol(i)}"
+        return f"{op.name}({names[0]})"
+
     # --- the cursor ----------------------------------------------------------------------------
 
     def _apply(self, k: int) -> None:
@@ -399,8 +413,7 @@ class Trace:
         i = self.step_node(k)
         name = self.name(i)
         if k < self.seed_index:
-            args = ", ".join(self.name(j) for j in self.inputs(i))
-            return f"{name} = {self.symbol(i)}({args}) = {format_number(self.data[i])}"
+            return f"{name} = {self.expression(i)} = {format_number(self.data[i])}"
         if k == self.seed_index:
             return f"{name}: seed, {name}.grad = 1"
         if self.ops[i] is None:
