@@ -29,6 +29,9 @@ class Op:
     forward: Callable[[tuple[float, ...], float], float]
     local: Callable[[tuple[float, ...], float, float], Locals]
     formulas: tuple[str, ...]
+    in_names: tuple[str, ...] = ()
+    """The local derivatives written with node names: ``{a}``/``{b}``/``{out}`` stand for the
+    operands' and the result's ``.data``, ``{k}`` and ``{k1}`` for the exponent and exponent - 1."""
 
     def symbol(self, param: float = 0.0) -> str:
         """The op as a reader writes it: ``*``, ``**2``, ``tanh``."""
@@ -84,27 +87,38 @@ def _div_forward(args: tuple[float, ...], _: float) -> float:
     return args[0] / args[1]  # ZeroDivisionError is the caller's to report
 
 
-ADD = Op("+", 2, lambda a, _: a[0] + a[1], lambda a, o, _: (1.0, 1.0), ("1", "1"))
-SUB = Op("-", 2, lambda a, _: a[0] - a[1], lambda a, o, _: (1.0, -1.0), ("1", "-1"))
-MUL = Op("*", 2, lambda a, _: a[0] * a[1], lambda a, o, _: (a[1], a[0]), ("b", "a"))
+ADD = Op("+", 2, lambda a, _: a[0] + a[1], lambda a, o, _: (1.0, 1.0), ("1", "1"), ("1", "1"))
+SUB = Op("-", 2, lambda a, _: a[0] - a[1], lambda a, o, _: (1.0, -1.0), ("1", "-1"), ("1", "-1"))
+MUL = Op("*", 2, lambda a, _: a[0] * a[1], lambda a, o, _: (a[1], a[0]), ("b", "a"), ("{b}", "{a}"))
 DIV = Op(
     "/",
     2,
     _div_forward,
     lambda a, o, _: (_div(1.0, a[1]), _div(-a[0], a[1] * a[1])),
     ("1/b", "-a/b**2"),
+    ("1/{b}", "-{a}/{b}**2"),
 )
-POW = Op("**", 1, _pow_forward, lambda a, o, k: (k * _pow(a[0], k - 1),), ("k*a**(k-1)",))
-NEG = Op("neg", 1, lambda a, _: -a[0], lambda a, o, _: (-1.0,), ("-1",))
-TANH = Op("tanh", 1, lambda a, _: math.tanh(a[0]), lambda a, o, _: (1.0 - o * o,), ("1 - tanh(a)**2",))
-EXP = Op("exp", 1, lambda a, _: math.exp(a[0]), lambda a, o, _: (o,), ("exp(a)",))
-LOG = Op("log", 1, _log_forward, lambda a, o, _: (_div(1.0, a[0]),), ("1/a",))
+POW = Op(
+    "**", 1, _pow_forward, lambda a, o, k: (k * _pow(a[0], k - 1),), ("k*a**(k-1)",), ("{k}*{a}**{k1}",)
+)
+NEG = Op("neg", 1, lambda a, _: -a[0], lambda a, o, _: (-1.0,), ("-1",), ("-1",))
+TANH = Op(
+    "tanh",
+    1,
+    lambda a, _: math.tanh(a[0]),
+    lambda a, o, _: (1.0 - o * o,),
+    ("1 - tanh(a)**2",),
+    ("(1 - {out}**2)",),
+)
+EXP = Op("exp", 1, lambda a, _: math.exp(a[0]), lambda a, o, _: (o,), ("exp(a)",), ("{out}",))
+LOG = Op("log", 1, _log_forward, lambda a, o, _: (_div(1.0, a[0]),), ("1/a",), ("1/{a}",))
 RELU = Op(
     "relu",
     1,
     lambda a, _: a[0] if a[0] > 0 else 0.0,
     lambda a, o, _: (1.0 if o > 0 else 0.0,),
     ("1 if a > 0 else 0",),
+    ("({out} > 0)",),
 )
 SIGMOID = Op(
     "sigmoid",
@@ -112,6 +126,7 @@ SIGMOID = Op(
     lambda a, _: _sigmoid(a[0]),
     lambda a, o, _: (o * (1.0 - o),),
     ("sigmoid(a) * (1 - sigmoid(a))",),
+    ("{out}*(1 - {out})",),
 )
 
 OPS: dict[str, Op] = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG, TANH, EXP, LOG, RELU, SIGMOID)}

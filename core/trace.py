@@ -244,6 +244,33 @@ class Trace:
         assert op is not None
         return describe_local(op, e - self.in_start[i], self.params[i])
 
+    def arithmetic(self, e: int) -> str:
+        """Edge ``e``'s contribution with its arithmetic: ``b.grad += a.data * e.grad = 2 * -2 = -4``."""
+        i = self.edge_owner[e]
+        op = self.ops[i]
+        assert op is not None
+        operands = self.inputs(i)
+        k = self.params[i]
+        local_text = op.in_names[e - self.in_start[i]].format(
+            a=self._data_ref(operands[0]),
+            b=self._data_ref(operands[-1]),
+            out=self._data_ref(i),
+            k=format_number(k),
+            k1=format_number(k - 1),
+        )
+        upstream = self.grad[i]
+        return (
+            f"{self.name(self.in_ids[e])}.grad += {local_text} * {self.name(i)}.grad"
+            f" = {format_number(self.local[e])} * {format_number(upstream)}"
+            f" = {format_number(self.local[e] * upstream)}"
+        )
+
+    def _data_ref(self, i: int) -> str:
+        """``a.data`` for a named node; a constant is just its number."""
+        if self.ops[i] is None and not self.labels[i]:
+            return format_number(self.data[i])
+        return f"{self.name(i)}.data"
+
     def name(self, i: int) -> str:
         """A short name for node ``i``: its label, a constant's value, or a small expression.
 
