@@ -25,7 +25,7 @@ Number = int | float
 class Value:
     """A scalar in a computation graph: its ``data``, its ``grad`` and how it was made."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_param", "_id")
+    __slots__ = ("_a", "_b", "_id", "_op", "_param", "data", "grad", "label")
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data = float(data)

@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.engine import Value
@@ -97,7 +98,9 @@ def load(path: str | os.PathLike[str]) -> Program:
     except IsADirectoryError:
         raise ExpressionError("this is a directory, not an expression file", path=shown, hint="") from None
     except OSError as error:
-        raise ExpressionError(f"cannot read the file: {error.strerror or error}", path=shown, hint="") from None
+        raise ExpressionError(
+            f"cannot read the file: {error.strerror or error}", path=shown, hint=""
+        ) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ExpressionError(f"the file is over the limit of {MAX_FILE_BYTES:,} bytes", path=shown)
     try:
@@ -143,10 +146,14 @@ def _parse_ast(text: str, path: str, lines: list[str]) -> ast.Module:
     except SyntaxError as problem:
         message = problem.msg or "invalid syntax"
         if "nested" in message or "too complex" in message:
-            raise error(f"{message}: the expression nests too deeply", problem.lineno or 1, problem.offset or 1) from None
+            raise error(
+                f"{message}: the expression nests too deeply", problem.lineno or 1, problem.offset or 1
+            ) from None
         raise error(f"syntax error: {message}", problem.lineno or 1, problem.offset or 1) from None
     except (RecursionError, MemoryError, ValueError, OverflowError):
-        raise error("the expression nests too deeply to read", hint="split it into named steps: t = a * b") from None
+        raise error(
+            "the expression nests too deeply to read", hint="split it into named steps: t = a * b"
+        ) from None
 
 
 def _ast_parse_deep(text: str) -> ast.Module:
@@ -227,8 +234,7 @@ _NOT_ALLOWED: dict[type[ast.AST], tuple[str, str]] = {
     ast.Continue: ("`continue` is not allowed", ALLOWED),
     ast.AnnAssign: ("annotations are not allowed", "write `name = expr`"),
 }
-if sys.version_info >= (3, 11):
-    _NOT_ALLOWED[ast.TryStar] = ("`try` is not allowed", ALLOWED)
+_NOT_ALLOWED[ast.TryStar] = ("`try` is not allowed", ALLOWED)
 if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
     _NOT_ALLOWED[ast.TypeAlias] = ("`type` aliases are not allowed", ALLOWED)  # type: ignore[attr-defined]
 
@@ -294,7 +300,9 @@ class _Interpreter:
 
     def assign(self, statement: ast.Assign) -> Value:
         if len(statement.targets) != 1:
-            raise self.error(statement.targets[1], "chained assignment is not allowed", "write one `name = expr` per line")
+            raise self.error(
+                statement.targets[1], "chained assignment is not allowed", "write one `name = expr` per line"
+            )
         target = statement.targets[0]
         if isinstance(target, ast.Attribute):
             return self.set_label(target, statement.value)
@@ -312,7 +320,9 @@ class _Interpreter:
         if not isinstance(target, ast.Name):
             raise self.refuse(target)
         self.check_bindable(target)
-        synthetic = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=statement.op, right=statement.value)
+        synthetic = ast.BinOp(
+            left=ast.Name(id=target.id, ctx=ast.Load()), op=statement.op, right=statement.value
+        )
         ast.copy_location(synthetic, statement)
         ast.copy_location(synthetic.left, target)
         value = self.as_value(self.evaluate(synthetic), statement)
@@ -416,11 +426,14 @@ class _Interpreter:
 
     def attribute_error(self, node: ast.Attribute) -> ExpressionError:
         if node.attr.startswith("_"):
-            return self.error(node, f"`.{node.attr}` is not allowed: gradstep files cannot reach Python's internals")
+            return self.error(
+                node, f"`.{node.attr}` is not allowed: gradstep files cannot reach Python's internals"
+            )
         return self.error(
             node,
             f"`.{node.attr}` is not allowed here",
-            "attributes allowed: name.label = 'text', x.tanh() x.exp() x.log() x.relu() x.sigmoid(), L.backward()",
+            "attributes allowed: name.label = 'text', x.tanh() x.exp() x.log() x.relu() x.sigmoid(),"
+            " L.backward()",
         )
 
     def call_arguments(self, node: ast.Call) -> tuple[ast.expr, ...]:
@@ -508,10 +521,13 @@ class _Interpreter:
         symbol = _BINARY[type(node.op)]
         if symbol == "**":
             if isinstance(right, Value):
-                raise self.error(node.right, "the exponent of ** must be a number, not a Value", "write x ** 2, or exp(k * log(x))")
-            if not isinstance(left, Value):
-                return self.compute(node, lambda: left**right)
-            return self.compute(node, lambda: left**right)
+                raise self.error(
+                    node.right,
+                    "the exponent of ** must be a number, not a Value",
+                    "write x ** 2, or exp(k * log(x))",
+                )
+            base, exponent = left, right
+            return self.compute(node, lambda: base**exponent)
         if isinstance(left, Value) or isinstance(right, Value):
             left = self.as_value(left, node.left)
             right = self.as_value(right, node.right)
@@ -523,26 +539,29 @@ class _Interpreter:
         }[symbol]
         return self.compute(node, operation, node.right if symbol == "/" else node)
 
-    def compute(self, node: ast.expr, operation: object, divisor: ast.expr | None = None) -> Operand:
+    def compute(
+        self, node: ast.expr, operation: Callable[[], Operand | complex], divisor: ast.expr | None = None
+    ) -> Operand:
         """Run one arithmetic step, turning every numeric failure into an error at ``node``."""
-        assert callable(operation)
         try:
             result = operation()
         except ZeroDivisionError:
-            raise self.error(divisor or node, "division by zero") from None
+            raise self.error(divisor or node, "division by zero", "") from None
         except OverflowError:
-            raise self.error(node, "overflow: the result is too large for a float") from None
+            raise self.error(node, "overflow: the result is too large for a float", "") from None
         except ValueError as problem:
-            raise self.error(node, str(problem)) from None
+            raise self.error(node, str(problem), "") from None
         if isinstance(result, complex):
-            raise self.error(node, "the result is not a real number (a negative base with a fractional exponent)")
+            raise self.error(
+                node, "the result is not a real number (a negative base with a fractional exponent)", ""
+            )
         if isinstance(result, Value):
             self.count(node)
             data = result.data
         else:
-            data = result = float(result)  # type: ignore[arg-type]
+            data = result = float(result)
         if not math.isfinite(data):
-            raise self.error(node, "overflow: the result is too large for a float")
+            raise self.error(node, "overflow: the result is too large for a float", "")
         return result
 
     def as_value(self, operand: Operand, node: ast.AST) -> Value:

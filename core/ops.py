@@ -98,9 +98,7 @@ DIV = Op(
     ("1/b", "-a/b**2"),
     ("1/{b}", "-{a}/{b}**2"),
 )
-POW = Op(
-    "**", 1, _pow_forward, lambda a, o, k: (k * _pow(a[0], k - 1),), ("k*a**(k-1)",), ("{k}*{a}**{k1}",)
-)
+POW = Op("**", 1, _pow_forward, lambda a, o, k: (k * _pow(a[0], k - 1),), ("k*a**(k-1)",), ("{k}*{a}**{k1}",))
 NEG = Op("neg", 1, lambda a, _: -a[0], lambda a, o, _: (-1.0,), ("-1",), ("-1",))
 TANH = Op(
     "tanh",

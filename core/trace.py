@@ -282,7 +282,10 @@ class Trace:
         op = self.ops[i]
         if op is None:
             return format_number(self.data[i])
-        parts = [self.labels[j] or (format_number(self.data[j]) if self.ops[j] is None else "") for j in self.inputs(i)]
+        parts = [
+            self.labels[j] or (format_number(self.data[j]) if self.ops[j] is None else "")
+            for j in self.inputs(i)
+        ]
         if all(parts):
             if op.arity == 2:
                 text = f"{parts[0]}{op.name}{parts[1]}"

@@ -1,0 +1,111 @@
+"""The ``gradstep`` command.
+
+    gradstep [FILE]               open the stepping debugger (the built-in example without FILE)
+    gradstep trace [--json] [FILE] print the whole trace and exit
+
+Errors go to stderr with exit status 2, never as a traceback. ``gradstep trace`` never imports
+Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+import core
+from core.examples import SEED, SEED_NAME
+
+EXIT_ERROR = 2
+
+
+def _trace_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradstep trace",
+        description="Print every forward op and every backward step of an expression file.",
+    )
+    parser.add_argument("file", nargs="?", help="expression file (default: the built-in example)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (see README)")
+    return parser
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradstep",
+        description="A terminal stepping debugger for backpropagation.",
+        epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
+    parser.add_argument("--version", action="version", version=f"gradstep {core.__version__}")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _check_readable(path: str) -> str | None:
+    """Why ``path`` cannot be opened, or None if it can."""
+    if not os.path.exists(path):
+        return f"gradstep: error: {path}: no such file"
+    if os.path.isdir(path):
+        return f"gradstep: error: {path}: is a directory, not an expression file"
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        return f"gradstep: error: {path}: cannot read the file ({error.strerror or error})"
+    return None
+
+
+def run_trace(argv: Sequence[str]) -> int:
+    args = _trace_parser().parse_args(argv)
+    try:
+        program = core.load(args.file) if args.file else core.parse(SEED, SEED_NAME)
+    except core.ExpressionError as error:
+        return _fail(str(error))
+    result = core.trace(program.output)
+    if args.json:
+        from core.export import to_document
+
+        json.dump(to_document(result, program.path), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+        return 0
+    from tui.trace_view import print_trace
+
+    print_trace(result, program.path)
+    return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    if argv and argv[0] == "trace":
+        return run_trace(argv[1:])
+    args = _app_parser().parse_args(argv)
+    if args.file is not None:
+        problem = _check_readable(args.file)
+        if problem:
+            return _fail(problem)
+    from tui.app import run_app
+
+    return run_app(args.file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    try:
+        return run(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `gradstep trace big.gs | head`: the reader left; that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
