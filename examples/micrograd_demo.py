@@ -1,0 +1,145 @@
+"""micrograd's demo (demo.ipynb), one training step's loss, opened in gradstep's debugger.
+
+The exact setup of the notebook: ``random.seed(1337)``, 100 two-moons points with noise 0.1, labels
+mapped to -1/+1, ``MLP(2, [16, 16, 1])``, the SVM max-margin loss ``relu(1 - y * score)`` averaged
+over the points, plus ``1e-4 * sum(p * p)`` L2 regularisation. The loss is built with gradstep's
+engine (``core.nn``) and, when micrograd is installed, with micrograd's from the same initial
+weights, so the two losses can be compared. The graph has 65,818 nodes, like micrograd's.
+
+    python examples/micrograd_demo.py              # print the losses, then debug gradstep's graph
+    python examples/micrograd_demo.py --micrograd  # debug micrograd's graph through the adapter
+    python examples/micrograd_demo.py --no-ui      # only print
+
+The notebook makes its moons with NumPy's generator and its weights with Python's ``random``; here
+the moons come from their own ``random.Random(1337)``, so the global ``random.seed(1337)`` still
+gives the notebook's initial weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.datasets import make_moons
+from core.engine import Value
+from core.nn import MLP
+
+SEED = 1337
+ALPHA = 1e-4
+LAYERS = (16, 16, 1)
+
+Points = list[tuple[float, float]]
+
+
+def dataset() -> tuple[Points, list[int]]:
+    """The notebook's 100 two-moons points, with labels -1 and +1."""
+    points, classes = make_moons(n_samples=100, noise=0.1, rng=random.Random(SEED))
+    return points, [c * 2 - 1 for c in classes]
+
+
+def gradstep_model() -> MLP:
+    """``MLP(2, [16, 16, 1])`` with the notebook's initial weights (``random.seed(1337)`` first)."""
+    random.seed(SEED)
+    return MLP(2, list(LAYERS))
+
+
+def micrograd_model(weights_from: MLP) -> Any:
+    """micrograd's own MLP with the weights (and, as extra attributes, the labels) of ``weights_from``."""
+    from micrograd.nn import MLP as MicrogradMLP
+
+    model = MicrogradMLP(2, list(LAYERS))
+    for theirs, ours in zip(model.parameters(), weights_from.parameters(), strict=True):
+        theirs.data = ours.data
+        theirs.label = ours.label
+    return model
+
+
+def build_loss(model: Any, points: Points, targets: Sequence[int], make_value: Callable[[float], Any]) -> Any:
+    """The notebook's ``loss()`` for either engine: ``make_value`` is its ``Value`` class.
+
+    Written once for both engines so that both build the same graph, node for node.
+    """
+    inputs = [[make_value(x), make_value(y)] for x, y in points]
+    scores = [model(row) for row in inputs]
+    losses = [(1 + -target * score).relu() for target, score in zip(targets, scores, strict=True)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = ALPHA * sum(p * p for p in model.parameters())
+    total = data_loss + reg_loss
+    if isinstance(total, Value):
+        for k, (row, score, loss) in enumerate(zip(inputs, scores, losses, strict=True)):
+            row[0].label = f"x{k}[0]"
+            row[1].label = f"x{k}[1]"
+            score.label = f"score{k}"
+            loss.label = f"margin{k}"
+        data_loss.label = "data_loss"
+        reg_loss.label = "reg_loss"
+        total.label = "loss"
+    return total
+
+
+def gradstep_loss() -> tuple[Value, MLP]:
+    """The demo's loss built with gradstep's engine, and the model (for its parameters)."""
+    points, targets = dataset()
+    model = gradstep_model()
+    return build_loss(model, points, targets, Value), model
+
+
+def micrograd_loss(weights_from: MLP) -> tuple[Any, Any]:
+    """The demo's loss built with micrograd's engine from the same weights. Needs micrograd."""
+    from micrograd.engine import Value as MicrogradValue
+
+    points, targets = dataset()
+    model = micrograd_model(weights_from)
+    return build_loss(model, points, targets, MicrogradValue), model
+
+
+def count_nodes(root: Any) -> int:
+    """Nodes in a micrograd graph (walked with a stack: its depth is not bounded)."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        for child in stack.pop()._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return len(seen)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-ui", action="store_true", help="only print the losses and node counts")
+    parser.add_argument("--micrograd", action="store_true", help="debug micrograd's graph via the adapter")
+    args = parser.parse_args(argv)
+
+    from core.engine import topological_order
+
+    loss, model = gradstep_loss()
+    print(f"gradstep  loss {loss.data!r}  nodes {len(topological_order(loss))}")
+    micrograd_graph = None
+    try:
+        micrograd_graph, _ = micrograd_loss(model)
+    except ImportError:
+        print("micrograd is not installed: only gradstep's graph was built")
+    if micrograd_graph is not None:
+        difference = abs(micrograd_graph.data - loss.data)
+        print(f"micrograd loss {micrograd_graph.data!r}  nodes {count_nodes(micrograd_graph)}")
+        print(f"difference {difference:.3g}")
+    if args.micrograd and micrograd_graph is None:
+        print("--micrograd needs micrograd: pip install micrograd", file=sys.stderr)
+        return 1
+    if args.no_ui:
+        return 0
+    from tui import debug  # type: ignore[attr-defined]
+
+    debug(micrograd_graph if args.micrograd else loss)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
