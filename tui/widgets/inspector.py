@@ -1,0 +1,302 @@
+"""The inspector: everything about one node at the trace's cursor, above all its ledger.
+
+The ledger lists each grad the node has received so far with the arithmetic that produced it and
+the running sum (``grad -6 → -4``), which is where "grads accumulate" stops being a slogan.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from core.events import Edge
+from core.ops import format_number
+from core.trace import Trace
+
+ROW_CAP = 200
+"""At most this many operand, consumer or ledger rows are drawn: a node used 3,000 times must not
+make every step redraw 3,000 rows."""
+
+_CONTROL_CHARACTERS = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
+_PLACEHOLDER = re.compile(r"\b[ab]\b")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+(e[-+]?[0-9]+)?|#[0-9]+")
+
+
+def _clean(text: str) -> str:
+    """User text (labels) made safe for one terminal row."""
+    return text.translate(_CONTROL_CHARACTERS)
+
+
+def _signed(x: float) -> str:
+    """A contribution as it is added: ``+2``, ``-4``."""
+    return format_number(x) if x < 0 else f"+{format_number(x)}"
+
+
+def local_in_names(trace: Trace, edge: int) -> str:
+    """Edge ``edge``'s local derivative written with its node's operand names.
+
+    ``d(a*b)/da = b`` for ``e = x * y`` becomes ``y``; names that are not plain words are
+    parenthesised so ``-a/b**2`` stays unambiguous.
+    """
+    owner = trace.edge_owner[edge]
+    formula = trace.formula(edge).split(" = ", 1)[1]
+    names = []
+    for operand in trace.inputs(owner):
+        name = _clean(trace.name(operand))
+        names.append(name if _PLAIN_NAME.fullmatch(name) else f"({name})")
+    return _PLACEHOLDER.sub(lambda match: names["ab".index(match.group())], formula)
+
+
+class InspectorBody(Static):
+    """The inspector's text. Operand and consumer names in it are clickable."""
+
+    def action_pick_node(self, node: int) -> None:
+        """A name was clicked: tell the app which node (``Inspector.NodeClicked``)."""
+        self.post_message(Inspector.NodeClicked(node))
+
+
+class Inspector(VerticalScroll):
+    """Label, op, value, grad, operands, consumers, local derivatives and ledger of one node.
+
+    ``show(trace, node)`` redraws for the trace's current cursor; the app calls it whenever the
+    cursor or the selected node changes. A redraw costs O(rows drawn), capped at ``ROW_CAP``
+    per section, plus the trace's O(uses) ledger query.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "Scroll up", show=False),
+        Binding("down", "scroll_down", "Scroll down", show=False),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | up | Scroll the inspector up. |
+    | down | Scroll the inspector down. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "inspector--heading",
+        "inspector--name",
+        "inspector--muted",
+        "inspector--final",
+        "inspector--link",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `inspector--heading` | Section headings (Operands, Ledger, ...). |
+    | `inspector--name` | The node's own name at the top. |
+    | `inspector--muted` | Secondary text: "not computed yet", node numbers. |
+    | `inspector--final` | The "final" mark of a grad that can no longer change. |
+    | `inspector--link` | Operand and consumer names (clickable). |
+    """
+
+    DEFAULT_CSS = """
+    Inspector {
+        background: $surface;
+        padding: 0 1;
+        & > InspectorBody {
+            width: 1fr;
+        }
+        & > .inspector--heading {
+            color: $text-accent;
+            text-style: bold;
+        }
+        & > .inspector--name {
+            color: $text-primary;
+            text-style: bold;
+        }
+        & > .inspector--muted {
+            color: $text-muted;
+        }
+        & > .inspector--final {
+            color: $text-success;
+            text-style: bold;
+        }
+        & > .inspector--link {
+            color: $text-primary;
+            text-style: underline;
+        }
+    }
+    """
+
+    node: reactive[int | None] = reactive[int | None](None, init=False, repaint=False)
+    """The node on show (set by ``show``), or None."""
+
+    class NodeClicked(Message):
+        """The person clicked an operand or consumer: the app may select that node."""
+
+        def __init__(self, node: int) -> None:
+            super().__init__()
+            self.node = node
+            """The clicked node."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._trace: Trace | None = None
+
+    def compose(self) -> ComposeResult:
+        yield InspectorBody(self._placeholder(), id="inspector-body")
+
+    @property
+    def trace(self) -> Trace | None:
+        """The trace last shown, or None."""
+        return self._trace
+
+    def show(self, trace: Trace | None, node: int | None) -> None:
+        """Redraw for ``node`` at ``trace``'s cursor (or a hint when there is nothing to show)."""
+        self._trace = trace
+        if trace is None or node is None or not 0 <= node < trace.size:
+            self.node = None
+            content = self._placeholder()
+        else:
+            self.node = node
+            content = self.render_node(trace, node)
+        if self.is_mounted:
+            self.query_one(InspectorBody).update(content)
+        else:
+            self.call_after_refresh(self._update_body, content)
+
+    def _update_body(self, content: Text) -> None:
+        self.query_one(InspectorBody).update(content)
+
+    def _placeholder(self) -> Text:
+        return Text("Select a node in the graph to inspect it.", style=self._style("inspector--muted"))
+
+    def _style(self, component: str) -> Style:
+        """A component's text style without its background, so it sits on any row."""
+        if not self.is_mounted:
+            return Style()
+        full = self.get_component_rich_style(component)
+        return full + Style(bgcolor=self.rich_style.bgcolor)
+
+    def render_node(self, trace: Trace, node: int) -> Text:
+        """Everything about ``node`` at the cursor, as one Text (user labels never parsed as markup)."""
+        heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
+        final_style, link = self._style("inspector--final"), self._style("inspector--link")
+        name = _clean(trace.name(node))
+        text = Text()
+
+        def link_to(target: int) -> Text:
+            style = link + Style(meta={"@click": ("pick_node", (target,))})
+            return Text(_clean(trace.name(target)), style=style)
+
+        text.append(name, self._style("inspector--name"))
+        text.append(f"  node {node}", muted)
+        op = trace.ops[node]
+        if op is not None:
+            text.append("\n")
+            text.append(f"{name} = {_clean(trace.expression(node))}")
+        text.append("\nop     ")
+        text.append(trace.symbol(node) if op is not None else "leaf", "" if op is not None else muted)
+
+        value = trace.value(node)
+        text.append("\nvalue  ")
+        if value is None:
+            text.append("not computed yet", muted)
+        else:
+            text.append(format_number(value))
+
+        grad = trace.grad_so_far(node)
+        text.append("\ngrad   ")
+        if grad is None:
+            text.append("no grad yet", muted)
+        else:
+            text.append(format_number(grad))
+            if trace.is_final(node):
+                text.append("  final", final_style)
+            else:
+                text.append("  so far", muted)
+
+        edges = trace.edges(node)
+        if len(edges):
+            text.append("\n\nOperands", heading)
+            for e in edges:
+                formula = trace.formula(e)
+                text.append("\n  ")
+                text.append_text(link_to(trace.in_ids[e]))
+                text.append(f"  d{name}/d{_clean(trace.name(trace.in_ids[e]))}", muted)
+                text.append(f"\n    {formula}")
+                if value is None:
+                    text.append("  (known once computed)", muted)
+                else:
+                    text.append(f" = {format_number(trace.local[e])}")
+
+        uses = trace.uses(node)
+        text.append("\n\nUsed by", heading)
+        text.append(f"  used {uses}×", muted)
+        if uses == 0:
+            text.append("\n  nothing: this is the output" if node == trace.output else "\n  nothing", muted)
+        start = trace.out_start[node]
+        for e in trace.out_edges[start : start + min(uses, ROW_CAP)]:
+            consumer = trace.edge_owner[e]
+            text.append("\n  ")
+            text.append_text(link_to(consumer))
+            text.append(f" = {_clean(trace.expression(consumer))}")
+        if uses > ROW_CAP:
+            text.append(f"\n  … and {uses - ROW_CAP} more", muted)
+
+        self._append_ledger(text, trace, node)
+        return text
+
+    def _append_ledger(self, text: Text, trace: Trace, node: int) -> None:
+        heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
+        final_style = self._style("inspector--final")
+        name = _clean(trace.name(node))
+        text.append("\n\nLedger", heading)
+        text.append(f"  {name}.grad, step by step", muted)
+        ledger = trace.ledger(node)
+        if not ledger:
+            expected = "at the seed" if node == trace.output else "when a consumer steps back"
+            text.append(f"\n  nothing received yet ({expected})", muted)
+            return
+        skipped = max(len(ledger) - ROW_CAP, 0)
+        if skipped:
+            text.append(f"\n  … {skipped} earlier contributions", muted)
+        for entry in ledger[skipped:]:
+            edge = entry.edge
+            text.append(f"\n  grad {format_number(edge.grad_before)} → ")
+            text.append(format_number(edge.grad_after), "bold")
+            if entry.source is None:
+                text.append("  (seed)")
+                text.append(f"  step {entry.index}", muted)
+                continue
+            text.append(f"  step {entry.index}", muted)
+            source = _clean(trace.name(entry.source))
+            edge_number = self._edge_number(trace, entry.source, node, entry.edge)
+            local = local_in_names(trace, edge_number) if edge_number is not None else "local"
+            text.append(f"\n    ({_signed(edge.contribution)} from {source}: {source}.grad * {local}")
+            text.append(f" = {format_number(edge.upstream)} * {format_number(edge.local)})")
+        total = trace.grad_so_far(node)
+        if total is not None:
+            text.append(f"\n  = {format_number(total)}", "bold")
+            if trace.is_final(node):
+                text.append("  final", final_style)
+            else:
+                text.append("  so far", muted)
+
+    @staticmethod
+    def _edge_number(trace: Trace, source: int, node: int, edge: Edge) -> int | None:
+        """Which of ``source``'s edges (at most two) produced ``edge``: the one into ``node``
+        with the same grad before (``a + a`` has two edges into the same node)."""
+        candidates = [e for e in trace.edges(source) if trace.in_ids[e] == node]
+        for e in candidates:
+            if trace.before[e] == edge.grad_before:
+                return e
+        return candidates[0] if candidates else None

@@ -1,0 +1,354 @@
+"""The timeline: every event of the trace as one line, the current one marked.
+
+A trace of a 100,000-node graph has 200,000 events, so the timeline is a Line API widget: it
+knows only how many entries there are (its virtual height) and renders the handful of rows on
+screen from the trace on demand. Nothing is built per entry up front.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.trace import Trace
+
+_CONTROL_CHARACTERS = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
+"""Labels are user text; a newline or escape inside one must not break a terminal row."""
+
+CURRENT_MARKER = "▶"
+"""Drawn in front of the event on screen (the one just applied)."""
+
+BREAKPOINT_MARKER = "●"
+"""Drawn in front of an event that touches a breakpoint node."""
+
+
+def _clean(text: str) -> str:
+    return text.translate(_CONTROL_CHARACTERS)
+
+
+class Timeline(ScrollView, can_focus=True):
+    """The trace's events as a virtual list: forward events, the seed, then the backward steps.
+
+    The *current* entry (the event just applied at the trace's cursor) is set by the app through
+    ``set_position``; the *highlight* is the person's own cursor in the list. Moving the trace's
+    cursor moves the highlight to the current entry too, so the highlight never strands the view
+    far from where the trace is.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "select", "Jump here", show=False),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | up | Move the highlight to the previous event. |
+    | down | Move the highlight to the next event. |
+    | pageup | Move the highlight up one page. |
+    | pagedown | Move the highlight down one page. |
+    | home | Move the highlight to the first event. |
+    | end | Move the highlight to the last event. |
+    | enter | Jump the trace to the highlighted event (posts `Timeline.Selected`). |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "timeline--current",
+        "timeline--highlight",
+        "timeline--breakpoint",
+        "timeline--index",
+        "timeline--forward",
+        "timeline--seed",
+        "timeline--backward",
+        "timeline--pending",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `timeline--current` | The event just applied: the one the trace's cursor is on. |
+    | `timeline--highlight` | The person's highlight in the list (moved with the arrow keys). |
+    | `timeline--breakpoint` | The marker of an event that touches a breakpoint node. |
+    | `timeline--index` | The event number. |
+    | `timeline--forward` | The phase word of a forward event. |
+    | `timeline--seed` | The phase word of the seed. |
+    | `timeline--backward` | The phase word of a backward step. |
+    | `timeline--pending` | The words of an event not applied yet (after the cursor). |
+    """
+
+    DEFAULT_CSS = """
+    Timeline {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .timeline--current {
+            background: $primary 40%;
+            text-style: bold;
+        }
+        & > .timeline--highlight {
+            background: $foreground 12%;
+        }
+        &:focus > .timeline--highlight {
+            background: $block-cursor-blurred-background;
+        }
+        &:focus > .timeline--current {
+            background: $primary 55%;
+        }
+        & > .timeline--breakpoint {
+            color: $error;
+            text-style: bold;
+        }
+        & > .timeline--index {
+            color: $foreground-muted;
+        }
+        & > .timeline--forward {
+            color: $text-primary;
+        }
+        & > .timeline--seed {
+            color: $warning;
+            text-style: bold;
+        }
+        & > .timeline--backward {
+            color: $success;
+        }
+        & > .timeline--pending {
+            color: $foreground-muted;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+        }
+    }
+    """
+
+    highlighted: reactive[int | None] = reactive[int | None](None, init=False)
+    """The event index under the person's highlight, or None when the timeline is empty."""
+
+    position: reactive[int] = reactive(0, init=False)
+    """The trace's cursor as last set by ``set_position``: events ``0..position-1`` are applied."""
+
+    class Selected(Message):
+        """The person picked an entry (Enter or click): the app should move the cursor there."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+            """The cursor position that puts the picked event on screen (its index + 1)."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._trace: Trace | None = None
+        self._breakpoints: frozenset[int] = frozenset()
+        self._index_width = 1
+
+    # --- the contract the app drives -----------------------------------------------------------
+
+    @property
+    def trace(self) -> Trace | None:
+        """The trace on show, or None."""
+        return self._trace
+
+    @property
+    def breakpoints(self) -> frozenset[int]:
+        """The nodes whose events are marked."""
+        return self._breakpoints
+
+    def set_trace(self, trace: Trace | None) -> None:
+        """Show ``trace``'s events (or nothing). The current entry follows ``trace.position``."""
+        self._trace = trace
+        length = 0 if trace is None else len(trace)
+        self._index_width = len(str(max(length - 1, 0)))
+        self.virtual_size = Size(0, length)
+        self.set_reactive(Timeline.position, 0 if trace is None else trace.position)
+        if length == 0:
+            self.set_reactive(Timeline.highlighted, None)
+        else:
+            current = self.position - 1
+            self.set_reactive(Timeline.highlighted, max(current, 0))
+        self._scroll_into_view()
+        self.refresh()
+
+    def set_position(self, position: int) -> None:
+        """Mark event ``position - 1`` as current, move the highlight onto it and scroll it into view."""
+        length = 0 if self._trace is None else len(self._trace)
+        self.position = max(0, min(position, length))
+        if length:
+            self.highlighted = max(self.position - 1, 0)
+            self._scroll_into_view()
+
+    def set_breakpoints(self, nodes: frozenset[int]) -> None:
+        """Mark the entries whose event touches any of ``nodes`` (as the trace's breakpoints do)."""
+        self._breakpoints = frozenset(nodes)
+        self.refresh()
+
+    # --- watchers and actions ------------------------------------------------------------------
+
+    def validate_highlighted(self, highlighted: int | None) -> int | None:
+        length = 0 if self._trace is None else len(self._trace)
+        if highlighted is None or length == 0:
+            return None
+        return max(0, min(highlighted, length - 1))
+
+    def watch_highlighted(self, previous: int | None, highlighted: int | None) -> None:
+        if previous is not None:
+            self.refresh_line(previous)
+        if highlighted is not None:
+            self.refresh_line(highlighted)
+            self._scroll_into_view()
+
+    def watch_position(self, previous: int, position: int) -> None:
+        # Only the old and new current rows change, plus the pending dimming between them.
+        low, high = sorted((previous, position))
+        first_visible = self.scroll_offset.y
+        visible_end = first_visible + self.size.height
+        start, end = max(low - 1, first_visible), min(high, visible_end)
+        if start < end:
+            self.refresh_lines(start, end - start)
+
+    def _move_highlight(self, delta: int) -> None:
+        if self._trace is None or not len(self._trace):
+            return
+        start = self.highlighted if self.highlighted is not None else max(self.position - 1, 0)
+        self.highlighted = start + delta
+
+    def action_cursor_up(self) -> None:
+        """Highlight the previous event."""
+        self._move_highlight(-1)
+
+    def action_cursor_down(self) -> None:
+        """Highlight the next event."""
+        self._move_highlight(1)
+
+    def action_page_up(self) -> None:
+        """Highlight the event one page up."""
+        self._move_highlight(-max(self.scrollable_content_region.height - 1, 1))
+
+    def action_page_down(self) -> None:
+        """Highlight the event one page down."""
+        self._move_highlight(max(self.scrollable_content_region.height - 1, 1))
+
+    def action_first(self) -> None:
+        """Highlight the first event."""
+        self._move_highlight(-(self.highlighted or 0))
+
+    def action_last(self) -> None:
+        """Highlight the last event."""
+        if self._trace is not None:
+            self._move_highlight(len(self._trace))
+
+    def action_select(self) -> None:
+        """Ask the app to move the trace's cursor to the highlighted event."""
+        if self.highlighted is not None:
+            self.post_message(self.Selected(self.highlighted + 1))
+
+    async def _on_click(self, event: events.Click) -> None:
+        await super()._on_click(event)
+        offset = event.get_content_offset(self)
+        if offset is None or self._trace is None:
+            return
+        index = self.scroll_offset.y + offset.y
+        if 0 <= index < len(self._trace):
+            self.highlighted = index
+            self.post_message(self.Selected(index + 1))
+
+    def _scroll_into_view(self) -> None:
+        if self.highlighted is None:
+            return
+        if self.scrollable_content_region.height <= 0:
+            # Not laid out yet: the viewport height is unknown until the next refresh.
+            self.call_after_refresh(self._scroll_into_view_now)
+        else:
+            self._scroll_into_view_now()
+
+    def _scroll_into_view_now(self) -> None:
+        index = self.highlighted
+        height = self.scrollable_content_region.height
+        if index is None or height <= 0:
+            return
+        top = self.scroll_offset.y
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def touches_breakpoint(self, index: int) -> bool:
+        """Whether event ``index`` touches a breakpoint node, by the trace's own rule.
+
+        The rule is ``Trace.touches``: a forward event touches the node it computes, the seed
+        touches the output, a backward step touches its node and the operands it sends grads to.
+        So a marked entry is exactly where ``c`` (continue to the next breakpoint) stops. O(1).
+        """
+        trace, breakpoints = self._trace, self._breakpoints
+        if trace is None or not breakpoints:
+            return False
+        node = trace.step_node(index)
+        if node in breakpoints:
+            return True
+        if index <= trace.seed_index:
+            return False
+        return any(trace.in_ids[e] in breakpoints for e in trace.edges(node))
+
+    def render_line(self, y: int) -> Strip:
+        """Row ``y`` of the viewport: event ``scroll_y + y``, built from the trace on demand."""
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = self.scroll_offset.y + y
+        trace = self._trace
+        if trace is None or not 0 <= index < len(trace):
+            return Strip.blank(width, base)
+        return self._render_entry(trace, index, width, base)
+
+    def _render_entry(self, trace: Trace, index: int, width: int, base: Style) -> Strip:
+        component = self.get_component_rich_style
+
+        line_style = base
+        current = index == self.position - 1
+        if index == self.highlighted:
+            line_style += component("timeline--highlight")
+        if current:
+            line_style += component("timeline--current")
+        row_background = Style(bgcolor=line_style.bgcolor)
+
+        def part(name: str) -> Style:
+            # A part colours its text only; the row keeps the highlight's background.
+            return component(name) + row_background
+
+        phase = trace.phase(index)
+        pending = index >= self.position
+        words_style = line_style + part("timeline--pending") if pending else line_style
+        marker = CURRENT_MARKER if current else " "
+        breakpoint = BREAKPOINT_MARKER if self.touches_breakpoint(index) else " "
+        segments = [
+            Segment(marker, line_style),
+            Segment(breakpoint, line_style + part("timeline--breakpoint")),
+            Segment(" ", line_style),
+            Segment(f"{index:>{self._index_width}} ", line_style + part("timeline--index")),
+            Segment(f"{phase:<8}", line_style + part(f"timeline--{phase}")),
+            Segment("  ", line_style),
+            Segment(_clean(trace.describe(index)), words_style),
+        ]
+        strip = Strip(segments)
+        if strip.cell_length > width > 1:
+            strip = Strip([*strip.crop(0, width - 1), Segment("…", words_style)], width)
+        return strip.extend_cell_length(width, line_style)
