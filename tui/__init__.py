@@ -4,3 +4,18 @@ Textual is imported only when the app starts, so ``gradstep trace`` stays light.
 """
 
 from __future__ import annotations
+
+
+def debug(output: object, *, title: str = "debug()") -> None:
+    """Open the stepping debugger on ``output``'s graph (a gradstep or micrograd ``Value``).
+
+    The graph is read, never changed: the caller's values and grads stay as they were. Raises
+    ``core.adapter.UnsupportedGraph`` when ``output`` is not a graph gradstep can read.
+    """
+    from core.adapter import as_value
+    from core.trace import trace
+
+    graph = trace(as_value(output))
+    from tui.app import run_on_trace
+
+    run_on_trace(graph, title)

@@ -1,0 +1,404 @@
+"""The stepping debugger: composes the panes and drives one ``Trace`` with the keys.
+
+The app owns the trace and the breakpoints; widgets get told what to show (attributes flow down)
+and post messages when the person picks something (messages flow up). Nothing here computes a
+gradient: every number on screen comes from the trace, which recorded backprop once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from core.examples import SEED, SEED_NAME
+from core.language import ExpressionError, Program, load, parse
+from core.trace import Trace, trace
+from tui.messages import ShowSubtree
+from tui.screens.help import HelpScreen
+from tui.screens.jump import JumpScreen
+from tui.screens.open_file import OpenFileScreen
+from tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
+from tui.widgets.error_panel import ErrorPanel
+from tui.widgets.graph_tree import GraphTree
+from tui.widgets.inspector import Inspector
+from tui.widgets.status import StatusBar
+from tui.widgets.timeline import Timeline
+
+POLL_SECONDS = 0.5
+"""How often the open file is checked for changes (its mtime and size)."""
+
+FileSignature = tuple[int, int]
+
+
+def _signature(path: str) -> FileSignature | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size)
+
+
+class GradstepApp(App[int]):
+    """Step backprop node by node over one graph: from a file, the built-in example, or ``debug()``.
+
+    | Key | Action |
+    | :- | :- |
+    | `n` / `N` | Next / previous step. |
+    | `c` / `C` | Continue to the next breakpoint or the end / reverse to the previous or the start. |
+    | `r` | Restart at step 0. |
+    | `b` | Toggle a breakpoint on the selected node. |
+    | `/` | Jump to a node by label. |
+    | `o` | Open another file. |
+    | `s` | Save an SVG screenshot. |
+    | `?` | Help. |
+    | `q` | Quit. |
+    """
+
+    CSS_PATH = "gradstep.tcss"
+    TITLE = "gradstep"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "step", "Next"),
+        Binding("N", "step_back", "Prev"),
+        Binding("c", "continue", "Cont"),
+        Binding("C", "reverse_continue", "Rev-cont"),
+        Binding("r", "restart", "Restart"),
+        Binding("b", "toggle_breakpoint", "Break"),
+        Binding("slash", "jump", "Jump"),
+        Binding("o", "open", "Open"),
+        Binding("s", "screenshot_svg", "Shot", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        graph: Trace | None = None,
+        title: str | None = None,
+        watch: bool = True,
+    ) -> None:
+        """Open ``path``, or ``graph`` (an in-memory trace, e.g. from ``debug()``), or the example."""
+        super().__init__()
+        self.path = path
+        self.source_name = title or (path if path is not None else SEED_NAME)
+        self.trace: Trace | None = graph
+        self.program: Program | None = None
+        self.breakpoints: set[int] = set()
+        self.error: str | None = None
+        self.screenshot_dir: str | None = None
+        self._watch = watch and path is not None and graph is None
+        self._signature: FileSignature | None = None
+        self._initial_graph = graph
+
+    # --- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield ErrorPanel(id="error")
+        with Horizontal(id="panes"):
+            with Vertical(id="tree-pane"):
+                yield Breadcrumb(id="breadcrumb")
+                yield GraphTree(id="tree")
+            yield Inspector(id="inspector")
+        yield Timeline(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._initial_graph is not None:
+            self._show_trace(self._initial_graph)
+        elif self.path is None:
+            self._load_text(SEED, SEED_NAME)
+        else:
+            self._load_file(self.path)
+        if self._watch:
+            self.set_interval(POLL_SECONDS, self.check_file)
+        self.query_one(GraphTree).focus()
+
+    @property
+    def tree(self) -> GraphTree:
+        return self.query_one(GraphTree)
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def _load_text(self, text: str, name: str) -> None:
+        try:
+            program = parse(text, name)
+        except ExpressionError as error:
+            self._show_error(str(error))
+            return
+        self._accept(program)
+
+    def _load_file(self, path: str, *, keep_position: bool = False) -> bool:
+        """Load ``path``; on an error show it and keep the graph on screen. True when loaded."""
+        self._signature = _signature(path)
+        try:
+            program = load(path)
+        except ExpressionError as error:
+            self._show_error(str(error))
+            return False
+        except Exception as error:  # the core promises ExpressionError only; never crash anyway
+            self._show_error(f"{path}: error: could not load the file: {error!r}")
+            return False
+        self._accept(program, keep_position=keep_position)
+        return True
+
+    def _accept(self, program: Program, *, keep_position: bool = False) -> None:
+        old = self.trace
+        try:
+            new = trace(program.output)
+        except Exception as error:  # a bug in the core must not take the person's session down
+            self._show_error(f"{program.path}: error: could not trace the graph: {error!r}")
+            return
+        self.program = program
+        self._show_error(None)
+        if keep_position and old is not None:
+            self._carry_over(old, new)
+        else:
+            self.breakpoints = set()
+            self._show_trace(new)
+
+    def _carry_over(self, old: Trace, new: Trace) -> None:
+        """After a reload: keep the step, the breakpoints and the open nodes, matched by name."""
+        by_name: dict[str, int] = {}
+        for i in range(new.size):
+            if new.labels[i]:
+                by_name.setdefault(new.labels[i], i)
+
+        def match(i: int) -> int | None:
+            label = old.labels[i]
+            if label:
+                return by_name.get(label)
+            return i if i < new.size and new.labels[i] == "" and old.size == new.size else None
+
+        self.breakpoints = {j for i in self.breakpoints if (j := match(i)) is not None}
+        opened = {j for i in self.tree.expanded if (j := match(i)) is not None}
+        position = min(old.position, len(new))
+        new.goto(position)
+        self._show_trace(new, expanded=opened)
+
+    def _show_trace(self, graph: Trace, *, expanded: set[int] | None = None) -> None:
+        self.trace = graph
+        tree = self.tree
+        tree.set_trace(graph, expanded)
+        tree.set_breakpoints(frozenset(self.breakpoints))
+        timeline = self.query_one(Timeline)
+        timeline.set_trace(graph)
+        timeline.set_breakpoints(frozenset(self.breakpoints))
+        self._refresh_view()
+
+    def _show_error(self, message: str | None) -> None:
+        self.error = message
+        self.query_one(ErrorPanel).show_error(message)
+        self._refresh_status()
+
+    def check_file(self) -> None:
+        """Reload the file when its mtime or size changed since the last look."""
+        if self.path is None:
+            return
+        signature = _signature(self.path)
+        if signature is None or signature == self._signature:
+            return
+        self._load_file(self.path, keep_position=True)
+
+    # --- redrawing after the cursor moves --------------------------------------------------------
+
+    def _refresh_view(self) -> None:
+        """Tell every pane where the cursor is now. Each does work bounded by what is on screen."""
+        graph = self.trace
+        tree = self.tree
+        if graph is not None:
+            tree.show_position()
+            self.query_one(Timeline).set_position(graph.position)
+        self._show_inspector(tree.highlighted_node)
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        source = self.source_name if self.path is None else self.path
+        self.query_one(StatusBar).show(
+            self.trace, source, len(self.breakpoints), stale=self.error is not None
+        )
+
+    def _show_inspector(self, node: int | None) -> None:
+        self.query_one(Inspector).show(self.trace, node)
+
+    def _refresh_breadcrumb(self) -> None:
+        tree = self.tree
+        spanning = tree.spanning
+        breadcrumb = self.query_one(Breadcrumb)
+        if spanning is None:
+            breadcrumb.show(None, [], 0)
+            return
+        root = tree.view_root
+        breadcrumb.show(self.trace, spanning.ancestors(root, SHOWN_CRUMBS), spanning.depth[root])
+
+    def _move_to(self, position: int) -> None:
+        graph = self.trace
+        if graph is None:
+            return
+        graph.goto(position)
+        self._refresh_view()
+
+    # --- messages from the panes ---------------------------------------------------------------
+
+    def on_graph_tree_node_highlighted(self, message: GraphTree.NodeHighlighted) -> None:
+        self._show_inspector(message.node)
+
+    def on_graph_tree_view_root_changed(self, message: GraphTree.ViewRootChanged) -> None:
+        self._refresh_breadcrumb()
+
+    def on_timeline_selected(self, message: Timeline.Selected) -> None:
+        self._move_to(message.position)
+
+    def on_inspector_node_clicked(self, message: Inspector.NodeClicked) -> None:
+        self.tree.reveal(message.node)
+        self._show_inspector(message.node)
+
+    def on_show_subtree(self, message: ShowSubtree) -> None:
+        self.tree.set_view_root(message.node)
+        self.tree.focus()
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_step(self) -> None:
+        """Apply the next event."""
+        if self.trace is not None and self.trace.step():
+            self._refresh_view()
+
+    def action_step_back(self) -> None:
+        """Undo the last event."""
+        if self.trace is not None and self.trace.back():
+            self._refresh_view()
+
+    def action_continue(self) -> None:
+        """Run to the next step that touches a breakpoint, or to the end."""
+        graph = self.trace
+        if graph is None:
+            return
+        target = graph.next_touching(self.breakpoints) if self.breakpoints else None
+        self._move_to(len(graph) if target is None else target)
+
+    def action_reverse_continue(self) -> None:
+        """Run back to the previous step that touches a breakpoint, or to the start."""
+        graph = self.trace
+        if graph is None:
+            return
+        target = graph.previous_touching(self.breakpoints) if self.breakpoints else None
+        self._move_to(0 if target is None else target)
+
+    def action_restart(self) -> None:
+        """Back to step 0: nothing computed, no grads."""
+        self._move_to(0)
+
+    def action_toggle_breakpoint(self) -> None:
+        """Stop at every step that touches the node under the tree's cursor (or stop stopping)."""
+        node = self.tree.highlighted_node
+        if node is None or self.trace is None:
+            return
+        self.breakpoints ^= {node}
+        nodes = frozenset(self.breakpoints)
+        self.tree.set_breakpoints(nodes)
+        self.query_one(Timeline).set_breakpoints(nodes)
+        self._refresh_status()
+        state = "set on" if node in self.breakpoints else "cleared from"
+        self.notify(f"Breakpoint {state} {self.trace.name(node)}", timeout=2)
+
+    def action_jump(self) -> None:
+        """Pick a node by label and put the tree's cursor on it."""
+        graph = self.trace
+        if graph is None:
+            return
+
+        def chosen(node: int | None) -> None:
+            if node is not None and self.trace is graph:
+                self.tree.reveal(node)
+                self._show_inspector(node)
+                self.tree.focus()
+
+        self.push_screen(JumpScreen(graph), chosen)
+
+    def action_open(self) -> None:
+        """Ask for a path and open it; an error is shown and the current graph stays."""
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.open_path(path)
+
+        start = str(Path(self.path).parent) + os.sep if self.path else ""
+        self.push_screen(OpenFileScreen(start), chosen)
+
+    def open_path(self, path: str) -> bool:
+        """Open ``path`` in place of the current file. On an error, the current graph stays."""
+        path = os.path.expanduser(path)
+        loaded = self._load_file(path)
+        if loaded or os.path.isfile(path):
+            # Watch a broken file too: saving the fix loads it.
+            self.path = path
+            self.source_name = path
+            if not self._watch:
+                self._watch = True
+                self.set_interval(POLL_SECONDS, self.check_file)
+        else:
+            self._signature = _signature(self.path) if self.path else None
+        self._refresh_status()
+        return loaded
+
+    def action_screenshot_svg(self) -> None:
+        """Save the screen as an SVG (in the current directory) and say where."""
+        try:
+            name = self.save_screenshot(path=self.screenshot_dir)
+        except OSError as error:
+            self.notify(f"Could not save the screenshot: {error.strerror or error}", severity="error")
+            return
+        self.notify(f"Screenshot saved: {name}", timeout=4)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Next step (n)", "Apply the next event", self.action_step)
+        yield SystemCommand("Previous step (N)", "Undo the last event", self.action_step_back)
+        yield SystemCommand("Continue (c)", "Run to the next breakpoint or the end", self.action_continue)
+        yield SystemCommand(
+            "Reverse continue (C)",
+            "Run back to the previous breakpoint or the start",
+            self.action_reverse_continue,
+        )
+        yield SystemCommand("Restart (r)", "Back to step 0", self.action_restart)
+        yield SystemCommand("Toggle breakpoint (b)", "On the selected node", self.action_toggle_breakpoint)
+        yield SystemCommand("Jump to node (/)", "Find a node by label", self.action_jump)
+        yield SystemCommand("Open file (o)", "Open another expression file", self.action_open)
+        yield SystemCommand(
+            "Save screenshot (s)", "An SVG in the current directory", self.action_screenshot_svg
+        )
+        yield SystemCommand("Help (?)", "Keys and how to read the panes", self.action_help)
+
+
+def run_app(path: str | None) -> int:
+    """Run the debugger on ``path`` (None: the built-in example) and return the exit status."""
+    app = GradstepApp(path)
+    result = app.run()
+    return result if isinstance(result, int) else 0
+
+
+def run_on_trace(graph: Trace, title: str) -> int:
+    """Run the debugger on an in-memory graph (``debug()``): no file, no reload."""
+    app = GradstepApp(graph=graph, title=title)
+    result = app.run()
+    return result if isinstance(result, int) else 0

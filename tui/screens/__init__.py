@@ -1,0 +1,1 @@
+"""Modal screens: help, open a file, jump to a node."""

@@ -1,0 +1,74 @@
+"""The help screen: every key, and how to read the tree."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# gradstep — keys
+
+Lowercase steps forward, uppercase steps back (as in gdb's reverse debugging).
+
+| key | action |
+|---|---|
+| `n` / `N` | next step / previous step |
+| `c` / `C` | continue to the next breakpoint or the end / back to the previous one or the start |
+| `r` | restart: back to step 0 |
+| `b` | toggle a breakpoint on the selected node (stop at any step that touches it) |
+| `/` | jump to a node by label |
+| `o` | open another expression file |
+| `s` | save an SVG screenshot in the current directory |
+| `tab` | move between the tree, the inspector and the timeline |
+| `ctrl+p` | command palette: every action by name |
+| `?` | this help |
+| `q` | quit |
+
+## The tree
+
+The output is at the root and each node's operands are its children. Each line shows
+the node, its op, `= value` and `grad`. `·` is a value the forward pass has not computed yet;
+`—` is a grad nothing has been sent yet (it is not 0). The current step's node is highlighted;
+the operands receiving its contributions are marked, with what they just received in brackets.
+
+A node used in several places is drawn in full once; the other places show `↪ name  used k×`.
+Select one (enter or click) to jump to the full node. Deep graphs are shown from a nearer root:
+the line above the tree names the ancestors; click one, or press `shift+left` at the top, to go up.
+
+Tree keys: `up`/`down`, `enter` (jump or expand), `space` expand/collapse, `shift+space` expand all,
+`left`/`right` collapse/expand, `shift+left` parent, `shift+up`/`shift+down` siblings.
+
+The file reloads when it changes on disk; an error is shown above the last good graph.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and how to read the panes; any of escape, q or ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 96%;
+        max-width: 100;
+        height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,675 @@
+"""The graph as a tree: the output at the root, each node's operands as its children.
+
+A graph is a DAG, and a DAG drawn as a tree repeats shared subgraphs: ``x1 = x0 + x0; x2 = x1 + x1``
+sixty levels deep has 2^60 root-to-leaf paths over 61 nodes. So the tree drawn here is a spanning
+tree of the graph: a depth-first walk from the output, in operand order, gives every node one *home*
+(the first place that walk reaches it). A node is drawn in full only at its home; every other use is
+a one-line back-reference (``↪ b  (used 2×)``) that jumps to the home when selected.
+
+Textual's own ``Tree`` recurses per level and rebuilds every expanded line on each change, which
+breaks on a 20,000-deep chain. This widget uses the Line API instead: it keeps a flat list of rows,
+renders only the rows on screen, and bounds the drawn depth by *re-rooting* the view at an ancestor
+of the node being followed (the breadcrumb above the tree shows the ancestors cut off). Following the
+cursor expands only the path to the current node, and that path is let go again when the cursor
+moves on; what the person expands stays expanded. A step therefore costs a bounded walk and a redraw
+of the visible rows, however large the graph.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.ops import format_number
+from core.trace import Trace
+
+EXPAND_ALL_LIMIT = 5_000
+"""Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
+INITIAL_ROWS = 48
+"""Rows opened on load, breadth first, so a small graph is shown whole without a key press."""
+
+
+class Spanning:
+    """The spanning tree of a trace's graph: each node's home edge, parent and depth.
+
+    Computed once per trace with an explicit stack (no recursion), O(nodes + edges).
+    ``home_edge[j]`` is the edge whose operand slot shows ``j`` in full (-1 for the output).
+    """
+
+    def __init__(self, trace: Trace) -> None:
+        n = trace.size
+        root = trace.output
+        in_start, in_ids = trace.in_start, trace.in_ids
+        home_edge = array("q", [-1]) * n
+        parent = array("q", [-1]) * n
+        depth = array("q", [0]) * n
+        placed = bytearray(n)
+        placed[root] = 1
+        # Entries are (node, edge that reached it); popping in operand order gives a pre-order walk,
+        # and a node's home is the first entry popped for it, as a reader scanning down would see.
+        stack: list[tuple[int, int]] = []
+        for e in range(in_start[root + 1] - 1, in_start[root] - 1, -1):
+            stack.append((in_ids[e], e))
+        owner = trace.edge_owner
+        while stack:
+            j, e = stack.pop()
+            if placed[j]:
+                continue
+            placed[j] = 1
+            home_edge[j] = e
+            p = owner[e]
+            parent[j] = p
+            depth[j] = depth[p] + 1
+            for f in range(in_start[j + 1] - 1, in_start[j] - 1, -1):
+                if not placed[in_ids[f]]:
+                    stack.append((in_ids[f], f))
+        self.root = root
+        self.home_edge = home_edge
+        self.parent = parent
+        self.depth = depth
+
+    def ancestors(self, node: int, limit: int) -> list[int]:
+        """``node`` and up to ``limit`` of its ancestors, nearest first."""
+        chain = [node]
+        parent = self.parent
+        while len(chain) <= limit and parent[chain[-1]] >= 0:
+            chain.append(parent[chain[-1]])
+        return chain
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the tree: ``node`` reached through ``edge`` (-1 for the view's root).
+
+    ``guides`` is the drawn indentation, ``full`` is False for a back-reference line.
+    """
+
+    node: int
+    edge: int
+    depth: int
+    guides: str
+    full: bool
+    last: bool
+
+
+class GraphTree(ScrollView, can_focus=True):
+    """The graph as an expandable tree that follows the trace's cursor.
+
+    | Key | Action |
+    | :- | :- |
+    | `enter` | Jump to the full node (on a back-reference), else expand or collapse. |
+    | `space` | Expand or collapse. |
+    | `shift+space` | Expand or collapse everything under the node. |
+    | `up` / `down` | Move the cursor. |
+    | `left` / `right` | Collapse or go to the parent / expand or go to the first operand. |
+    | `shift+left` | Go to the parent (re-rooting the view above its top). |
+    | `shift+right` | Go to the next sibling of the parent. |
+    | `shift+up` / `shift+down` | Go to the previous / next sibling. |
+    | `home` / `end` / `pageup` / `pagedown` | Scroll. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("space", "toggle_node", "Toggle", show=False),
+        Binding("shift+space", "toggle_expand_all", "Expand or collapse all", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("left", "collapse_or_parent", "Collapse", show=False),
+        Binding("right", "expand_or_child", "Expand", show=False),
+        Binding("shift+left", "cursor_parent", "Cursor to parent", show=False),
+        Binding("shift+right", "cursor_parent_next_sibling", "Cursor to next ancestor", show=False),
+        Binding("shift+up", "cursor_previous_sibling", "Cursor to previous sibling", show=False),
+        Binding("shift+down", "cursor_next_sibling", "Cursor to next sibling", show=False),
+        Binding("home", "cursor_home", "First line", show=False),
+        Binding("end", "cursor_end", "Last line", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "graph-tree--guides",
+        "graph-tree--cursor",
+        "graph-tree--current",
+        "graph-tree--receiving",
+        "graph-tree--changed",
+        "graph-tree--pending",
+        "graph-tree--breakpoint",
+        "graph-tree--backref",
+        "graph-tree--label",
+        "graph-tree--op",
+        "graph-tree--final",
+    }
+
+    DEFAULT_CSS = """
+    GraphTree {
+        background: $surface;
+        & > .graph-tree--guides { color: $foreground 35%; }
+        & > .graph-tree--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .graph-tree--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+        & > .graph-tree--current { background: $warning 30%; }
+        & > .graph-tree--receiving { background: $success 20%; }
+        & > .graph-tree--changed { color: $text-warning; text-style: bold; }
+        & > .graph-tree--pending { color: $foreground 45%; }
+        & > .graph-tree--breakpoint { color: $text-error; text-style: bold; }
+        & > .graph-tree--backref { color: $foreground 60%; text-style: italic; }
+        & > .graph-tree--label { text-style: bold; }
+        & > .graph-tree--op { color: $text-accent; }
+        & > .graph-tree--final { text-style: bold; }
+    }
+    """
+
+    cursor_line: reactive[int] = reactive(0, always_update=True, init=False)
+    """The row the keyboard cursor is on."""
+
+    class NodeHighlighted(Message):
+        """The cursor moved to a line showing ``node`` (full or back-reference)."""
+
+        def __init__(self, node: int) -> None:
+            super().__init__()
+            self.node = node
+
+    class ViewRootChanged(Message):
+        """The view was re-rooted at ``node``; the breadcrumb shows its ancestors."""
+
+        def __init__(self, node: int) -> None:
+            super().__init__()
+            self.node = node
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._trace: Trace | None = None
+        self._spanning: Spanning | None = None
+        self._rows: list[Row] = []
+        self._row_of: dict[int, int] = {}
+        self.view_root = 0
+        self.expanded: set[int] = set()
+        """Nodes the person (or the initial layout) opened; never closed by following the cursor."""
+        self._followed: set[int] = set()
+        self._breakpoints: frozenset[int] = frozenset()
+        self._current: int | None = None
+        self._receiving: dict[int, float] = {}
+        self._forward = False
+        self._rows_dirty = True
+        self._last_highlighted: int | None = None
+
+    # --- what the app tells the tree -----------------------------------------------------------
+
+    @property
+    def trace(self) -> Trace | None:
+        return self._trace
+
+    @property
+    def spanning(self) -> Spanning | None:
+        return self._spanning
+
+    @property
+    def rows(self) -> list[Row]:
+        """The rows as currently laid out (read-only use)."""
+        self._ensure_rows()
+        return self._rows
+
+    def set_trace(self, trace: Trace | None, expanded: set[int] | None = None) -> None:
+        """Show a new graph. ``expanded`` carries the person's open nodes over a reload."""
+        self._trace = trace
+        self._spanning = Spanning(trace) if trace is not None else None
+        self.view_root = trace.output if trace is not None else 0
+        self._followed = set()
+        self._current = None
+        self._receiving = {}
+        self._last_highlighted = None
+        if trace is None:
+            self.expanded = set()
+        elif expanded is not None:
+            self.expanded = {i for i in expanded if 0 <= i < trace.size}
+        else:
+            self.expanded = self._initial_expansion()
+        self._rows_dirty = True
+        self.cursor_line = 0
+        if trace is not None:
+            self.post_message(self.ViewRootChanged(self.view_root))
+        self.refresh()
+
+    def set_breakpoints(self, nodes: frozenset[int]) -> None:
+        self._breakpoints = nodes
+        self.refresh()
+
+    def show_position(self) -> None:
+        """Follow the trace's cursor: open the path to the step's node, select it, mark what changed."""
+        trace = self._trace
+        if trace is None:
+            return
+        k = trace.current
+        self._receiving = {}
+        self._forward = k is not None and trace.phase(k) == "forward"
+        if k is None:
+            node = trace.output
+            self._current = None
+        else:
+            node = trace.step_node(k)
+            self._current = node
+            phase = trace.phase(k)
+            if phase == "backward":
+                for e in trace.edges(node):
+                    j = trace.in_ids[e]
+                    self._receiving[j] = self._receiving.get(j, 0.0) + trace.local[e] * trace.grad[node]
+            elif phase == "seed":
+                self._receiving[node] = 1.0
+        self.reveal(node, follow=True)
+
+    def reveal(self, node: int, *, follow: bool = False) -> None:
+        """Put the cursor on ``node``'s full line: open its ancestors, re-root if it is too deep.
+
+        With ``follow`` the opened path (and the node itself, so its operands show) is temporary:
+        the next call lets it go. Otherwise the path is added to what the person has opened.
+        """
+        spanning = self._spanning
+        if spanning is None:
+            return
+        limit = self._depth_limit()
+        chain = spanning.ancestors(node, limit)
+        if self.view_root not in chain:
+            if spanning.depth[node] <= limit:
+                new_root = spanning.root
+            else:
+                new_root = chain[min(limit // 3, len(chain) - 1)]
+            chain = chain[: chain.index(new_root) + 1]
+            self._set_view_root(new_root)
+        else:
+            chain = chain[: chain.index(self.view_root) + 1]
+        path = set(chain[1:])
+        if follow:
+            path.add(node)
+            if path != self._followed:
+                self._followed = path
+                self._rows_dirty = True
+        elif not path <= self.expanded:
+            self.expanded |= path
+            self._rows_dirty = True
+        self._ensure_rows()
+        row = self._row_of.get(node)
+        if row is not None:
+            self.cursor_line = row
+        self.refresh()
+
+    def set_view_root(self, node: int) -> None:
+        """Re-root the view at ``node`` (a breadcrumb was picked) and put the cursor on it."""
+        if self._trace is None or not 0 <= node < self._trace.size:
+            return
+        self._set_view_root(node)
+        self._ensure_rows()
+        self.cursor_line = 0
+        self.refresh()
+
+    @property
+    def highlighted_node(self) -> int | None:
+        """The node on the cursor's line."""
+        rows = self.rows
+        if not rows:
+            return None
+        return rows[min(self.cursor_line, len(rows) - 1)].node
+
+    # --- layout --------------------------------------------------------------------------------
+
+    def _set_view_root(self, node: int) -> None:
+        if node != self.view_root:
+            self.view_root = node
+            self._rows_dirty = True
+            self.post_message(self.ViewRootChanged(node))
+
+    def _depth_limit(self) -> int:
+        """How many levels fit across the pane (two columns a level, room left for the text)."""
+        width = self.size.width or 80
+        return max(4, min(40, (width - 24) // 2))
+
+    def _is_open(self, node: int) -> bool:
+        return node in self.expanded or node in self._followed
+
+    def _initial_expansion(self) -> set[int]:
+        """Open nodes breadth first from the output while the rows stay under ``INITIAL_ROWS``."""
+        trace, spanning = self._trace, self._spanning
+        assert trace is not None and spanning is not None
+        opened: set[int] = set()
+        rows = 1
+        frontier = [trace.output]
+        limit = self._depth_limit()
+        while frontier:
+            next_frontier: list[int] = []
+            for p in frontier:
+                edges = trace.edges(p)
+                if not len(edges) or rows + len(edges) > INITIAL_ROWS or spanning.depth[p] >= limit:
+                    continue
+                opened.add(p)
+                rows += len(edges)
+                next_frontier.extend(
+                    trace.in_ids[e] for e in edges if spanning.home_edge[trace.in_ids[e]] == e
+                )
+            frontier = next_frontier
+        return opened
+
+    def _ensure_rows(self) -> None:
+        if not self._rows_dirty:
+            return
+        self._rows_dirty = False
+        trace, spanning = self._trace, self._spanning
+        previous = self._rows[self.cursor_line] if 0 <= self.cursor_line < len(self._rows) else None
+        rows: list[Row] = []
+        row_of: dict[int, int] = {}
+        if trace is not None and spanning is not None:
+            in_start, in_ids, home_edge = trace.in_start, trace.in_ids, spanning.home_edge
+            stack: list[Row] = [Row(self.view_root, -1, 0, "", True, True)]
+            while stack:
+                row = stack.pop()
+                if row.full:
+                    row_of[row.node] = len(rows)
+                rows.append(row)
+                i = row.node
+                if not row.full or not self._is_open(i):
+                    continue
+                guides = row.guides if row.edge < 0 else row.guides + ("   " if row.last else "│  ")
+                start, end = in_start[i], in_start[i + 1]
+                for e in range(end - 1, start - 1, -1):
+                    j = in_ids[e]
+                    stack.append(Row(j, e, row.depth + 1, guides, home_edge[j] == e, e == end - 1))
+        self._rows = rows
+        self._row_of = row_of
+        widest = 0
+        if trace is not None:
+            name, symbol = trace.name, trace.symbol
+            # Text width estimated without styling: the rows drawn are only the visible ones.
+            for row in rows if len(rows) <= 2_000 else rows[:1_000] + rows[-1_000:]:
+                width = len(row.guides) + len(name(row.node)) + len(symbol(row.node)) + 36
+                widest = max(widest, width)
+        self.virtual_size = Size(widest, len(rows))
+        if previous is not None:
+            same = (
+                next((y for y, row in enumerate(rows) if row == previous), None) if len(rows) < 4096 else None
+            )
+            if same is None:
+                same = row_of.get(previous.node)
+            if same is not None and same != self.cursor_line:
+                self.cursor_line = same
+        if self.cursor_line >= len(rows):
+            self.cursor_line = max(0, len(rows) - 1)
+
+    # --- drawing -------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        self._ensure_rows()
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        index = y + scroll_y
+        if index >= len(self._rows) or self._trace is None:
+            return Strip.blank(width, base)
+        text = self._line_text(index, self._rows[index])
+        line_style = text.style if isinstance(text.style, Style) else Style()
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments).extend_cell_length(max(width + scroll_x, text.cell_len), base + line_style)
+        return strip.crop(scroll_x, scroll_x + width).apply_style(base)
+
+    def _line_text(self, index: int, row: Row) -> Text:
+        trace = self._trace
+        assert trace is not None
+        i = row.node
+        style = self.get_component_rich_style
+        line_style = Style(meta={"line": index})
+        if i == self._current and row.full:
+            line_style += style("graph-tree--current")
+        elif i in self._receiving:
+            line_style += style("graph-tree--receiving")
+        if index == self.cursor_line:
+            line_style += style("graph-tree--cursor")
+        text = Text(style=line_style, no_wrap=True, end="")
+        guides = style("graph-tree--guides", partial=True)
+        if row.edge >= 0:
+            text.append(row.guides + ("└─" if row.last else "├─"), guides)
+        has_children = trace.in_start[i + 1] > trace.in_start[i]
+        toggle = Style(meta={"line": index, "toggle": True})
+        if not row.full:
+            text.append("↪ ", style("graph-tree--backref", partial=True))
+        elif has_children:
+            text.append("▾ " if self._is_open(i) else "▸ ", guides + toggle)
+        else:
+            text.append("─ " if row.edge >= 0 else "  ", guides)
+        if i in self._breakpoints:
+            text.append("● ", style("graph-tree--breakpoint", partial=True))
+        text.append(trace.name(i), style("graph-tree--label", partial=True))
+        symbol = trace.symbol(i)
+        if symbol:
+            text.append(f" ({symbol})", style("graph-tree--op", partial=True))
+        if not row.full:
+            uses = trace.uses(i)
+            text.append(f"  used {uses}×", style("graph-tree--backref", partial=True))
+        pending = style("graph-tree--pending", partial=True)
+        changed = style("graph-tree--changed", partial=True)
+        value = trace.value(i)
+        text.append("  = ")
+        if value is None:
+            text.append("·", pending)
+        else:
+            text.append(format_number(value), changed if i == self._current and self._forward else Style())
+        grad = trace.grad_so_far(i)
+        text.append("  grad ")
+        if grad is None:
+            text.append("—", pending)
+        else:
+            final = trace.is_final(i)
+            if i in self._receiving:
+                text.append(format_number(grad), changed)
+                delta = self._receiving[i]
+                text.append(f" ({'+' if delta >= 0 else ''}{format_number(delta)})", changed)
+            else:
+                text.append(
+                    format_number(grad), style("graph-tree--final", partial=True) if final else Style()
+                )
+        return text
+
+    # --- cursor and keys -----------------------------------------------------------------------
+
+    def watch_cursor_line(self, previous: int, line: int) -> None:
+        rows = self.rows
+        if not rows:
+            return
+        if line < 0 or line >= len(rows):
+            self.cursor_line = max(0, min(line, len(rows) - 1))
+            return
+        self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
+        self.refresh()
+        node = rows[line].node
+        if node != self._last_highlighted:
+            self._last_highlighted = node
+            self.post_message(self.NodeHighlighted(node))
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self.refresh()
+
+    async def _on_click(self, event: events.Click) -> None:
+        meta = event.style.meta
+        if "line" not in meta:
+            return
+        line = int(meta["line"])
+        if meta.get("toggle"):
+            self.cursor_line = line
+            self.action_toggle_node()
+        elif line == self.cursor_line:
+            self.action_select_cursor()
+        else:
+            self.cursor_line = line
+            if not self.rows[line].full:
+                self.action_select_cursor()
+
+    def _cursor_row(self) -> Row | None:
+        rows = self.rows
+        return rows[self.cursor_line] if 0 <= self.cursor_line < len(rows) else None
+
+    def _has_children(self, node: int) -> bool:
+        trace = self._trace
+        return trace is not None and trace.in_start[node + 1] > trace.in_start[node]
+
+    def _set_open(self, node: int, is_open: bool) -> None:
+        if is_open:
+            self.expanded.add(node)
+        else:
+            self.expanded.discard(node)
+            self._followed.discard(node)
+        self._rows_dirty = True
+        self._ensure_rows()
+        self.refresh()
+
+    def action_cursor_up(self) -> None:
+        self.cursor_line = max(0, self.cursor_line - 1)
+
+    def action_cursor_down(self) -> None:
+        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + 1)
+
+    def action_cursor_home(self) -> None:
+        self.cursor_line = 0
+
+    def action_cursor_end(self) -> None:
+        self.cursor_line = max(0, len(self.rows) - 1)
+
+    def action_page_up(self) -> None:
+        self.cursor_line = max(0, self.cursor_line - max(1, self.size.height - 1))
+
+    def action_page_down(self) -> None:
+        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + max(1, self.size.height - 1))
+
+    def action_select_cursor(self) -> None:
+        """On a back-reference, jump to the node's full line; elsewhere, expand or collapse."""
+        row = self._cursor_row()
+        if row is None:
+            return
+        if not row.full:
+            self.reveal(row.node)
+        else:
+            self.action_toggle_node()
+
+    def action_toggle_node(self) -> None:
+        row = self._cursor_row()
+        if row is None or not row.full or not self._has_children(row.node):
+            return
+        self._set_open(row.node, not self._is_open(row.node))
+
+    def action_toggle_expand_all(self) -> None:
+        """Open everything under the cursor's node (up to a bounded number of rows), or close it."""
+        row = self._cursor_row()
+        trace, spanning = self._trace, self._spanning
+        if row is None or not row.full or trace is None or spanning is None:
+            return
+        subtree: list[int] = []
+        stack = [row.node]
+        rows = 0
+        while stack and rows < EXPAND_ALL_LIMIT:
+            p = stack.pop()
+            edges = trace.edges(p)
+            if not len(edges):
+                continue
+            subtree.append(p)
+            rows += len(edges)
+            stack.extend(trace.in_ids[e] for e in edges if spanning.home_edge[trace.in_ids[e]] == e)
+        if all(self._is_open(p) for p in subtree):
+            self.expanded.difference_update(subtree)
+            self._followed.difference_update(subtree)
+        else:
+            self.expanded.update(subtree)
+        self._rows_dirty = True
+        self._ensure_rows()
+        self.refresh()
+
+    def action_collapse_or_parent(self) -> None:
+        row = self._cursor_row()
+        if row is None:
+            return
+        if row.full and self._is_open(row.node) and self._has_children(row.node):
+            self._set_open(row.node, False)
+        else:
+            self.action_cursor_parent()
+
+    def action_expand_or_child(self) -> None:
+        row = self._cursor_row()
+        if row is None or not row.full or not self._has_children(row.node):
+            return
+        if not self._is_open(row.node):
+            self._set_open(row.node, True)
+        else:
+            self.action_cursor_down()
+
+    def _parent_line(self, line: int) -> int | None:
+        rows = self.rows
+        depth = rows[line].depth
+        for y in range(line - 1, -1, -1):
+            if rows[y].depth < depth:
+                return y
+        return None
+
+    def action_cursor_parent(self) -> None:
+        """Go to the parent line; at the top of a re-rooted view, re-root one level up."""
+        row = self._cursor_row()
+        if row is None:
+            return
+        parent = self._parent_line(self.cursor_line)
+        if parent is not None:
+            self.cursor_line = parent
+            return
+        spanning = self._spanning
+        if spanning is not None and spanning.parent[row.node] >= 0:
+            above = spanning.parent[row.node]
+            self._set_view_root(above)
+            self._ensure_rows()
+            self.cursor_line = self._row_of.get(above, 0)
+            self.refresh()
+
+    def _sibling_lines(self, line: int) -> list[int]:
+        rows = self.rows
+        parent = self._parent_line(line)
+        if parent is None:
+            return [line]
+        depth = rows[line].depth
+        siblings = []
+        for y in range(parent + 1, len(rows)):
+            if rows[y].depth < depth:
+                break
+            if rows[y].depth == depth:
+                siblings.append(y)
+        return siblings
+
+    def action_cursor_previous_sibling(self) -> None:
+        siblings = self._sibling_lines(self.cursor_line)
+        at = siblings.index(self.cursor_line)
+        if at > 0:
+            self.cursor_line = siblings[at - 1]
+
+    def action_cursor_next_sibling(self) -> None:
+        siblings = self._sibling_lines(self.cursor_line)
+        at = siblings.index(self.cursor_line)
+        if at + 1 < len(siblings):
+            self.cursor_line = siblings[at + 1]
+
+    def action_cursor_parent_next_sibling(self) -> None:
+        parent = self._parent_line(self.cursor_line)
+        if parent is None:
+            return
+        siblings = self._sibling_lines(parent)
+        at = siblings.index(parent)
+        self.cursor_line = siblings[at + 1] if at + 1 < len(siblings) else parent
+
+    # --- plain-text view, for tests and the screen reader in us all ------------------------------
+
+    def line_texts(self) -> list[str]:
+        """Every row as plain text (what the screen shows, without styles)."""
+        return [self._line_text(y, row).plain for y, row in enumerate(self.rows)]

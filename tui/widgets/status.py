@@ -1,0 +1,55 @@
+"""The status line: which file, which phase, which step, and what that step does in words."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from core.trace import Trace
+
+
+def phase_name(trace: Trace) -> str:
+    """``start``, ``forward``, ``backward`` or ``done``: where the cursor is in the whole run."""
+    if trace.position == 0:
+        return "start"
+    if trace.position >= len(trace):
+        return "done"
+    return "forward" if trace.position <= trace.seed_index else "backward"
+
+
+class StatusBar(Static):
+    """Two lines above the panes; redrawn on every step, so it only formats what the trace says."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 2;
+        padding: 0 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def show(self, trace: Trace | None, source: str, breakpoints: int = 0, stale: bool = False) -> None:
+        """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now."""
+        top = Text(no_wrap=True, overflow="ellipsis")
+        top.append("gradstep ", "bold")
+        top.append(source, "bold")
+        if stale:
+            top.append("  (error — showing the last good graph)", "italic")
+        bottom = Text(no_wrap=True, overflow="ellipsis")
+        if trace is None:
+            top.append("  ·  no graph")
+            bottom.append("Fix the file (it reloads when saved) or press o to open another.")
+        else:
+            phase = phase_name(trace)
+            top.append("  ·  ")
+            top.append(phase, "bold reverse" if phase in ("forward", "backward") else "bold")
+            top.append(f"  ·  step {trace.position} of {len(trace)}")
+            if breakpoints:
+                top.append(f"  ·  ● {breakpoints} breakpoint{'s' if breakpoints != 1 else ''}")
+            current = trace.current
+            if current is None:
+                bottom.append("Nothing computed yet: press n to step, c to run to a breakpoint or the end.")
+            else:
+                bottom.append(trace.describe(current))
+        self.update(Text("\n").join([top, bottom]))
