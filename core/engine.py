@@ -13,6 +13,7 @@ Gradients accumulate (``+=``): a node used k times receives the sum of its k con
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable
 
 from core.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
@@ -69,7 +70,17 @@ class Value:
 
     def __add__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else Value(other)
-        return _result(self.data + other.data, ADD, self, other)
+        # _result written out: + and * make most nodes of a network, and the call is a fifth of it.
+        node: Value = _new(Value)
+        node.data = self.data + other.data
+        node.grad = 0.0
+        node.label = ""
+        node._op = ADD
+        node._a = self
+        node._b = other
+        node._param = 0.0
+        node._id = next(_ids)
+        return node
 
     def __radd__(self, other: Number) -> Value:
         return Value(other) + self
@@ -83,7 +94,16 @@ class Value:
 
     def __mul__(self, other: Value | Number) -> Value:
         other = other if isinstance(other, Value) else Value(other)
-        return _result(self.data * other.data, MUL, self, other)
+        node: Value = _new(Value)
+        node.data = self.data * other.data
+        node.grad = 0.0
+        node.label = ""
+        node._op = MUL
+        node._a = self
+        node._b = other
+        node._param = 0.0
+        node._id = next(_ids)
+        return node
 
     def __rmul__(self, other: Number) -> Value:
         return Value(other) * self
@@ -138,15 +158,26 @@ class Value:
             op = node._op
             if op is None:
                 continue
-            a = node._a
-            b = node._b
+            a: Value = node._a  # type: ignore[assignment]
             upstream = node.grad
-            if b is None:
-                (da,) = op.local((a.data,), node.data, node._param)  # type: ignore[union-attr]
-                a.grad += da * upstream  # type: ignore[union-attr]
+            # The common ops inline (a call to op.local per node would double the cost); the
+            # arithmetic is exactly the table's: 1.0 * upstream is upstream, b's local for * is a.data.
+            if op is ADD:
+                a.grad += upstream
+                node._b.grad += upstream  # type: ignore[union-attr]
+            elif op is MUL:
+                b: Value = node._b  # type: ignore[assignment]
+                a.grad += b.data * upstream
+                b.grad += a.data * upstream
+            elif op is RELU:
+                a.grad += (1.0 if node.data > 0 else 0.0) * upstream
+            elif node._b is None:
+                (da,) = op.local((a.data,), node.data, node._param)
+                a.grad += da * upstream
             else:
-                da, db = op.local((a.data, b.data), node.data, node._param)  # type: ignore[union-attr]
-                a.grad += da * upstream  # type: ignore[union-attr]
+                b = node._b
+                da, db = op.local((a.data, b.data), node.data, node._param)
+                a.grad += da * upstream
                 b.grad += db * upstream
 
 
@@ -167,28 +198,34 @@ def _result(data: float, op: Op, a: Value, b: Value | None = None, param: float 
     return node
 
 
+_creation_order = operator.attrgetter("_id")
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, itself included, operands before results.
 
     An explicit stack (no recursion, so a 100,000-deep chain is fine) collects the nodes; sorting
     by creation id orders them, because a node's operands always exist before it does.
     """
-    seen: dict[int, Value] = {root._id: root}
+    seen = {root}  # Value has no __eq__: identity hashing makes a set of nodes the cheapest "seen"
     stack = [root]
     pop = stack.pop
     push = stack.append
+    add = seen.add
     while stack:
         node = pop()
         a = node._a
         if a is not None:
-            if a._id not in seen:
-                seen[a._id] = a
+            if a not in seen:
+                add(a)
                 push(a)
             b = node._b
-            if b is not None and b._id not in seen:
-                seen[b._id] = b
+            if b is not None and b not in seen:
+                add(b)
                 push(b)
-    return [seen[key] for key in sorted(seen)]
+    order = list(seen)
+    order.sort(key=_creation_order)
+    return order
 
 
 def zero_grad(nodes: Iterable[Value]) -> None:
