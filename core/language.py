@@ -279,7 +279,9 @@ class _Interpreter:
         output: Value | None = None
         for statement in module.body:
             if isinstance(statement, ast.Assign):
-                last_assigned = self.assign(statement)
+                assigned = self.assign(statement)
+                if not isinstance(statement.targets[0], ast.Attribute):  # a label is not a value
+                    last_assigned = assigned
             elif isinstance(statement, ast.AugAssign):
                 last_assigned = self.augmented_assign(statement)
             elif isinstance(statement, ast.Expr):
