@@ -1,0 +1,198 @@
+"""The inspector widget, driven in a small app of its own.
+
+References are independent of the trace: numbers derived by hand, and the real ``micrograd``
+package for the final grads of the shared-node example.
+"""
+
+from __future__ import annotations
+
+from micrograd.engine import Value as MicrogradValue
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from core import Trace, Value, load, parse, trace
+from core.examples import SEED
+from tui.widgets.inspector import ROW_CAP, Inspector, InspectorBody
+
+
+class InspectorApp(App[None]):
+    """An inspector on its own, recording the nodes it reports clicked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clicked: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield Inspector(id="inspector")
+
+    def on_inspector_node_clicked(self, message: Inspector.NodeClicked) -> None:
+        self.clicked.append(message.node)
+
+
+def shown_text(app: InspectorApp) -> str:
+    content = app.query_one(InspectorBody).content
+    assert isinstance(content, Text)
+    return content.plain
+
+
+def seed_trace() -> Trace:
+    return trace(parse(SEED, "seed.gs").output)
+
+
+def node(shown: Trace, label: str) -> int:
+    return shown.labels.index(label)
+
+
+async def test_seed_final_grads_are_shown_as_final() -> None:
+    shown = seed_trace()
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        inspector = app.query_one(Inspector)
+        hand_derived = {"a": "6", "b": "-4", "c": "-2", "d": "-2", "e": "-2", "f": "4", "L": "1"}
+        for label, grad in hand_derived.items():
+            inspector.show(shown, node(shown, label))
+            await pilot.pause()
+            text = shown_text(app)
+            assert text.splitlines()[0].startswith(label)
+            assert f"\ngrad   {grad}  final" in text, text
+
+
+async def test_value_op_operands_local_derivatives_and_consumers() -> None:
+    shown = seed_trace()
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "e"))
+        await pilot.pause()
+        text = shown_text(app)
+        assert "e = a * b" in text
+        assert "\nop     *" in text
+        assert "\nvalue  -6" in text
+        assert "d(a*b)/da = b = -3" in text
+        assert "d(a*b)/db = a = 2" in text
+        assert "used 1×" in text
+        assert "\n  d = e + c" in text
+
+
+async def test_before_the_forward_pass_nothing_is_invented() -> None:
+    shown = seed_trace()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "e"))
+        await pilot.pause()
+        text = shown_text(app)
+        assert "value  not computed yet" in text
+        assert "grad   no grad yet" in text
+        assert "d(a*b)/da = b  (known once computed)" in text
+        assert "= -3" not in text
+        assert "nothing received yet" in text
+
+
+async def test_seed_appears_in_the_output_ledger() -> None:
+    shown = seed_trace()
+    shown.goto(shown.seed_index + 1)
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "L"))
+        await pilot.pause()
+        text = shown_text(app)
+        assert "grad 0 → 1  (seed)" in text
+        assert "grad   1  so far" in text
+
+
+async def test_shared_node_ledger_shows_both_contributions_and_the_running_sum() -> None:
+    shown = trace(load("examples/shared.gs").output)
+    b = node(shown, "b")
+    # By hand: e = a*b = -6, m = b+c = 7, L = e*m. m.grad = e = -6, e.grad = m = 7.
+    # b gets -6 * 1 from m first (m steps back before e), then 7 * a = 7 * 2 = 14 from e.
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        inspector = app.query_one(Inspector)
+        m_step = shown.backward_index(shown.size - 2)
+        shown.goto(m_step + 1)
+        inspector.show(shown, b)
+        await pilot.pause()
+        text = shown_text(app)
+        assert "grad 0 → -6" in text
+        assert "(-6 from m: m.grad * 1 = -6 * 1)" in text
+        assert "grad -6 → 8" not in text
+        assert "\n  = -6  so far" in text
+
+        shown.to_end()
+        inspector.show(shown, b)
+        await pilot.pause()
+        text = shown_text(app)
+        first, second = text.index("grad 0 → -6"), text.index("grad -6 → 8")
+        assert first < second
+        assert "(+14 from e: e.grad * a = 7 * 2)" in text
+        assert "\n  = 8  final" in text
+        assert "used 2×" in text
+
+    # The real micrograd agrees on the final grad.
+    ma, mb, mc = MicrogradValue(2.0), MicrogradValue(-3.0), MicrogradValue(10.0)
+    out = (ma * mb) * (mb + mc)
+    out.backward()
+    assert mb.grad == 8
+
+
+async def test_a_plus_a_gets_one_then_two() -> None:
+    shown = trace(load("examples/a_plus_a.gs").output)
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "a"))
+        await pilot.pause()
+        text = shown_text(app)
+        assert text.index("grad 0 → 1") < text.index("grad 1 → 2")
+        assert text.count("(+1 from") == 2
+        assert "\n  = 2  final" in text
+        assert "used 2×" in text
+
+
+async def test_a_node_with_3000_consumers_draws_a_capped_view() -> None:
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(2999):
+        total = total + x
+    shown = trace(total)
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "x"))
+        await pilot.pause()
+        text = shown_text(app)
+        assert "used 3000×" in text
+        assert f"… and {3000 - ROW_CAP} more" in text
+        assert f"… {3000 - ROW_CAP} earlier contributions" in text
+        assert text.count("\n  grad ") == ROW_CAP
+        assert "grad 2999 → 3000" in text  # the latest contributions are the ones drawn
+        assert "\n  = 3000  final" in text
+
+
+async def test_show_none_and_labels_are_not_markup() -> None:
+    shown = trace(Value(2.0, label="[bold]x[/]\nnext") * 3)
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        inspector = app.query_one(Inspector)
+        inspector.show(shown, 0)
+        await pilot.pause()
+        assert shown_text(app).startswith("[bold]x[/]?next")
+        inspector.show(None, None)
+        await pilot.pause()
+        assert "Select a node" in shown_text(app)
+        assert inspector.node is None
+
+
+async def test_clicking_an_operand_posts_node_clicked() -> None:
+    shown = seed_trace()
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "e"))
+        await pilot.pause()
+        lines = shown_text(app).splitlines()
+        row = next(y for y, line in enumerate(lines) if line.startswith("  b  "))
+        await pilot.click(InspectorBody, offset=(2, row))
+        assert app.clicked == [node(shown, "b")]
