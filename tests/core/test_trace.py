@@ -482,3 +482,49 @@ def test_one_step_writes_at_most_two_grads_whatever_the_size(width: int) -> None
         CountingGrads.writes = 0
         t.back()
         assert CountingGrads.writes <= 2
+
+
+# --- small cases and words -------------------------------------------------------------------
+
+
+def test_a_single_leaf_has_a_seed_and_its_own_step() -> None:
+    t = trace(parse("a = Value(2.0)\na\n").output)
+    assert (t.size, len(t), t.seed_index) == (1, 2, 0)
+    assert list(t.events()) == [SeedStep(0, 0, 1.0), BackwardStep(1, 0, "", 1.0, ())]
+    assert t.value(0) == 2.0 and t.grad_so_far(0) is None
+    t.step()
+    assert t.grad_so_far(0) == 1.0 and not t.is_final(0)
+    t.step()
+    assert t.is_final(0)
+    assert t.ledger(0) == [Contribution(0, None, Edge(0, 1.0, 1.0, 0.0))]
+
+
+def test_describe_the_seed_timeline_in_words() -> None:
+    t = seed_trace()
+    assert [t.describe(k) for k in range(len(t))] == [
+        "e = a * b = -6",
+        "d = e + c = 4",
+        "L = d * f = -8",
+        "L: seed, L.grad = 1",
+        "L: backward through *, 2 contributions",
+        "f: leaf, grad final = 4",
+        "d: backward through +, 2 contributions",
+        "e: backward through *, 2 contributions",
+        "c: leaf, grad final = -2",
+        "b: leaf, grad final = -4",
+        "a: leaf, grad final = 6",
+    ]
+    assert [t.phase(k) for k in (0, 3, 4)] == ["forward", "seed", "backward"]
+    assert [t.step_node(k) for k in range(len(t))] == [3, 4, 6, 6, 6, 5, 4, 3, 2, 1, 0]
+
+
+def test_graph_queries_on_the_shared_example() -> None:
+    t = example_trace("shared.gs")
+    assert t.inputs(5) == (3, 4)
+    assert t.consumers(1) == (3, 4)  # b feeds e and m
+    assert t.uses(1) == 2 and t.uses(5) == 0
+    assert [t.symbol(i) for i in range(t.size)] == ["", "", "", "*", "+", "*"]
+    assert t.expression(4) == "b + c"
+    assert t.name(3) == "e"
+    p = trace(Value(3.0) ** 2)
+    assert p.symbol(1) == "**2" and p.name(1) == "3**2"
