@@ -28,10 +28,14 @@ class Breadcrumb(Static):
     Breadcrumb.-visible { display: block; }
     """
 
+    plain: str = ""
+    """The crumbs as plain text."""
+
     def show(self, trace: Trace | None, chain: list[int], depth: int) -> None:
         """``chain`` is the view root's nearest ancestors (nearest first); ``depth`` its depth."""
         if trace is None or depth == 0:
             self.set_class(False, "-visible")
+            self.plain = ""
             self.update("")
             return
         self.set_class(True, "-visible")
@@ -50,6 +54,7 @@ class Breadcrumb(Static):
         text.append("↑ ")
         text.append_text(Text(" › ").join(parts))
         text.append(" ›")
+        self.plain = text.plain
         self.update(text)
 
     async def _on_click(self, event: events.Click) -> None:

@@ -204,6 +204,7 @@ class GraphTree(ScrollView, can_focus=True):
         self._current: int | None = None
         self._receiving: dict[int, float] = {}
         self._forward = False
+        self._styles: dict[str, Style] = {}
         self._rows_dirty = True
         self._last_highlighted: int | None = None
 
@@ -408,6 +409,17 @@ class GraphTree(ScrollView, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------------
 
+    def _lookup_styles(self) -> dict[str, Style]:
+        styles = {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}
+        for whole_line in ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving"):
+            styles[whole_line] = self.get_component_rich_style(whole_line)
+        return styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Component styles looked up once per redraw, not once per line.
+        self._styles = self._lookup_styles()
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         self._ensure_rows()
         scroll_x, scroll_y = self.scroll_offset
@@ -426,37 +438,37 @@ class GraphTree(ScrollView, can_focus=True):
         trace = self._trace
         assert trace is not None
         i = row.node
-        style = self.get_component_rich_style
+        styles = self._styles or self._lookup_styles()
         line_style = Style(meta={"line": index})
         if i == self._current and row.full:
-            line_style += style("graph-tree--current")
+            line_style += styles["graph-tree--current"]
         elif i in self._receiving:
-            line_style += style("graph-tree--receiving")
+            line_style += styles["graph-tree--receiving"]
         if index == self.cursor_line:
-            line_style += style("graph-tree--cursor")
+            line_style += styles["graph-tree--cursor"]
         text = Text(style=line_style, no_wrap=True, end="")
-        guides = style("graph-tree--guides", partial=True)
+        guides = styles["graph-tree--guides"]
         if row.edge >= 0:
             text.append(row.guides + ("└─" if row.last else "├─"), guides)
         has_children = trace.in_start[i + 1] > trace.in_start[i]
         toggle = Style(meta={"line": index, "toggle": True})
         if not row.full:
-            text.append("↪ ", style("graph-tree--backref", partial=True))
+            text.append("↪ ", styles["graph-tree--backref"])
         elif has_children:
             text.append("▾ " if self._is_open(i) else "▸ ", guides + toggle)
         else:
             text.append("─ " if row.edge >= 0 else "  ", guides)
         if i in self._breakpoints:
-            text.append("● ", style("graph-tree--breakpoint", partial=True))
-        text.append(trace.name(i), style("graph-tree--label", partial=True))
+            text.append("● ", styles["graph-tree--breakpoint"])
+        text.append(trace.name(i), styles["graph-tree--label"])
         symbol = trace.symbol(i)
         if symbol:
-            text.append(f" ({symbol})", style("graph-tree--op", partial=True))
+            text.append(f" ({symbol})", styles["graph-tree--op"])
         if not row.full:
             uses = trace.uses(i)
-            text.append(f"  used {uses}×", style("graph-tree--backref", partial=True))
-        pending = style("graph-tree--pending", partial=True)
-        changed = style("graph-tree--changed", partial=True)
+            text.append(f"  used {uses}×", styles["graph-tree--backref"])
+        pending = styles["graph-tree--pending"]
+        changed = styles["graph-tree--changed"]
         value = trace.value(i)
         text.append("  = ")
         if value is None:
@@ -475,7 +487,7 @@ class GraphTree(ScrollView, can_focus=True):
                 text.append(f" ({'+' if delta >= 0 else ''}{format_number(delta)})", changed)
             else:
                 text.append(
-                    format_number(grad), style("graph-tree--final", partial=True) if final else Style()
+                    format_number(grad), styles["graph-tree--final"] if final else Style()
                 )
         return text
 

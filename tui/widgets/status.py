@@ -29,6 +29,9 @@ class StatusBar(Static):
     }
     """
 
+    plain: str = ""
+    """The status as plain text (what is on screen, without styles)."""
+
     def show(self, trace: Trace | None, source: str, breakpoints: int = 0, stale: bool = False) -> None:
         """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now."""
         top = Text(no_wrap=True, overflow="ellipsis")
@@ -52,4 +55,6 @@ class StatusBar(Static):
                 bottom.append("Nothing computed yet: press n to step, c to run to a breakpoint or the end.")
             else:
                 bottom.append(trace.describe(current))
-        self.update(Text("\n").join([top, bottom]))
+        content = Text("\n").join([top, bottom])
+        self.plain = content.plain
+        self.update(content)

@@ -1,0 +1,40 @@
+"""Fixtures for driving the app with Pilot: expression files on disk that tests may rewrite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+SEED_TEXT = """\
+a = Value(2.0, label='a')
+b = Value(-3.0, label='b')
+c = Value(10.0, label='c')
+e = a*b; e.label = 'e'
+d = e + c; d.label = 'd'
+f = Value(-2.0, label='f')
+L = d * f; L.label = 'L'
+L
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    """Write ``text`` and move the mtime on, so the app's poll sees a change even within one tick."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text)
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+    return path
+
+
+@pytest.fixture
+def seed_file(tmp_path: Path) -> Path:
+    """The seed's expression in a file of its own, so tests may rewrite it."""
+    return write(tmp_path / "seed.gs", SEED_TEXT)
+
+
+@pytest.fixture
+def rewrite() -> Callable[[Path, str], Path]:
+    """``rewrite(path, text)``: change a file so that the app's next poll sees it changed."""
+    return write
