@@ -7,6 +7,7 @@ the running sum (``grad -6 → -4``), which is where "grads accumulate" stops be
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import ClassVar
 
 from rich.style import Style
@@ -20,11 +21,12 @@ from textual.widgets import Static
 
 from core.events import Edge
 from core.ops import format_number
-from core.trace import Trace
+from core.trace import Contribution, Trace
 
-ROW_CAP = 200
-"""At most this many operand, consumer or ledger rows are drawn: a node used 3,000 times must not
-make every step redraw 3,000 rows."""
+ROW_CAP = 50
+"""At most this many consumer or ledger entries are drawn. A node used 3,000 times must not make
+every step lay out 3,000 rows of text (Textual's text layout costs ~0.15 ms a row), and nobody
+reads more than a screenful in a side pane: the running sum carries the rest."""
 
 _CONTROL_CHARACTERS = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
 _PLACEHOLDER = re.compile(r"\b[ab]\b")
@@ -54,6 +56,36 @@ def local_in_names(trace: Trace, edge: int) -> str:
         name = _clean(trace.name(operand))
         names.append(name if _PLAIN_NAME.fullmatch(name) else f"({name})")
     return _PLACEHOLDER.sub(lambda match: names["ab".index(match.group())], formula)
+
+
+def latest_contributions(trace: Trace, node: int, limit: int) -> tuple[int, list[Contribution]]:
+    """The last ``limit`` entries of ``trace.ledger(node)`` and how many came before them.
+
+    Same entries as ``Trace.ledger`` without building all of them: a consumer's backward step
+    runs in reverse creation order, so the consumers that have sent their grad by the cursor are
+    exactly those created after a threshold, a contiguous run of the node's (owner-sorted) use
+    list; the latest contributions come from the lowest of them. O(log uses + limit).
+    """
+    if node == trace.output:
+        return 0, trace.ledger(node)  # the output is used by nothing: at most the seed
+    owner, before, grad = trace.edge_owner, trace.before, trace.grad
+    start, end = trace.out_start[node], trace.out_start[node + 1]
+    # Consumer j has stepped back once backward_index(j) = seed_index + size - j < position.
+    threshold = trace.seed_index + trace.size - trace.position
+    first = bisect_right(trace.out_edges, threshold, start, end, key=lambda e: owner[e])
+    # One extra: a consumer's two edges into this node (``x - x``) arrive in edge order, so the
+    # latest of the pair may sit just past the window in the owner-sorted list.
+    window = sorted(trace.out_edges[first : min(first + limit + 1, end)], key=lambda e: (-owner[e], e))
+    shown = window[-limit:] if limit else []
+    entries = [
+        Contribution(
+            trace.backward_index(owner[e]),
+            owner[e],
+            Edge(trace.in_ids[e], trace.local[e], grad[owner[e]], before[e]),
+        )
+        for e in shown
+    ]
+    return max(end - first - limit, 0), entries
 
 
 class InspectorBody(Static):
@@ -261,15 +293,14 @@ class Inspector(VerticalScroll):
         name = _clean(trace.name(node))
         text.append("\n\nLedger", heading)
         text.append(f"  {name}.grad, step by step", muted)
-        ledger = trace.ledger(node)
+        skipped, ledger = latest_contributions(trace, node, ROW_CAP)
         if not ledger:
             expected = "at the seed" if node == trace.output else "when a consumer steps back"
             text.append(f"\n  nothing received yet ({expected})", muted)
             return
-        skipped = max(len(ledger) - ROW_CAP, 0)
         if skipped:
             text.append(f"\n  … {skipped} earlier contributions", muted)
-        for entry in ledger[skipped:]:
+        for entry in ledger:
             edge = entry.edge
             text.append(f"\n  grad {format_number(edge.grad_before)} → ")
             text.append(format_number(edge.grad_after), "bold")
