@@ -434,3 +434,36 @@ def test_long_sum_on_one_line_is_accepted() -> None:
     assert program.output.data == sum(range(3000))
     program.output.backward()
     assert all(program.names[name].grad == 1.0 for name in terms)
+
+
+def test_syntax_error_columns_count_characters() -> None:
+    refused("é = Value(1.0\n", 1, 10, "never closed")
+    refused("aé = 1 +* 2\n", 1, 9, "syntax error")
+
+
+def test_tab_in_a_line_keeps_the_caret_under_the_column() -> None:
+    with pytest.raises(ExpressionError) as caught:
+        parse("ab = Value(1.0)\nb =\tab.data\n", "f.gs")
+    assert (caught.value.line, caught.value.column) == (2, 5)
+    lines = str(caught.value).splitlines()
+    shown = next(k for k, line in enumerate(lines) if "ab.data" in line)
+    assert lines[shown + 1].index("^") == lines[shown].index("ab.data")
+
+
+def test_windows_line_endings() -> None:
+    program = parse("a = Value(2.0)\r\nb = a * a\r\nb\r\n")
+    assert program.output.data == 4.0
+    refused("a = Value(1.0)\r\nb = a.data\r\n", 2, 5, "`.data`")
+
+
+def test_error_on_a_continuation_line_points_at_that_line() -> None:
+    refused("a = (Value(1.0) +\n   q)\n", 2, 4, "`q` is not defined")
+
+
+def test_undefined_derivatives_do_not_stop_the_trace() -> None:
+    # d sqrt(x)/dx at 0 is infinite: the graph still loads, and the trace reports inf, not an error.
+    program = parse("x = Value(0.0)\ny = x ** 0.5\nz = y * 0\nw = z + y\n")
+    t = trace(program.output)
+    t.to_end()
+    assert t.grad_so_far(0) == math.inf
+    assert all(isinstance(t.describe(k), str) for k in range(len(t)))
