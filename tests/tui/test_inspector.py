@@ -215,3 +215,31 @@ def test_latest_contributions_is_the_tail_of_the_full_ledger_at_every_cursor() -
                 assert tail == full[len(full) - len(tail) :]
                 assert len(tail) == min(limit, len(full))
                 assert skipped == len(full) - len(tail)
+
+
+async def test_a_constant_local_derivative_is_not_repeated() -> None:
+    shown = seed_trace()
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(80, 40)) as pilot:
+        app.query_one(Inspector).show(shown, node(shown, "d"))
+        await pilot.pause()
+        text = shown_text(app)
+        assert "d(a+b)/da = 1\n" in text
+        assert "= 1 = 1" not in text
+        assert "nothing received" not in text
+        assert "(-2 from L: L.grad * f = 1 * -2)" in text  # d gets f = -2 from L = d * f
+
+
+async def test_a_narrow_pane_breaks_the_arithmetic_before_the_numbers() -> None:
+    shown = trace(load("examples/shared.gs").output)
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(34, 30)) as pilot:
+        inspector = app.query_one(Inspector)
+        inspector.show(shown, node(shown, "b"))
+        await pilot.pause()
+        lines = shown_text(app).splitlines()
+        assert "    +14 from e: e.grad * a" in lines
+        assert "      = 7 * 2" in lines
+        assert all(len(line) <= inspector.scrollable_content_region.width for line in lines[-6:])

@@ -208,6 +208,19 @@ class Inspector(VerticalScroll):
     def _update_body(self, content: Text) -> None:
         self.query_one(InspectorBody).update(content)
 
+    def _text_width(self) -> int:
+        """Columns available to a line, leaving room for a scrollbar that may yet appear."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return 80  # not laid out yet; the resize handler redraws at the real width
+        if not self.show_vertical_scrollbar:
+            width -= self.styles.scrollbar_size_vertical
+        return width
+
+    def on_resize(self) -> None:
+        if self.node is not None and self._trace is not None:
+            self.show(self._trace, self.node)
+
     def _placeholder(self) -> Text:
         return Text("Select a node in the graph to inspect it.", style=self._style("inspector--muted"))
 
@@ -267,14 +280,14 @@ class Inspector(VerticalScroll):
                 text.append(f"\n    {formula}")
                 if value is None:
                     text.append("  (known once computed)", muted)
-                else:
+                elif not formula.endswith(f" = {format_number(trace.local[e])}"):  # not "= 1 = 1"
                     text.append(f" = {format_number(trace.local[e])}")
 
         uses = trace.uses(node)
         text.append("\n\nUsed by", heading)
         text.append(f"  used {uses}×", muted)
         if uses == 0:
-            text.append("\n  nothing: this is the output" if node == trace.output else "\n  nothing", muted)
+            text.append("\n  nothing (the output)" if node == trace.output else "\n  nothing", muted)
         start = trace.out_start[node]
         for e in trace.out_edges[start : start + min(uses, ROW_CAP)]:
             consumer = trace.edge_owner[e]
@@ -291,6 +304,7 @@ class Inspector(VerticalScroll):
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style = self._style("inspector--final")
         name = _clean(trace.name(node))
+        width = self._text_width()
         text.append("\n\nLedger", heading)
         text.append(f"  {name}.grad, step by step", muted)
         skipped, ledger = latest_contributions(trace, node, ROW_CAP)
@@ -312,8 +326,13 @@ class Inspector(VerticalScroll):
             source = _clean(trace.name(entry.source))
             edge_number = self._edge_number(trace, entry.source, node, entry.edge)
             local = local_in_names(trace, edge_number) if edge_number is not None else "local"
-            text.append(f"\n    ({_signed(edge.contribution)} from {source}: {source}.grad * {local}")
-            text.append(f" = {format_number(edge.upstream)} * {format_number(edge.local)})")
+            received = f"{_signed(edge.contribution)} from {source}: {source}.grad * {local}"
+            numbers = f"= {format_number(edge.upstream)} * {format_number(edge.local)}"
+            one_line = f"    ({received} {numbers})"
+            if len(one_line) <= width:
+                text.append(f"\n{one_line}")
+            else:  # a narrow pane: break before the numbers rather than wherever the wrap falls
+                text.append(f"\n    {received}\n      {numbers}")
         total = trace.grad_so_far(node)
         if total is not None:
             text.append(f"\n  = {format_number(total)}", "bold")
