@@ -69,7 +69,7 @@ class GradstepApp(App[int]):
         Binding("n", "step", "Next"),
         Binding("N", "step_back", "Prev"),
         Binding("c", "continue", "Cont"),
-        Binding("C", "reverse_continue", "Rev-cont"),
+        Binding("C", "reverse_continue", "Rev"),
         Binding("r", "restart", "Restart"),
         Binding("b", "toggle_breakpoint", "Break"),
         Binding("slash", "jump", "Jump"),
@@ -113,7 +113,7 @@ class GradstepApp(App[int]):
                 yield GraphTree(id="tree")
             yield Inspector(id="inspector")
         yield Timeline(id="timeline")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self._initial_graph is not None:

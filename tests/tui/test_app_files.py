@@ -36,7 +36,7 @@ async def test_error_on_open_is_shown_in_the_app_and_fixing_the_file_loads_it(
         assert shown.startswith(f"{path}:2:")
         assert "a ** a" in shown and "^" in shown
         assert app.trace is None
-        assert "no graph" in app.query_one(StatusBar).plain
+        assert "no graph yet" in app.query_one(StatusBar).plain
         await pilot.press("n", "c", "N", "C", "r", "b", "slash")  # nothing to drive: nothing breaks
         assert app.trace is None
         rewrite(path, "a = Value(2.0, label='a')\nb = a * a\nb\n")

@@ -37,11 +37,11 @@ class StatusBar(Static):
         top = Text(no_wrap=True, overflow="ellipsis")
         top.append("gradstep ", "bold")
         top.append(source, "bold")
-        if stale:
+        if stale and trace is not None:
             top.append("  (error — showing the last good graph)", "italic")
         bottom = Text(no_wrap=True, overflow="ellipsis")
         if trace is None:
-            top.append("  ·  no graph")
+            top.append("  ·  no graph yet")
             bottom.append("Fix the file (it reloads when saved) or press o to open another.")
         else:
             phase = phase_name(trace)
