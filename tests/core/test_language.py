@@ -335,6 +335,15 @@ REFUSALS: list[tuple[str, str, int, int, str]] = [
     ("del", "a = Value(1.0)\ndel a\n", 2, 1, "del"),
     ("with", "with a:\n    b = 1\n", 1, 1, "with"),
     ("global", "global a\n", 1, 1, "global"),
+    ("augmented attribute", "a = Value(1.0)\na.label += 'x'\n", 2, 1, "not allowed"),
+    ("label on an attribute", "a = Value(1.0)\na.b.label = 'x'\n", 2, 1, "set a label on a name"),
+    ("backward on an expression", "a = Value(1.0)\n(a + a).backward()\n", 2, 2, "on a name"),
+    ("two labels", "a = Value(1.0, 'x', label='y')\n", 1, 5, "one label"),
+    ("Value without a number", "a = Value()\n", 1, 5, "takes a number"),
+    ("400-digit integer", "a = 1" + "0" * 400 + "\n", 1, 5, "too large"),
+    ("complex from numbers", "a = (-8.0) ** 0.5\n", 1, 5, "not a real number"),
+    ("label too long", "a = Value(1.0)\na.label = '" + "x" * 201 + "'\n", 2, 11, "at most 200"),
+    ("negated value exponent", "a = Value(1.0)\nb = a ** -a\n", 2, 10, "exponent"),
 ]
 
 

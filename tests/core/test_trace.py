@@ -528,3 +528,35 @@ def test_graph_queries_on_the_shared_example() -> None:
     assert t.name(3) == "e"
     p = trace(Value(3.0) ** 2)
     assert p.symbol(1) == "**2" and p.name(1) == "3**2"
+
+
+def test_names_expressions_and_formulas_of_each_op() -> None:
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    cases: list[tuple[Value, str, str, list[str]]] = [
+        (a * b, "a*b", "a * b", ["d(a*b)/da = b", "d(a*b)/db = a"]),
+        (a + b, "a+b", "a + b", ["d(a+b)/da = 1", "d(a+b)/db = 1"]),
+        (a - b, "a-b", "a - b", ["d(a-b)/da = 1", "d(a-b)/db = -1"]),
+        (a / b, "a/b", "a / b", ["d(a/b)/da = 1/b", "d(a/b)/db = -a/b**2"]),
+        (-a, "-a", "-a", ["d(-a)/da = -1"]),
+        (a**3, "a**3", "a**3", ["d(a**3)/da = 3*a**2"]),
+        (a.tanh(), "tanh(a)", "tanh(a)", ["d(tanh(a))/da = 1 - tanh(a)**2"]),
+        (a.exp(), "exp(a)", "exp(a)", ["d(exp(a))/da = exp(a)"]),
+        (a.log(), "log(a)", "log(a)", ["d(log(a))/da = 1/a"]),
+        (2 * a, "2*a", "2 * a", ["d(a*b)/da = b", "d(a*b)/db = a"]),
+    ]
+    for node, name, expression, formulas in cases:
+        t = trace(node)
+        assert t.name(t.output) == name
+        assert t.expression(t.output) == expression
+        assert [t.formula(e) for e in t.edges(t.output)] == formulas
+    # Too long to be a name, or made from an unnamed result: the node's number.
+    long = trace(Value(1.0, label="a_very_long_label_indeed") * Value(2.0, label="another_long_label"))
+    assert long.name(2) == "#2"
+    nested = trace((a * b).tanh())
+    assert nested.name(nested.output) == f"#{nested.output}"
+    assert nested.expression(nested.output) == "tanh(a*b)"
+
+
+def test_underflowing_denominator_gives_an_infinite_local_not_an_error() -> None:
+    t = trace(Value(1e-200, label="x") / Value(1e-200, label="y"))
+    assert list(t.local) == [1e200, -math.inf]
