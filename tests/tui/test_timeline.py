@@ -15,7 +15,7 @@ from textual.widgets import Static
 from core import Trace, Value, parse, trace
 from core.examples import SEED
 from core.ops import format_number
-from tui.widgets.timeline import BREAKPOINT_MARKER, CURRENT_MARKER, Timeline
+from tui.widgets.timeline import BREAKPOINT_MARKER, CURRENT_MARKER, SCROLL_MARGIN, Timeline
 
 
 class TimelineApp(App[None]):
@@ -174,6 +174,27 @@ async def test_no_trace_renders_blank_and_ignores_keys() -> None:
         assert all(line.strip() == "" for line in visible_lines(timeline))
 
 
+async def test_stepping_keeps_the_current_entry_in_view_with_context() -> None:
+    shown = seed_trace()
+    app = TimelineApp(shown)
+    async with app.run_test(size=(60, 8)) as pilot:
+        timeline = app.query_one(Timeline)
+        timeline.styles.height = 6
+        await pilot.pause()
+        height = timeline.scrollable_content_region.height
+        assert height == 6
+        for position in [*range(1, len(shown) + 1), *range(len(shown), 0, -1)]:
+            timeline.set_position(position)
+            await pilot.pause()
+            current = position - 1
+            top = timeline.scroll_offset.y
+            assert top <= current < top + height
+            assert line_of(timeline, current).startswith(CURRENT_MARKER)
+            # Two rows of context on each side, unless the list ends first.
+            assert current - top >= min(SCROLL_MARGIN, current)
+            assert top + height - 1 - current >= min(SCROLL_MARGIN, len(shown) - 1 - current)
+
+
 def long_chain_trace() -> Trace:
     """Over 200,000 events: 70,000 multiplications, each with its own constant leaf."""
     x = Value(1.0, label="x")
@@ -225,7 +246,8 @@ async def test_200k_entries_render_only_visible_rows_and_scroll_to_the_end(
         timeline.set_position(len(shown) // 2)
         await pilot.pause()
         middle = len(shown) // 2 - 1
-        assert timeline.scroll_offset.y <= middle < timeline.scroll_offset.y + height
+        top = timeline.scroll_offset.y
+        assert top + SCROLL_MARGIN <= middle < top + height - SCROLL_MARGIN
         assert line_of(timeline, middle).startswith(CURRENT_MARKER)
         await pilot.press("enter")
         assert app.selected == [len(shown) // 2]

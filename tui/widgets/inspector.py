@@ -194,19 +194,17 @@ class Inspector(VerticalScroll):
     def show(self, trace: Trace | None, node: int | None) -> None:
         """Redraw for ``node`` at ``trace``'s cursor (or a hint when there is nothing to show)."""
         self._trace = trace
-        if trace is None or node is None or not 0 <= node < trace.size:
-            self.node = None
-            content = self._placeholder()
-        else:
-            self.node = node
-            content = self.render_node(trace, node)
-        if self.is_mounted:
-            self.query_one(InspectorBody).update(content)
-        else:
-            self.call_after_refresh(self._update_body, content)
-
-    def _update_body(self, content: Text) -> None:
+        self.node = node if trace is not None and node is not None and 0 <= node < trace.size else None
+        if not self.is_mounted:
+            return  # drawn on mount
+        content = (
+            self._placeholder() if trace is None or self.node is None else self.render_node(trace, self.node)
+        )
         self.query_one(InspectorBody).update(content)
+
+    def on_mount(self) -> None:
+        # ``show`` may come before the stylesheet is there to colour the text: redraw with it.
+        self.show(self._trace, self.node)
 
     def _text_width(self) -> int:
         """Columns available to a line, leaving room for a scrollbar that may yet appear."""

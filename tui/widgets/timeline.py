@@ -30,6 +30,9 @@ CURRENT_MARKER = "▶"
 BREAKPOINT_MARKER = "●"
 """Drawn in front of an event that touches a breakpoint node."""
 
+SCROLL_MARGIN = 2
+"""Rows kept visible beyond the highlight when scrolling it into view (fewer on a short pane)."""
+
 
 def _clean(text: str) -> str:
     return text.translate(_CONTROL_CHARACTERS)
@@ -108,7 +111,7 @@ class Timeline(ScrollView, can_focus=True):
             background: $primary 55%;
         }
         & > .timeline--breakpoint {
-            color: $error;
+            color: $text-error;
             text-style: bold;
         }
         & > .timeline--index {
@@ -118,11 +121,11 @@ class Timeline(ScrollView, can_focus=True):
             color: $text-primary;
         }
         & > .timeline--seed {
-            color: $warning;
+            color: $text-warning;
             text-style: bold;
         }
         & > .timeline--backward {
-            color: $success;
+            color: $text-success;
         }
         & > .timeline--pending {
             color: $foreground-muted;
@@ -215,15 +218,6 @@ class Timeline(ScrollView, can_focus=True):
             self.refresh_line(highlighted)
             self._scroll_into_view()
 
-    def watch_position(self, previous: int, position: int) -> None:
-        # Only the old and new current rows change, plus the pending dimming between them.
-        low, high = sorted((previous, position))
-        first_visible = self.scroll_offset.y
-        visible_end = first_visible + self.size.height
-        start, end = max(low - 1, first_visible), min(high, visible_end)
-        if start < end:
-            self.refresh_lines(start, end - start)
-
     def _move_highlight(self, delta: int) -> None:
         if self._trace is None or not len(self._trace):
             return
@@ -284,11 +278,13 @@ class Timeline(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         if index is None or height <= 0:
             return
+        # Keep a little context around the highlight: the next events matter as much as the last.
+        margin = min(SCROLL_MARGIN, (height - 1) // 2)
         top = self.scroll_offset.y
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        if index - margin < top:
+            self.scroll_to(y=max(index - margin, 0), animate=False, immediate=True)
+        elif index + margin >= top + height:
+            self.scroll_to(y=index + margin - height + 1, animate=False, immediate=True)
 
     # --- rendering -----------------------------------------------------------------------------
 
