@@ -117,6 +117,7 @@ async def test_shared_node_ledger_shows_both_contributions_and_the_running_sum()
         assert "grad 0 → -6" in text
         assert "(-6 from m: m.grad * 1 = -6 * 1)" in text
         assert "grad -6 → 8" not in text
+        assert f"grad 0 → -6  step {m_step}  ◀ now" in text  # received at the step on screen
         assert "\n  = -6  so far" in text
 
         shown.to_end()
@@ -127,6 +128,7 @@ async def test_shared_node_ledger_shows_both_contributions_and_the_running_sum()
         assert first < second
         assert "(+14 from e: e.grad * a = 7 * 2)" in text
         assert "\n  = 8  final" in text
+        assert "◀ now" not in text  # the last step (a's) sent b nothing
         assert "used 2×" in text
 
     # The real micrograd agrees on the final grad.

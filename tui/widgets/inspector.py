@@ -121,6 +121,7 @@ class Inspector(VerticalScroll):
         "inspector--muted",
         "inspector--final",
         "inspector--link",
+        "inspector--now",
     }
     """
     | Class | Description |
@@ -130,6 +131,7 @@ class Inspector(VerticalScroll):
     | `inspector--muted` | Secondary text: "not computed yet", node numbers. |
     | `inspector--final` | The "final" mark of a grad that can no longer change. |
     | `inspector--link` | Operand and consumer names (clickable). |
+    | `inspector--now` | The mark of a ledger entry received at the current step. |
     """
 
     DEFAULT_CSS = """
@@ -152,6 +154,10 @@ class Inspector(VerticalScroll):
         }
         & > .inspector--final {
             color: $text-success;
+            text-style: bold;
+        }
+        & > .inspector--now {
+            color: $text-warning;
             text-style: bold;
         }
         & > .inspector--link {
@@ -312,15 +318,18 @@ class Inspector(VerticalScroll):
             return
         if skipped:
             text.append(f"\n  … {skipped} earlier contributions", muted)
+        now = self._style("inspector--now")
         for entry in ledger:
             edge = entry.edge
             text.append(f"\n  grad {format_number(edge.grad_before)} → ")
             text.append(format_number(edge.grad_after), "bold")
             if entry.source is None:
                 text.append("  (seed)")
-                text.append(f"  step {entry.index}", muted)
-                continue
             text.append(f"  step {entry.index}", muted)
+            if entry.index == trace.current:
+                text.append("  ◀ now", now)
+            if entry.source is None:
+                continue
             source = _clean(trace.name(entry.source))
             edge_number = self._edge_number(trace, entry.source, node, entry.edge)
             local = local_in_names(trace, edge_number) if edge_number is not None else "local"
