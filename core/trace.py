@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from core.engine import Value, topological_order
 from core.events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
-from core.ops import Op, describe_local, format_number
+from core.ops import ADD, MUL, RELU, Op, describe_local, format_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,135 +46,132 @@ class Trace:
     def __init__(self, output: Value) -> None:
         order = topological_order(output)
         n = len(order)
-        index = {node._id: i for i, node in enumerate(order)}
         self.size = n
         self.output = n - 1
         self.labels: list[str] = [node.label for node in order]
         self.ops: list[Op | None] = [node._op for node in order]
         self.params = array("d", [node._param for node in order])
-        self.data = array("d", [node.data for node in order])
-
-        in_start = [0] * (n + 1)
-        in_ids: list[int] = []
-        for i, node in enumerate(order):
-            a = node._a
-            if a is not None:
-                in_ids.append(index[a._id])
-                b = node._b
-                if b is not None:
-                    in_ids.append(index[b._id])
-            in_start[i + 1] = len(in_ids)
-        self.in_start = array("q", in_start)
-        self.in_ids = array("q", in_ids)
-        self._record_forward()
-        self._record_backward()
-        self._index_consumers()
-        self._index_touches()
+        self._record(order)
         self.position = 0
         self._grads = array("d", bytes(8 * n))
 
     # --- recording -----------------------------------------------------------------------------
 
-    def _record_forward(self) -> None:
-        forward_nodes = [i for i, op in enumerate(self.ops) if op is not None]
-        forward_index = [-1] * self.size
-        for k, i in enumerate(forward_nodes):
-            forward_index[i] = k
-        self.forward_nodes = array("q", forward_nodes)
-        self.forward_index = array("q", forward_index)
-        self.seed_index = len(forward_nodes)
-        self.length = self.seed_index + 1 + self.size
+    def _record(self, order: list[Value]) -> None:
+        """Number the graph, lay out its edges and run backprop once, in one pass from the output.
 
-    def _record_backward(self) -> None:
-        """Run backprop once over the arrays, keeping each edge's local derivative and grad before."""
-        n, ops, data, params = self.size, self.ops, self.data, self.params
-        in_start, in_ids = self.in_start, self.in_ids
-        never = self.length
+        For every edge it keeps the local derivative and the operand's grad before the edge's
+        contribution; for every node its forward event and the first event that gives it a grad.
+        The operand table (``in_start``, ``in_ids``, ``edge_owner``) and the consumer table
+        (``out_start``, ``out_edges``: each node's uses in edge order, so ``consumers`` costs
+        O(uses)) are filled back to front in the same pass, because each node's edges are known
+        when the node is reached.
+        ``+``, ``*`` and ``relu`` are written out, since they make most nodes of a network; the
+        numbers are exactly the table's (``1.0 * upstream`` is ``upstream``, the local of ``a*b``
+        for ``a`` is ``b``). Every other op asks ``op.local``.
+        """
+        n, ops, params = self.size, self.ops, self.params
+        index: dict[Value | None, int] = dict(zip(order, range(n), strict=True))  # identity hashing
+        get = index.get
+        firsts = [get(node._a) for node in order]  # None for a leaf
+        seconds = [get(node._b) for node in order]  # None for a leaf or a one-operand op
+        data = [node.data for node in order]
+        edge_count = 2 * n - firsts.count(None) - seconds.count(None)
+        seed = n - ops.count(None)
+        never = length = seed + 1 + n
+        # Arrays written in place (a store is cheap; converting a list afterwards is not) and lists
+        # for what the pass reads back (reading an array boxes a new number each time).
+        in_start = array("q", bytes(8 * (n + 1)))
+        in_ids = array("q", bytes(8 * edge_count))
+        owner = array("q", bytes(8 * edge_count))
+        local = array("d", bytes(8 * edge_count))
+        before = array("d", bytes(8 * edge_count))
+        forward_nodes = array("q", bytes(8 * seed))
+        forward_index = array("q", [-1]) * n
+        # The consumer table (out_start, out_edges) too: count each node's uses, then fill each
+        # node's slots from the back, since the pass meets edges from the last one down.
+        uses = Counter(firsts)
+        uses.update(seconds)
+        uses[None] = 0
+        out_start = array("q", accumulate(map(uses.__getitem__, range(n)), initial=0))
+        fill = out_start.tolist()[1:]
+        out_edges = array("q", bytes(8 * edge_count))
         grads = [0.0] * n
         first = [never] * n
-        local = [0.0] * len(in_ids)
-        before = [0.0] * len(in_ids)
-        grads[self.output] = 1.0
-        first[self.output] = self.seed_index
-        event = self.seed_index
+        grads[n - 1] = 1.0
+        first[n - 1] = seed
+        event = seed
+        computed = seed
+        pos = in_start[n] = edge_count
         for i in range(n - 1, -1, -1):
             event += 1
             op = ops[i]
             if op is None:
+                in_start[i] = pos
                 continue
+            computed -= 1
+            forward_index[i] = computed
+            forward_nodes[computed] = i
             upstream = grads[i]
-            start = in_start[i]
-            if op.arity == 1:
-                j = in_ids[start]
-                (local[start],) = op.local((data[j],), data[i], params[i])
-                before[start] = grads[j]
-                grads[j] += local[start] * upstream
-                if first[j] == never:
-                    first[j] = event
+            j: int = firsts[i]  # type: ignore[assignment]  # a computed node has an operand
+            m = seconds[i]
+            if first[j] == never:
+                first[j] = event
+            if m is None:
+                pos -= 1
+                in_ids[pos] = j
+                owner[pos] = i
+                slot = fill[j] - 1
+                out_edges[slot] = pos
+                fill[j] = slot
+                if op is RELU:
+                    da = 1.0 if data[i] > 0 else 0.0
+                else:
+                    (da,) = op.local((data[j],), data[i], params[i])
+                local[pos] = da
+                before[pos] = grads[j]
+                grads[j] += da * upstream
             else:
-                j, m = in_ids[start], in_ids[start + 1]
-                local[start], local[start + 1] = op.local((data[j], data[m]), data[i], params[i])
-                before[start] = grads[j]
-                grads[j] += local[start] * upstream
-                before[start + 1] = grads[m]
-                grads[m] += local[start + 1] * upstream
-                if first[j] == never:
-                    first[j] = event
+                pos -= 2
+                in_ids[pos] = j
+                in_ids[pos + 1] = m
+                owner[pos] = owner[pos + 1] = i
+                slot = fill[m] - 1
+                out_edges[slot] = pos + 1
+                fill[m] = slot
+                slot = fill[j] - 1
+                out_edges[slot] = pos
+                fill[j] = slot
                 if first[m] == never:
                     first[m] = event
-        self.local = array("d", local)
-        self.before = array("d", before)
+                if op is ADD:
+                    da = db = 1.0
+                elif op is MUL:
+                    da = data[m]
+                    db = data[j]
+                else:
+                    da, db = op.local((data[j], data[m]), data[i], params[i])
+                local[pos] = da
+                local[pos + 1] = db
+                before[pos] = grads[j]
+                grads[j] += da * upstream
+                before[pos + 1] = grads[m]
+                grads[m] += db * upstream
+            in_start[i] = pos
+        self.data = array("d", data)
+        self.in_start = in_start
+        self.in_ids = in_ids
+        self.edge_owner = owner
+        self.forward_nodes = forward_nodes
+        self.forward_index = forward_index
+        self.seed_index = seed
+        self.length = length
+        self.local = local
+        self.before = before
         self.grad = array("d", grads)
         self.first_grad_event = array("q", first)
-
-    def _index_consumers(self) -> None:
-        """For each node, the edges that use it (a CSR table), so consumers cost O(uses)."""
-        n, in_ids = self.size, self.in_ids
-        counts = [0] * (n + 1)
-        for j in in_ids:
-            counts[j + 1] += 1
-        for i in range(n):
-            counts[i + 1] += counts[i]
-        out_start = counts[:]
-        out_edges = [0] * len(in_ids)
-        owner = [0] * len(in_ids)
-        fill = counts[:n]
-        in_start = self.in_start
-        for i in range(n):
-            for e in range(in_start[i], in_start[i + 1]):
-                owner[e] = i
-                j = in_ids[e]
-                out_edges[fill[j]] = e
-                fill[j] += 1
-        self.out_start = array("q", out_start)
-        self.out_edges = array("q", out_edges)
-        self.edge_owner = array("q", owner)
-
-    def _index_touches(self) -> None:
-        """For each node, the sorted events that touch it: computed, seeded, its step, its grads."""
-        n, length = self.size, self.length
-        per_node: list[list[int]] = [[] for _ in range(n)]
-        for k, i in enumerate(self.forward_nodes):
-            per_node[i].append(k)
-        per_node[self.output].append(self.seed_index)
-        in_start, in_ids = self.in_start, self.in_ids
-        for k in range(self.seed_index + 1, length):
-            i = n - 1 - (k - self.seed_index - 1)
-            per_node[i].append(k)
-            last = -1
-            for e in range(in_start[i], in_start[i + 1]):
-                j = in_ids[e]
-                if j != last:
-                    per_node[j].append(k)
-                last = j
-        starts = [0] * (n + 1)
-        flat: list[int] = []
-        for i, events in enumerate(per_node):
-            events.sort()
-            flat.extend(events)
-            starts[i + 1] = len(flat)
-        self.touch_start = array("q", starts)
-        self.touch_events = array("q", flat)
+        self.out_start = out_start
+        self.out_edges = out_edges
 
     # --- the timeline --------------------------------------------------------------------------
 
@@ -413,27 +412,45 @@ class Trace:
         return entries
 
     def touches(self, i: int) -> array[int]:
-        """The events that touch node ``i``, sorted."""
-        return self.touch_events[self.touch_start[i] : self.touch_start[i + 1]]
+        """The events that touch node ``i``, sorted: computed, seeded, its consumers' steps, its own.
+
+        Built from the consumer table on demand (O(uses)), so recording keeps no per-node lists.
+        Consumers have larger ids, so their backward steps come before node ``i``'s own.
+        """
+        events = array("q")
+        computed = self.forward_index[i]
+        if computed >= 0:
+            events.append(computed)
+        if i == self.output:
+            events.append(self.seed_index)
+        owner = self.edge_owner
+        last = -1
+        for e in reversed(self.out_edges[self.out_start[i] : self.out_start[i + 1]]):
+            consumer = owner[e]
+            if consumer != last:  # a + a: one step, two edges
+                events.append(self.backward_index(consumer))
+            last = consumer
+        events.append(self.backward_index(i))
+        return events
 
     def next_touching(self, nodes: Iterable[int]) -> int | None:
         """The position just after the next event (from the cursor on) touching any of ``nodes``."""
         best: int | None = None
         for i in nodes:
-            lo, hi = self.touch_start[i], self.touch_start[i + 1]
-            at = bisect.bisect_left(self.touch_events, self.position, lo, hi)
-            if at < hi and (best is None or self.touch_events[at] < best):
-                best = self.touch_events[at]
+            events = self.touches(i)
+            at = bisect.bisect_left(events, self.position)
+            if at < len(events) and (best is None or events[at] < best):
+                best = events[at]
         return None if best is None else best + 1
 
     def previous_touching(self, nodes: Iterable[int]) -> int | None:
         """The position just after the last event before the current one touching any of ``nodes``."""
         best: int | None = None
         for i in nodes:
-            lo, hi = self.touch_start[i], self.touch_start[i + 1]
-            at = bisect.bisect_left(self.touch_events, self.position - 1, lo, hi) - 1
-            if at >= lo and (best is None or self.touch_events[at] > best):
-                best = self.touch_events[at]
+            events = self.touches(i)
+            at = bisect.bisect_left(events, self.position - 1) - 1
+            if at >= 0 and (best is None or events[at] > best):
+                best = events[at]
         return None if best is None else best + 1
 
     # --- words ---------------------------------------------------------------------------------
@@ -458,8 +475,7 @@ class Trace:
         arrays = (
             self.params, self.data, self.in_start, self.in_ids, self.forward_nodes,
             self.forward_index, self.local, self.before, self.grad, self.first_grad_event,
-            self.out_start, self.out_edges, self.edge_owner, self.touch_start, self.touch_events,
-            self._grads,
+            self.out_start, self.out_edges, self.edge_owner, self._grads,
         )  # fmt: skip
         return sum(a.itemsize * len(a) for a in arrays)
 
