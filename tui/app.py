@@ -79,7 +79,7 @@ class GradstepApp(App[int]):
         Binding("q", "quit", "Quit"),
     ]
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual reads it as is)
 
     def __init__(
         self,
@@ -127,7 +127,7 @@ class GradstepApp(App[int]):
         self.query_one(GraphTree).focus()
 
     @property
-    def tree(self) -> GraphTree:
+    def graph_tree(self) -> GraphTree:
         return self.query_one(GraphTree)
 
     # --- loading -------------------------------------------------------------------------------
@@ -183,14 +183,14 @@ class GradstepApp(App[int]):
             return i if i < new.size and new.labels[i] == "" and old.size == new.size else None
 
         self.breakpoints = {j for i in self.breakpoints if (j := match(i)) is not None}
-        opened = {j for i in self.tree.expanded if (j := match(i)) is not None}
+        opened = {j for i in self.graph_tree.expanded if (j := match(i)) is not None}
         position = min(old.position, len(new))
         new.goto(position)
         self._show_trace(new, expanded=opened)
 
     def _show_trace(self, graph: Trace, *, expanded: set[int] | None = None) -> None:
         self.trace = graph
-        tree = self.tree
+        tree = self.graph_tree
         tree.set_trace(graph, expanded)
         tree.set_breakpoints(frozenset(self.breakpoints))
         timeline = self.query_one(Timeline)
@@ -217,7 +217,7 @@ class GradstepApp(App[int]):
     def _refresh_view(self) -> None:
         """Tell every pane where the cursor is now. Each does work bounded by what is on screen."""
         graph = self.trace
-        tree = self.tree
+        tree = self.graph_tree
         if graph is not None:
             tree.show_position()
             self.query_one(Timeline).set_position(graph.position)
@@ -234,7 +234,7 @@ class GradstepApp(App[int]):
         self.query_one(Inspector).show(self.trace, node)
 
     def _refresh_breadcrumb(self) -> None:
-        tree = self.tree
+        tree = self.graph_tree
         spanning = tree.spanning
         breadcrumb = self.query_one(Breadcrumb)
         if spanning is None:
@@ -262,12 +262,12 @@ class GradstepApp(App[int]):
         self._move_to(message.position)
 
     def on_inspector_node_clicked(self, message: Inspector.NodeClicked) -> None:
-        self.tree.reveal(message.node)
+        self.graph_tree.reveal(message.node)
         self._show_inspector(message.node)
 
     def on_show_subtree(self, message: ShowSubtree) -> None:
-        self.tree.set_view_root(message.node)
-        self.tree.focus()
+        self.graph_tree.set_view_root(message.node)
+        self.graph_tree.focus()
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -303,12 +303,12 @@ class GradstepApp(App[int]):
 
     def action_toggle_breakpoint(self) -> None:
         """Stop at every step that touches the node under the tree's cursor (or stop stopping)."""
-        node = self.tree.highlighted_node
+        node = self.graph_tree.highlighted_node
         if node is None or self.trace is None:
             return
         self.breakpoints ^= {node}
         nodes = frozenset(self.breakpoints)
-        self.tree.set_breakpoints(nodes)
+        self.graph_tree.set_breakpoints(nodes)
         self.query_one(Timeline).set_breakpoints(nodes)
         self._refresh_status()
         state = "set on" if node in self.breakpoints else "cleared from"
@@ -322,9 +322,9 @@ class GradstepApp(App[int]):
 
         def chosen(node: int | None) -> None:
             if node is not None and self.trace is graph:
-                self.tree.reveal(node)
+                self.graph_tree.reveal(node)
                 self._show_inspector(node)
-                self.tree.focus()
+                self.graph_tree.focus()
 
         self.push_screen(JumpScreen(graph), chosen)
 

@@ -28,7 +28,7 @@ SIZE = (120, 40)
 
 
 def tree_lines(app: GradstepApp) -> list[str]:
-    return app.tree.line_texts()
+    return app.graph_tree.line_texts()
 
 
 def line_of(app: GradstepApp, start: str) -> str:
@@ -75,12 +75,12 @@ async def test_n_steps_forward_then_backward_with_contributions(seed_file: Path)
         assert "L: backward through *, 2 contributions" in status_text(app)
         assert line_of(app, "d (+)").endswith("= 4  grad -2 (-2)")
         assert line_of(app, "f ").endswith("= -2  grad 4 (+4)")
-        assert app.tree.highlighted_node == 6  # the tree follows the step: L's backward step
+        assert app.graph_tree.highlighted_node == 6  # the tree follows the step: L's backward step
         await pilot.press("n", "n", "n")
         assert app.trace.position == 8
         assert line_of(app, "a ").endswith("= 2  grad 6 (+6)")
         assert line_of(app, "b ").endswith("= -3  grad -4 (-4)")
-        assert app.tree.highlighted_node == 3
+        assert app.graph_tree.highlighted_node == 3
 
 
 async def test_shift_n_steps_back_and_r_restarts(seed_file: Path) -> None:
@@ -120,7 +120,7 @@ async def test_breakpoint_on_e_stops_at_every_step_touching_it(seed_file: Path) 
     async with app.run_test(size=SIZE) as pilot:
         # Tree rows: L, d, e, a, b, c, f; move the cursor to e and set the breakpoint.
         await pilot.press("down", "down")
-        assert app.tree.highlighted_node == 3
+        assert app.graph_tree.highlighted_node == 3
         await pilot.press("b")
         assert app.breakpoints == {3}
         assert "● e (*)" in line_of(app, "● e")
@@ -140,7 +140,7 @@ async def test_breakpoint_on_e_stops_at_every_step_touching_it(seed_file: Path) 
         assert positions == [8, 7, 1, 0]
         # b again on e clears it.
         await pilot.press("r")
-        app.tree.reveal(3)
+        app.graph_tree.reveal(3)
         await pilot.press("b")
         assert app.breakpoints == set()
         assert "●" not in "".join(tree_lines(app))
@@ -161,10 +161,10 @@ async def test_shared_node_is_drawn_once_and_the_back_reference_jumps_to_it() ->
             "c  = 10  grad —",
         ]
         await pilot.press("down", "down", "down", "down", "down")
-        assert app.tree.cursor_line == 5
+        assert app.graph_tree.cursor_line == 5
         await pilot.press("enter")
-        assert app.tree.cursor_line == 3
-        assert app.tree.highlighted_node == 1
+        assert app.graph_tree.cursor_line == 3
+        assert app.graph_tree.highlighted_node == 1
         # At the end b holds both contributions: m*a + e*1 = 7*2 + (-6) = 8.
         await pilot.press("c")
         assert line_of(app, "b  = -3").endswith("grad 8")
@@ -177,7 +177,7 @@ async def test_labels_are_shown_literally_not_as_markup(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert any("[bold]x" in line for line in tree_lines(app))
-        rendered = [app.tree.render_line(y).text for y in range(len(tree_lines(app)))]
+        rendered = [app.graph_tree.render_line(y).text for y in range(len(tree_lines(app)))]
         assert any("[bold]x" in line for line in rendered)
 
 
@@ -199,10 +199,10 @@ async def test_jump_to_a_node_by_label() -> None:
         assert isinstance(app.screen, JumpScreen)
         await pilot.press("c", "enter")
         assert not isinstance(app.screen, JumpScreen)
-        assert app.tree.highlighted_node == 2
+        assert app.graph_tree.highlighted_node == 2
         # Escape leaves the selection alone.
         await pilot.press("slash", "f", "escape")
-        assert app.tree.highlighted_node == 2
+        assert app.graph_tree.highlighted_node == 2
 
 
 async def test_q_quits_with_status_zero() -> None:
@@ -258,7 +258,7 @@ async def test_timeline_selection_moves_the_cursor() -> None:
         await pilot.pause()
         assert app.trace is not None and app.trace.position == 7
         assert "d: backward through +, 2 contributions" in status_text(app)
-        assert app.tree.highlighted_node == 4
+        assert app.graph_tree.highlighted_node == 4
 
 
 async def test_inspector_link_selects_the_node_in_the_tree() -> None:
@@ -266,14 +266,14 @@ async def test_inspector_link_selects_the_node_in_the_tree() -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.query_one(Inspector).post_message(Inspector.NodeClicked(5))
         await pilot.pause()
-        assert app.tree.highlighted_node == 5
+        assert app.graph_tree.highlighted_node == 5
         assert app.query_one(Inspector).trace is app.trace
 
 
 async def test_tree_keys_collapse_expand_and_move(seed_file: Path) -> None:
     app = GradstepApp(str(seed_file))
     async with app.run_test(size=SIZE) as pilot:
-        tree = app.tree
+        tree = app.graph_tree
         await pilot.press("down")  # d
         await pilot.press("space")
         assert [line.lstrip("│├└─ ")[:2] for line in tree_lines(app)] == ["▾ ", "▸ ", "f "]
@@ -302,7 +302,7 @@ async def test_tree_keys_collapse_expand_and_move(seed_file: Path) -> None:
 async def test_follow_does_not_close_what_the_person_opened() -> None:
     app = GradstepApp(None)
     async with app.run_test(size=SIZE) as pilot:
-        tree = app.tree
+        tree = app.graph_tree
         assert tree.expanded == {6, 4, 3}
         await pilot.press(*"nnnnnnnnnn")
         assert tree.expanded == {6, 4, 3}
@@ -314,7 +314,7 @@ async def test_layout_fits_small_and_large_terminals(size: tuple[int, int]) -> N
     app = GradstepApp(None)
     async with app.run_test(size=size) as pilot:
         await pilot.press(*"nnnnn")
-        tree = app.tree
+        tree = app.graph_tree
         assert tree.size.height >= 7  # the seed's whole tree is visible
         assert tree.size.width >= 36
         assert app.query_one(Timeline).size.height >= 4

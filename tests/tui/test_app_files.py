@@ -55,13 +55,13 @@ async def test_error_on_reload_keeps_the_last_good_graph_and_its_step(
         await pilot.press(*"nnnnn")
         good = app.trace
         assert good is not None and good.position == 5
-        lines = app.tree.line_texts()
+        lines = app.graph_tree.line_texts()
         rewrite(seed_file, "a = Value(2.0, label='a')\nb = a +\n")
         app.check_file()
         await pilot.pause()
         assert error_text(app).startswith(f"{seed_file}:2:")
         assert app.trace is good and good.position == 5
-        assert app.tree.line_texts() == lines
+        assert app.graph_tree.line_texts() == lines
         assert "showing the last good graph" in app.query_one(StatusBar).plain
         # Stepping still works on the last good graph.
         await pilot.press("n")
@@ -73,7 +73,7 @@ async def test_reload_keeps_the_step_and_shows_the_new_numbers(seed_file: Path, 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"nnnnn")
         # Breakpoint on c (rows: L, d, e, a, b, c, f).
-        app.tree.cursor_line = 5
+        app.graph_tree.cursor_line = 5
         await pilot.press("b")
         assert app.breakpoints == {2}
         rewrite(seed_file, seed_file.read_text().replace("Value(10.0", "Value(11.0"))
@@ -81,7 +81,7 @@ async def test_reload_keeps_the_step_and_shows_the_new_numbers(seed_file: Path, 
         await pilot.pause()
         assert app.trace is not None and app.trace.position == 5
         # c = 11: d = -6 + 11 = 5, L = 5 * -2 = -10; after L's step f.grad = d = 5.
-        lines = app.tree.line_texts()
+        lines = app.graph_tree.line_texts()
         assert any(line.endswith("d (+)  = 5  grad -2 (-2)") for line in lines), lines
         assert any(line.endswith("f  = -2  grad 5 (+5)") for line in lines), lines
         assert app.breakpoints == {2}

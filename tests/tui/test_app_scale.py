@@ -33,9 +33,9 @@ def doubling(levels: int) -> Value:
 
 def line_for(app: GradstepApp, node: int) -> str:
     """The full (not back-reference) line of ``node``, which must be laid out."""
-    rows = app.tree.rows
+    rows = app.graph_tree.rows
     (y,) = [y for y, row in enumerate(rows) if row.node == node and row.full]
-    return app.tree.line_texts()[y]
+    return app.graph_tree.line_texts()[y]
 
 
 def grad_on(line: str) -> float:
@@ -46,24 +46,24 @@ async def test_two_to_the_sixty_paths_open_with_back_references() -> None:
     graph = trace(doubling(60))
     app = GradstepApp(graph=graph, title="doubling")
     async with app.run_test(size=SIZE) as pilot:
-        lines = app.tree.line_texts()
+        lines = app.graph_tree.line_texts()
         assert len(lines) <= MAX_ROWS
         assert lines[0].startswith("▾ x60 (+)  = ·")
         assert lines[-1] == "└─↪ x59 (+)  used 2×  = ·  grad —"
         # Each node is drawn in full at most once.
-        full = [row.node for row in app.tree.rows if row.full]
+        full = [row.node for row in app.graph_tree.rows if row.full]
         assert len(full) == len(set(full))
         assert len(graph) == 60 + 1 + 61
         await pilot.press("c")
         # x0 is the last step; its grad is 2**60 (6 significant digits on screen).
-        assert app.tree.highlighted_node == 0
+        assert app.graph_tree.highlighted_node == 0
         assert line_for(app, 0).endswith("x0  = 1  grad 1.15292e+18")
         assert line_for(app, 0).count("│") + line_for(app, 0).count(" ") < 120  # indentation bounded
         crumbs = app.query_one(Breadcrumb)
         assert crumbs.display and crumbs.plain.startswith("↑ x60 › … ")
-        root_name = graph.labels[app.tree.view_root]
+        root_name = graph.labels[app.graph_tree.view_root]
         assert crumbs.plain.endswith(f"x{int(root_name[1:]) + 1} ›")
-        assert len(app.tree.rows) <= MAX_ROWS
+        assert len(app.graph_tree.rows) <= MAX_ROWS
 
 
 async def test_back_reference_into_a_cut_off_ancestor_re_roots_the_view() -> None:
@@ -71,16 +71,16 @@ async def test_back_reference_into_a_cut_off_ancestor_re_roots_the_view() -> Non
     app = GradstepApp(graph=graph, title="doubling")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
-        top = app.tree.view_root
+        top = app.graph_tree.view_root
         # shift+left on the view's top line climbs above it.
-        app.tree.cursor_line = 0
+        app.graph_tree.cursor_line = 0
         await pilot.press("shift+left")
-        assert app.tree.view_root == top + 1
-        assert app.tree.highlighted_node == top + 1
+        assert app.graph_tree.view_root == top + 1
+        assert app.graph_tree.highlighted_node == top + 1
         # A breadcrumb request re-roots at the output.
-        app.tree.set_view_root(graph.output)
+        app.graph_tree.set_view_root(graph.output)
         await pilot.pause()
-        assert app.tree.view_root == graph.output
+        assert app.graph_tree.view_root == graph.output
         assert not app.query_one(Breadcrumb).display
 
 
@@ -93,35 +93,35 @@ async def test_a_20000_deep_chain_from_a_file_steps_and_follows(tmp_path: Path) 
     async with app.run_test(size=SIZE) as pilot:
         graph = app.trace
         assert graph is not None and graph.size == 2 * depth + 1
-        assert app.tree.line_texts()[0].startswith(f"▾ x{depth} (+)  = ·  grad —")
+        assert app.graph_tree.line_texts()[0].startswith(f"▾ x{depth} (+)  = ·  grad —")
         # The first forward step computes x1, 20,000 levels down: the view re-roots near it.
         await pilot.press("n")
         x1 = graph.labels.index("x1")
-        assert app.tree.highlighted_node == x1
+        assert app.graph_tree.highlighted_node == x1
         assert line_for(app, x1).endswith("x1 (+)  = 1.5  grad —")
         assert app.query_one(Breadcrumb).plain.startswith(f"↑ x{depth} › … ")
-        assert len(app.tree.rows) <= MAX_ROWS
+        assert len(app.graph_tree.rows) <= MAX_ROWS
         # To the end: every grad is 1 (d x_n / d x_k = 1 along a chain of + 1).
         await pilot.press("c")
         assert graph.position == len(graph)
-        assert app.tree.highlighted_node == 0
+        assert app.graph_tree.highlighted_node == 0
         assert line_for(app, 0).endswith("x0  = 0.5  grad 1")
         # Back through the last steps: the tree stays small, the cursor follows.
         for _ in range(20):
             await pilot.press("N")
-        assert len(app.tree.rows) <= MAX_ROWS
-        assert app.tree.highlighted_node == graph.step_node(graph.position - 1)
+        assert len(app.graph_tree.rows) <= MAX_ROWS
+        assert app.graph_tree.highlighted_node == graph.step_node(graph.position - 1)
         # Jump to the middle of the backward pass through the timeline.
         middle = graph.seed_index + 1 + depth
         app.query_one(Timeline).post_message(Timeline.Selected(middle))
         await pilot.pause()
         assert graph.position == middle
         node = graph.step_node(middle - 1)
-        assert app.tree.highlighted_node == node
+        assert app.graph_tree.highlighted_node == node
         assert grad_on(line_for(app, node)) == 1
         await pilot.press("r")
-        assert app.tree.view_root == graph.output
-        assert app.tree.highlighted_node == graph.output
+        assert app.graph_tree.view_root == graph.output
+        assert app.graph_tree.highlighted_node == graph.output
 
 
 async def test_a_3000_term_sum() -> None:
@@ -135,11 +135,11 @@ async def test_a_3000_term_sum() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
         assert line_for(app, 0).endswith("t0  = 0  grad 1")
-        app.tree.reveal(graph.labels.index("t1500"))
+        app.graph_tree.reveal(graph.labels.index("t1500"))
         await pilot.pause()
         assert line_for(app, graph.labels.index("t1500")).endswith("t1500  = 1500  grad 1")
-        assert line_for(app, app.tree.view_root)  # the view's root is laid out
-        assert len(app.tree.rows) <= MAX_ROWS
+        assert line_for(app, app.graph_tree.view_root)  # the view's root is laid out
+        assert len(app.graph_tree.rows) <= MAX_ROWS
         await pilot.press("C")
         assert graph.position == 0
 
@@ -171,12 +171,12 @@ async def test_a_60000_node_graph_matches_micrograd() -> None:
         await pilot.press("c")
         for i in (0, 7, 123, 199):
             node = graph.labels.index(f"w{i}")
-            app.tree.reveal(node)
+            app.graph_tree.reveal(node)
             await pilot.pause()
             expected = reference_weights[i].grad  # type: ignore[attr-defined]
             assert math.isclose(grad_on(line_for(app, node)), expected, rel_tol=1e-5, abs_tol=1e-9)
-        assert len(app.tree.rows) <= MAX_ROWS
+        assert len(app.graph_tree.rows) <= MAX_ROWS
         for _ in range(30):
             await pilot.press("N")
-        assert len(app.tree.rows) <= MAX_ROWS
-        assert app.tree.highlighted_node == graph.step_node(graph.position - 1)
+        assert len(app.graph_tree.rows) <= MAX_ROWS
+        assert app.graph_tree.highlighted_node == graph.step_node(graph.position - 1)
