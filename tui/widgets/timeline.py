@@ -84,7 +84,7 @@ class Timeline(ScrollView, can_focus=True):
     | `timeline--current` | The event just applied: the one the trace's cursor is on. |
     | `timeline--highlight` | The person's highlight in the list (moved with the arrow keys). |
     | `timeline--breakpoint` | The marker of an event that touches a breakpoint node. |
-    | `timeline--index` | The event number. |
+    | `timeline--index` | The step number: event k is step k + 1, as in the status line. |
     | `timeline--forward` | The phase word of a forward event. |
     | `timeline--seed` | The phase word of the seed. |
     | `timeline--backward` | The phase word of a backward step. |
@@ -179,7 +179,7 @@ class Timeline(ScrollView, can_focus=True):
         """Show ``trace``'s events (or nothing). The current entry follows ``trace.position``."""
         self._trace = trace
         length = 0 if trace is None else len(trace)
-        self._index_width = len(str(max(length - 1, 0)))
+        self._index_width = len(str(length))
         self.virtual_size = Size(0, length)
         self.set_reactive(Timeline.position, 0 if trace is None else trace.position)
         if length == 0:
@@ -339,7 +339,7 @@ class Timeline(ScrollView, can_focus=True):
             Segment(marker, line_style),
             Segment(breakpoint, line_style + part("timeline--breakpoint")),
             Segment(" ", line_style),
-            Segment(f"{index:>{self._index_width}} ", line_style + part("timeline--index")),
+            Segment(f"{index + 1:>{self._index_width}} ", line_style + part("timeline--index")),
             Segment(f"{phase:<8}", line_style + part(f"timeline--{phase}")),
             Segment("  ", line_style),
             Segment(_clean(trace.describe(index)), words_style),
