@@ -77,7 +77,7 @@ async def test_lines_describe_every_event_with_hand_derived_numbers() -> None:
         ]
         for index, (line, (phase, words)) in enumerate(zip(lines, expected, strict=True)):
             assert line.split()[-len(words.split()) :] == words.split(), line
-            assert f"{index:>2} {phase}" in line, line
+            assert f"{index + 1:>2} {phase}" in line, line
         assert visible_lines(timeline)[11].strip() == ""
 
 
@@ -222,7 +222,7 @@ async def test_200k_entries_render_only_visible_rows_and_scroll_to_the_end(
         await pilot.pause()
         height = timeline.scrollable_content_region.height
         assert timeline.virtual_size.height == len(shown)
-        assert line_of(timeline, 0).split()[:2] == ["0", "forward"]
+        assert line_of(timeline, 0).split()[:2] == ["1", "forward"]
         # Virtualised: only rows on screen were ever described, not the 200,000 entries.
         assert 0 < len(described) <= 4 * height
         described.clear()
