@@ -7,6 +7,7 @@ local derivative or a lost accumulation in the engine cannot agree with its own 
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import subprocess
@@ -433,6 +434,35 @@ def test_deep_chain_of_unary_ops_backward() -> None:
     x.backward()
     assert x.data == 0.5
     assert x0.grad == 1.0
+
+
+# --- no closures, no cycles ------------------------------------------------------------------
+
+
+def test_nodes_hold_no_closures() -> None:
+    node = Value(1.0) * 2.0
+    assert not hasattr(node, "__dict__")  # slots only: nowhere to keep a per-node _backward closure
+    assert {type(operand) for operand in node.operands} == {Value}
+
+
+def test_graphs_and_traces_are_freed_without_the_cycle_collector() -> None:
+    # With the cycle collector off, anything left for gc.collect() to find was a reference cycle.
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(1.0)
+        for _ in range(1000):
+            x = (x * 1.0 + 0.5).tanh()
+        x.backward()
+        recorded = trace(x)
+        recorded.to_end()
+        recorded.goto(5)
+        recorded.ledger(0)
+        program = parse((REPO / "examples" / "shared.gs").read_text())
+        del x, recorded, program
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 # --- core stays plain Python -----------------------------------------------------------------
