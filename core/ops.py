@@ -94,7 +94,7 @@ DIV = Op(
     "/",
     2,
     _div_forward,
-    lambda a, o, _: (_div(1.0, a[1]), _div(-a[0], a[1] * a[1])),
+    lambda a, o, _: (_div(1.0, a[1]), _div(-o, a[1])),  # -(a/b)/b: b*b would underflow for tiny b
     ("1/b", "-a/b**2"),
     ("1/{b}", "-{a}/{b}**2"),
 )

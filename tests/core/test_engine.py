@@ -238,6 +238,22 @@ def test_two_input_op_matches_finite_difference(
     assert b.grad == pytest.approx(central_difference(f, [x, y], 1), rel=1e-6)
 
 
+def test_division_by_a_tiny_number_has_a_finite_derivative() -> None:
+    # d(a/b)/db = -a/b**2 = -1e-170 / 1e-340 = -1e170: finite, though b*b underflows to 0.
+    a, b = Value(1e-170), Value(1e-170)
+    out = a / b
+    out.backward()
+    assert out.data == 1.0
+    assert a.grad == pytest.approx(1e170, rel=1e-12)
+    assert b.grad == pytest.approx(-1e170, rel=1e-12)
+    recorded = trace(out)
+    assert list(recorded.grad) == [a.grad, b.grad, 1.0]
+    same = Value(1e-170)
+    ratio = same / same
+    ratio.backward()
+    assert same.grad == 0.0  # d(x/x)/dx = 1/x - x/x**2 = 0
+
+
 def test_relu_at_zero_has_zero_local_derivative() -> None:
     a = Value(0.0)
     out = a.relu()

@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import micrograd.engine
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import core.language
 from core import ExpressionError, Program, load, parse, trace
@@ -476,3 +479,64 @@ def test_undefined_derivatives_do_not_stop_the_trace() -> None:
     t.to_end()
     assert t.grad_so_far(0) == math.inf
     assert all(isinstance(t.describe(k), str) for k in range(len(t)))
+
+
+# --- the interpreter against Python itself ---------------------------------------------------
+
+# Programs in the shared subset of gradstep's language and Python, using only what micrograd has
+# (+ - * / ** relu, unary -), so Python running the same text on micrograd's Value is a reference
+# for the interpreter's precedence, reflected operators, constant folding and rebinding.
+
+_subset_atoms = st.one_of(
+    st.sampled_from(["a", "b", "c", "s"]),
+    st.sampled_from(["2", "0.5", "3.0", "1e-3", "7"]),
+)
+
+
+def _subset_compound(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds(lambda x, op, y: f"{x} {op} {y}", inner, st.sampled_from(["+", "-", "*", "/"]), inner),
+        st.builds(lambda x, k: f"{x} ** {k}", inner, st.sampled_from(["2", "3", "-1", "0.5", "2 ** -1"])),
+        st.builds(lambda x: f"-{x}", inner),
+        st.builds(lambda x: f"({x})", inner),
+        st.builds(lambda x: f"({x}).relu()", inner),
+    )
+
+
+_subset_expressions = st.recursive(_subset_atoms, _subset_compound, max_leaves=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=3, max_size=3),
+    st.lists(_subset_expressions, min_size=1, max_size=4),
+)
+def test_interpreter_agrees_with_python_running_micrograd(leaves: list[float], lines: list[str]) -> None:
+    text = f"a = Value({leaves[0]!r})\nb = Value({leaves[1]!r})\nc = Value({leaves[2]!r})\ns = a\n"
+    text += "".join(f"s = {line}\n" for line in lines)
+    try:
+        program = parse(text)
+    except ExpressionError as error:
+        numeric = ("division by zero", "overflow", "not a real number")
+        assert any(word in error.message for word in numeric), error.message
+        return
+    namespace: dict[str, object] = {"Value": micrograd.engine.Value}
+    try:
+        exec(compile(text, "<micrograd reference>", "exec"), namespace)  # our own generated text
+    except AttributeError:
+        return  # `(2).relu()`: Python has no relu on a number; gradstep makes the number a leaf
+    reference = namespace["s"]
+    if not isinstance(reference, micrograd.engine.Value):
+        return  # Python folded the whole line to a number, which gradstep makes a leaf
+    ours = program.output
+    assert math.isclose(ours.data, reference.data, rel_tol=1e-9, abs_tol=1e-9)
+    ours.backward()
+    try:
+        reference.backward()
+    except (ZeroDivisionError, OverflowError):
+        return  # micrograd cannot differentiate 0 ** 0.5, or b ** -2 for a tiny b; gradstep can
+    scale = max(1.0, *(abs(program.names[name].grad) for name in "abc"))
+    for name in "abc":
+        theirs = namespace[name]
+        assert isinstance(theirs, micrograd.engine.Value)
+        assert math.isclose(program.names[name].grad, theirs.grad, rel_tol=1e-9, abs_tol=1e-9 * scale), name

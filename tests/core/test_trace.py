@@ -557,6 +557,10 @@ def test_names_expressions_and_formulas_of_each_op() -> None:
     assert nested.expression(nested.output) == "tanh(a*b)"
 
 
-def test_underflowing_denominator_gives_an_infinite_local_not_an_error() -> None:
+def test_tiny_denominators_give_the_true_local_or_inf_never_an_error() -> None:
+    # d(x/y)/dy = -x/y**2: -1e200 here, although y*y underflows to 0.
     t = trace(Value(1e-200, label="x") / Value(1e-200, label="y"))
+    assert list(t.local) == [1e200, -1e200]
+    # Here the true -1e400 is beyond a float: inf, and the trace still records it.
+    t = trace(Value(1.0, label="x") / Value(1e-200, label="y"))
     assert list(t.local) == [1e200, -math.inf]
