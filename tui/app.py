@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -114,6 +115,11 @@ class GradstepApp(App[int]):
             yield Inspector(id="inspector")
         yield Timeline(id="timeline")
         yield Footer(compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below 90 columns every key of ours fits in the footer only without the palette's hint
+        # (ctrl+p still works, and the help screen lists it).
+        self.query_one(Footer).show_command_palette = event.size.width >= 90
 
     def on_mount(self) -> None:
         if self._initial_graph is not None:
