@@ -336,3 +336,47 @@ async def test_open_dialog_loads_another_file(seed_file: Path) -> None:
         # b = a + a: a receives 1 twice.
         assert line_of(app, "a  =").endswith("= 3  grad 2")
         assert line_of(app, "a  used 2×").endswith("= 3  grad 2")
+
+
+async def test_control_characters_in_a_label_stay_on_one_row() -> None:
+    from core.engine import Value
+    from core.trace import trace
+
+    x = Value(2.0, label="evil\n\x1b[31mred")
+    y = x * x
+    y.label = "y"
+    app = GradstepApp(graph=trace(y), title="debug()")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        lines = tree_lines(app)
+        assert len(lines) == 3
+        assert lines[1].endswith("evil??[31mred  = 2  grad 4")  # d(x*x)/dx = 2x = 4
+        assert "\n" not in status_text(app).split("\n", 1)[1]
+
+
+async def test_clicks_move_the_cursor_and_a_clicked_back_reference_jumps() -> None:
+    app = GradstepApp("examples/shared.gs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#tree", offset=(12, 2))  # the line of a
+        assert app.graph_tree.highlighted_node == 0
+        await pilot.click("#tree", offset=(12, 5))  # ↪ b under m
+        assert app.graph_tree.cursor_line == 3  # b's full line
+        await pilot.click("#tree", offset=(3, 4))  # m's toggle: collapse
+        assert len(tree_lines(app)) == 5
+
+
+async def test_breadcrumb_click_re_roots_the_tree() -> None:
+    from core.engine import Value
+    from core.trace import trace
+
+    x = Value(1.0, label="x0")
+    for k in range(1, 61):
+        x = x + x
+        x.label = f"x{k}"
+    app = GradstepApp(graph=trace(x), title="doubling")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        assert app.graph_tree.view_root != 60
+        await pilot.click("#breadcrumb", offset=(3, 0))  # "x60", the first crumb after "↑ "
+        assert app.graph_tree.view_root == 60
+        assert app.graph_tree.highlighted_node == 60

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from core.ops import format_number
 from core.trace import Trace
+from tui.widgets.graph_tree import printable
 
 MAX_MATCHES = 200
 """Matches listed; the rest are counted. A 60,000-node graph must not fill the list."""
@@ -84,9 +85,9 @@ class JumpScreen(ModalScreen[int | None]):
         options.clear_options()
         for i in self._matches:
             line = Text(no_wrap=True)
-            line.append(trace.name(i), "bold")
+            line.append(printable(trace.name(i)), "bold")
             symbol = trace.symbol(i)
-            line.append(f"  {trace.expression(i)}" if symbol else "  leaf")
+            line.append(f"  {printable(trace.expression(i))}" if symbol else "  leaf")
             line.append(f"  = {format_number(trace.data[i])}", "dim")
             options.add_option(Option(line, id=str(i)))
         more = total - len(self._matches)

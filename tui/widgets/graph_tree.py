@@ -34,6 +34,14 @@ from textual.strip import Strip
 from core.ops import format_number
 from core.trace import Trace
 
+_CONTROL = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
+
+
+def printable(text: str) -> str:
+    """User text (a label from ``debug()`` may hold anything) made safe for one terminal row."""
+    return text.translate(_CONTROL)
+
+
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
 INITIAL_ROWS = 48
@@ -460,7 +468,7 @@ class GraphTree(ScrollView, can_focus=True):
             text.append("─ " if row.edge >= 0 else "  ", guides)
         if i in self._breakpoints:
             text.append("● ", styles["graph-tree--breakpoint"])
-        text.append(trace.name(i), styles["graph-tree--label"])
+        text.append(printable(trace.name(i)), styles["graph-tree--label"])
         symbol = trace.symbol(i)
         if symbol:
             text.append(f" ({symbol})", styles["graph-tree--op"])
@@ -486,9 +494,7 @@ class GraphTree(ScrollView, can_focus=True):
                 delta = self._receiving[i]
                 text.append(f" ({'+' if delta >= 0 else ''}{format_number(delta)})", changed)
             else:
-                text.append(
-                    format_number(grad), styles["graph-tree--final"] if final else Style()
-                )
+                text.append(format_number(grad), styles["graph-tree--final"] if final else Style())
         return text
 
     # --- cursor and keys -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.trace import Trace
+from tui.widgets.graph_tree import printable
 
 
 def phase_name(trace: Trace) -> str:
@@ -36,7 +37,7 @@ class StatusBar(Static):
         """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now."""
         top = Text(no_wrap=True, overflow="ellipsis")
         top.append("gradstep ", "bold")
-        top.append(source, "bold")
+        top.append(printable(source), "bold")
         if stale and trace is not None:
             top.append("  (error — showing the last good graph)", "italic")
         bottom = Text(no_wrap=True, overflow="ellipsis")
@@ -54,7 +55,7 @@ class StatusBar(Static):
             if current is None:
                 bottom.append("Nothing computed yet: press n to step, c to run to a breakpoint or the end.")
             else:
-                bottom.append(trace.describe(current))
+                bottom.append(printable(trace.describe(current)))
         content = Text("\n").join([top, bottom])
         self.plain = content.plain
         self.update(content)
