@@ -508,7 +508,9 @@ _subset_expressions = st.recursive(_subset_atoms, _subset_compound, max_leaves=6
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=3, max_size=3),
+    # Leaves away from tiny magnitudes, where micrograd's b * b**-1 cancels to noise that gradstep's
+    # a / b avoids (tiny denominators have their own hand-checked test in test_engine).
+    st.lists(st.one_of(st.just(0.0), st.floats(0.01, 2.0), st.floats(-2.0, -0.01)), min_size=3, max_size=3),
     st.lists(_subset_expressions, min_size=1, max_size=4),
 )
 def test_interpreter_agrees_with_python_running_micrograd(leaves: list[float], lines: list[str]) -> None:
