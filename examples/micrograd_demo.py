@@ -72,11 +72,10 @@ def build_loss(model: Any, points: Points, targets: Sequence[int], make_value: C
     reg_loss = ALPHA * sum(p * p for p in model.parameters())
     total = data_loss + reg_loss
     if isinstance(total, Value):
-        for k, (row, score, loss) in enumerate(zip(inputs, scores, losses, strict=True)):
+        for k, (row, loss) in enumerate(zip(inputs, losses, strict=True)):
             row[0].label = f"x{k}[0]"
             row[1].label = f"x{k}[1]"
-            score.label = f"score{k}"
-            loss.label = f"margin{k}"
+            loss.label = f"margin{k}"  # the score itself is labelled by its neuron: L2.N0.out
         data_loss.label = "data_loss"
         reg_loss.label = "reg_loss"
         total.label = "loss"
