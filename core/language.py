@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from core.engine import Value
 from core.ops import UNARY_FUNCTIONS, format_number
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are refused before they are read."""
-MAX_NODES = 500_000
+MAX_NODES = 200_000
 """Graph nodes one file may create."""
+MAX_STATEMENTS = 200_000
+"""Lines plus ``;`` in one file, checked before parsing: parsing costs memory per statement."""
 MAX_DEPTH = 100_000
 """How deeply one expression may nest."""
 MAX_LABEL = 200
@@ -126,6 +128,12 @@ def parse(text: str, path: str = "<string>") -> Program:
     if len(text) > MAX_FILE_BYTES:
         raise ExpressionError(f"the text is over the limit of {MAX_FILE_BYTES:,} characters", path=path)
     lines = text.splitlines() or [""]
+    if text.count("\n") + text.count(";") > MAX_STATEMENTS:
+        raise ExpressionError(
+            f"the file has more than {MAX_STATEMENTS:,} lines and statements",
+            path=path,
+            hint="trace a smaller graph, or build it in Python and open it with `from tui import debug`",
+        )
     module = _parse_ast(text, path, lines)
     return _Interpreter(path, lines, text).run(module)
 

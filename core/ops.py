@@ -66,7 +66,7 @@ def _pow(x: float, k: float) -> float:
 def _pow_forward(args: tuple[float, ...], k: float) -> float:
     result = args[0] ** k  # may raise ZeroDivisionError / OverflowError: the caller reports them
     if isinstance(result, complex):
-        raise ValueError(f"{format_number(args[0])} ** {format_number(k)} is not a real number")
+        raise ValueError(f"({format_number(args[0])}) ** {format_number(k)} is not a real number")
     return float(result)
 
 

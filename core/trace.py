@@ -259,7 +259,7 @@ class Trace:
         )
         upstream = self.grad[i]
         return (
-            f"{self.name(self.in_ids[e])}.grad += {local_text} * {self.name(i)}.grad"
+            f"{self._ref(self.in_ids[e])}.grad += {local_text} * {self._ref(i)}.grad"
             f" = {format_number(self.local[e])} * {format_number(upstream)}"
             f" = {format_number(self.local[e] * upstream)}"
         )
@@ -268,7 +268,13 @@ class Trace:
         """``a.data`` for a named node; a constant is just its number."""
         if self.ops[i] is None and not self.labels[i]:
             return format_number(self.data[i])
-        return f"{self.name(i)}.data"
+        return f"{self._ref(i)}.data"
+
+    def _ref(self, i: int) -> str:
+        """Node ``i``'s name, in parentheses when it is an expression: ``(a*b).grad``, ``(2).grad``."""
+        name = self.name(i)
+        bare = self.labels[i] or name.startswith("#") or (name[:1].isalpha() and name.endswith(")"))
+        return name if bare else f"({name})"
 
     def name(self, i: int) -> str:
         """A short name for node ``i``: its label, a constant's value, or a small expression.
