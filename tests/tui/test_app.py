@@ -380,3 +380,15 @@ async def test_breadcrumb_click_re_roots_the_tree() -> None:
         await pilot.click("#breadcrumb", offset=(3, 0))  # "x60", the first crumb after "↑ "
         assert app.graph_tree.view_root == 60
         assert app.graph_tree.highlighted_node == 60
+
+
+@pytest.mark.parametrize("path", ["examples/seed.gs", "examples/shared.gs", "examples/neuron.gs"])
+async def test_scroll_width_is_measured_from_what_the_lines_show(path: str) -> None:
+    app = GradstepApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.graph_tree
+        for keys in ("", "nnnnn", "n", "c", "N", "b"):
+            await pilot.press(*keys)
+            lines = tree_lines(app)
+            assert [tree._row_width(row) for row in tree.rows] == [len(line) for line in lines]
+            assert tree.virtual_size.width == max(len(line) for line in lines)

@@ -255,6 +255,8 @@ class GraphTree(ScrollView, can_focus=True):
 
     def set_breakpoints(self, nodes: frozenset[int]) -> None:
         self._breakpoints = nodes
+        self._ensure_rows()
+        self._fit_width()
         self.refresh()
 
     def show_position(self) -> None:
@@ -279,6 +281,7 @@ class GraphTree(ScrollView, can_focus=True):
             elif phase == "seed":
                 self._receiving[node] = 1.0
         self.reveal(node, follow=True)
+        self._fit_width()
 
     def reveal(self, node: int, *, follow: bool = False) -> None:
         """Put the cursor on ``node``'s full line: open its ancestors, re-root if it is too deep.
@@ -341,9 +344,9 @@ class GraphTree(ScrollView, can_focus=True):
             self.post_message(self.ViewRootChanged(node))
 
     def _depth_limit(self) -> int:
-        """How many levels fit across the pane (two columns a level, room left for the text)."""
+        """How many levels fit across the pane (three columns a level, ~40 left for the text)."""
         width = self.size.width or 80
-        return max(4, min(40, (width - 24) // 2))
+        return max(3, min(40, (width - 40) // 3))
 
     def _is_open(self, node: int) -> bool:
         return node in self.expanded or node in self._followed
@@ -396,14 +399,7 @@ class GraphTree(ScrollView, can_focus=True):
                     stack.append(Row(j, e, row.depth + 1, guides, home_edge[j] == e, e == end - 1))
         self._rows = rows
         self._row_of = row_of
-        widest = 0
-        if trace is not None:
-            name, symbol = trace.name, trace.symbol
-            # Text width estimated without styling: the rows drawn are only the visible ones.
-            for row in rows if len(rows) <= 2_000 else rows[:1_000] + rows[-1_000:]:
-                width = len(row.guides) + len(name(row.node)) + len(symbol(row.node)) + 36
-                widest = max(widest, width)
-        self.virtual_size = Size(widest, len(rows))
+        self._fit_width()
         if previous is not None:
             same = (
                 next((y for y, row in enumerate(rows) if row == previous), None) if len(rows) < 4096 else None
@@ -414,6 +410,45 @@ class GraphTree(ScrollView, can_focus=True):
                 self.cursor_line = same
         if self.cursor_line >= len(rows):
             self.cursor_line = max(0, len(rows) - 1)
+
+    def _row_width(self, row: Row) -> int:
+        """The cells ``row`` takes on screen now, from its parts (no styling, so it is cheap)."""
+        trace = self._trace
+        assert trace is not None
+        i = row.node
+        width = len(row.guides) + (2 if row.edge >= 0 else 0) + 2 + len(printable(trace.name(i)))
+        symbol = trace.symbol(i)
+        if symbol:
+            width += len(symbol) + 3
+        if i in self._breakpoints:
+            width += 2
+        if not row.full:
+            width += len(f"  used {trace.uses(i)}×")
+        value = trace.value(i)
+        width += 4 + (1 if value is None else len(format_number(value)))
+        grad = trace.grad_so_far(i)
+        width += 7 + (1 if grad is None else len(format_number(grad)))
+        if i in self._receiving:
+            delta = self._receiving[i]
+            width += len(format_number(delta)) + (4 if delta >= 0 else 3)
+        return width
+
+    def _fit_width(self) -> None:
+        """Size the scrollable width to the rows: all of them when few, else those in view.
+
+        Called on every step because numbers change width; bounded by the rows measured.
+        """
+        rows = self._rows
+        if self._trace is None or not rows:
+            self.virtual_size = Size(0, len(rows))
+            return
+        if len(rows) <= 400:
+            measured = rows
+        else:
+            top = int(self.scroll_y)
+            measured = rows[top : top + max(self.size.height, 1) + 1]
+        widest = max(self._row_width(row) for row in measured)
+        self.virtual_size = Size(widest, len(rows))
 
     # --- drawing -------------------------------------------------------------------------------
 
