@@ -1,0 +1,1 @@
+"""gradstep's benchmarks: ``python -m bench`` (see ``bench/run.py``)."""

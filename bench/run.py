@@ -1,0 +1,490 @@
+"""gradstep's benchmarks: the engine against micrograd, the trace's memory, the debugger's speed.
+
+    python -m bench              # all of it; writes bench/RESULTS.md
+    python -m bench --quick      # fewer repeats
+    python -m bench --no-ui      # skip the debugger figures
+    python bench/run.py          # the same as python -m bench
+
+Every figure is a median over interleaved runs in one process (gradstep, micrograd, gradstep,
+...), with the interpreter's default settings: the cycle collector stays on. Between runs an
+untimed ``gc.collect()`` clears the previous run's garbage, so that no run pays for the cycles
+another left behind (micrograd's closures make every node a cycle; gradstep's nodes have none).
+A run still pays for the collections its own allocations trigger.
+
+The workload is micrograd's demo (demo.ipynb): MLP(2, [16, 16, 1]) on 100 two-moons points, SVM
+max-margin loss plus L2, 65,818 nodes; ``examples/micrograd_demo.py`` builds it for both engines
+from the same weights. If micrograd is not installed the table says so and shows gradstep alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import importlib.util
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from core.adapter import as_value  # noqa: E402
+from core.engine import Value  # noqa: E402
+from core.examples import SEED  # noqa: E402
+from core.language import parse  # noqa: E402
+from core.trace import Trace, trace  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+CHAIN_DEPTH = 100_000
+SCREEN = (120, 40)
+
+
+def load_demo() -> ModuleType:
+    """``examples/micrograd_demo.py`` as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("micrograd_demo", ROOT / "examples" / "micrograd_demo.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["micrograd_demo"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = load_demo()
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table: a figure for gradstep and for the comparison, and their ratio."""
+
+    figure: str
+    ours: str
+    theirs: str = ""
+    ratio: str = ""
+    goal: str = ""
+
+
+@dataclass
+class Table:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, *cells: str) -> None:
+        self.rows.append(Row(*cells))
+        print(f"  {cells[0]}: {' | '.join(cells[1:])}", flush=True)
+
+    def section(self, title: str, theirs: str) -> None:
+        self.rows.append(Row(f"**{title}**", "gradstep", theirs, "ratio", "goal"))
+
+    def markdown(self) -> str:
+        lines = []
+        for row in self.rows:
+            cells = [row.figure, row.ours, row.theirs, row.ratio, row.goal]
+            if row.figure.startswith("**"):
+                if lines:
+                    lines.append("")
+                lines.append("| " + " | ".join(cells) + " |")
+                lines.append("| :- | -: | -: | -: | :- |")
+            else:
+                lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+
+def seconds(x: float) -> str:
+    return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def times(ratio: float) -> str:
+    return f"{ratio:.1f}x"
+
+
+def median_runs(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time of each function, runs interleaved, an untimed collection before each."""
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            gc.collect()
+            start = time.perf_counter()
+            result = function()
+            samples[name].append(time.perf_counter() - start)
+            del result
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# --- the machine ----------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def logical_cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def machine() -> str:
+    versions = [f"Python {platform.python_version()} ({platform.python_implementation()})"]
+    for package in ("micrograd", "textual"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{package} {version(package)}")
+        except Exception:
+            versions.append(f"{package} not installed")
+    return f"{cpu_model()}, {logical_cpus()} logical CPUs, {platform.system()}; " + ", ".join(versions)
+
+
+# --- the engine -----------------------------------------------------------------------------------
+
+
+def micrograd_available() -> bool:
+    return importlib.util.find_spec("micrograd") is not None
+
+
+def engine_figures(table: Table, repeats: int) -> None:
+    has_micrograd = micrograd_available()
+    table.section("Engine: micrograd's demo, one training step", "micrograd")
+    points, targets = demo.dataset()
+    model = demo.gradstep_model()
+
+    def gradstep_build() -> Value:
+        return demo.build_loss(model, points, targets, Value)  # type: ignore[no-any-return]
+
+    def gradstep_step() -> Value:
+        model.zero_grad()
+        loss = gradstep_build()
+        loss.backward()
+        return loss
+
+    def gradstep_traced_step() -> Trace:
+        model.zero_grad()
+        return trace(gradstep_build())
+
+    functions: dict[str, Callable[[], object]] = {
+        "build": gradstep_build,
+        "step": gradstep_step,
+        "traced": gradstep_traced_step,
+    }
+    loss = gradstep_build()
+    nodes = trace(loss).size
+    if has_micrograd:
+        from micrograd.engine import Value as MicrogradValue
+
+        their_model = demo.micrograd_model(model)
+
+        def micrograd_build() -> Any:
+            return demo.build_loss(their_model, points, targets, MicrogradValue)
+
+        def micrograd_step() -> Any:
+            their_model.zero_grad()
+            their_loss = micrograd_build()
+            their_loss.backward()
+            return their_loss
+
+        functions |= {"their build": micrograd_build, "their step": micrograd_step}
+        their_loss = micrograd_build()
+        table.add("graph nodes", f"{nodes:,}", f"{demo.count_nodes(their_loss):,}")
+        table.add("loss", f"{loss.data:.15f}", f"{their_loss.data:.15f}", "", "equal to 1e-9")
+        table.add("loss difference", f"{abs(loss.data - their_loss.data):.1e}", "", "", "≤ 1e-9")
+        del their_loss
+    else:
+        table.add("graph nodes", f"{nodes:,}", "micrograd not installed")
+        table.notes.append("micrograd is not importable here: only gradstep's figures were measured.")
+    del loss
+    medians = median_runs(functions, repeats)
+    if has_micrograd:
+        build, step = medians["their build"], medians["their step"]
+        table.add(
+            "build the loss", seconds(medians["build"]), seconds(build), times(build / medians["build"])
+        )
+        table.add(
+            "step: zero grads, build, backward()",
+            seconds(medians["step"]),
+            seconds(step),
+            times(step / medians["step"]),
+            "≥ 8x",
+        )
+        table.add(
+            "step with the full trace recorded",
+            seconds(medians["traced"]),
+            seconds(step),
+            times(step / medians["traced"]),
+            "≥ 4x",
+        )
+    else:
+        table.add("build the loss", seconds(medians["build"]), "—")
+        table.add("step: zero grads, build, backward()", seconds(medians["step"]), "—")
+        table.add("step with the full trace recorded", seconds(medians["traced"]), "—")
+    memory_figures(table, model, points, targets, has_micrograd)
+
+
+def graph_bytes(build: Callable[[], Any]) -> tuple[int, Any]:
+    """Bytes allocated while ``build()`` runs and still held by what it returns."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = build()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return held, result
+
+
+def memory_figures(table: Table, model: Any, points: Any, targets: Any, has_micrograd: bool) -> None:
+    held, loss = graph_bytes(lambda: demo.build_loss(model, points, targets, Value))
+    nodes = trace(loss).size
+    recorded = trace(loss)
+    per_event = recorded.memory_bytes / len(recorded)
+    if has_micrograd:
+        from micrograd.engine import Value as MicrogradValue
+
+        their_model = demo.micrograd_model(model)
+        their_held, _ = graph_bytes(lambda: demo.build_loss(their_model, points, targets, MicrogradValue))
+        table.add(
+            "graph memory per node",
+            f"{held / nodes:.0f} B",
+            f"{their_held / nodes:.0f} B",
+            times(their_held / held),
+        )
+    else:
+        table.add("graph memory per node", f"{held / nodes:.0f} B", "—")
+    table.add(
+        "trace memory per event",
+        f"{per_event:.0f} B",
+        "",
+        "",
+        f"{len(recorded):,} events, {recorded.memory_bytes / 1e6:.1f} MB in arrays",
+    )
+
+
+def chain_figures(table: Table) -> None:
+    table.section(f"A {CHAIN_DEPTH:,}-deep chain", "micrograd")
+
+    def gradstep_chain() -> Value:
+        x = Value(1.0, "x")
+        for _ in range(CHAIN_DEPTH):
+            x = x * 1.00001
+        return x
+
+    gc.collect()
+    start = time.perf_counter()
+    chain = gradstep_chain()
+    chain.backward()
+    backward = time.perf_counter() - start
+    start = time.perf_counter()
+    recorded = trace(chain)
+    recorded.to_end()
+    traced = time.perf_counter() - start
+    theirs = "micrograd not installed"
+    convert = ""
+    if micrograd_available():
+        from micrograd.engine import Value as MicrogradValue
+
+        x = MicrogradValue(1.0)
+        for _ in range(CHAIN_DEPTH):
+            x = x * 1.00001
+        try:
+            x.backward()
+            theirs = "ok"
+        except RecursionError:
+            theirs = "RecursionError"
+        gc.collect()
+        start = time.perf_counter()
+        as_value(x)
+        convert = seconds(time.perf_counter() - start)
+    table.add("build + backward()", seconds(backward), theirs)
+    table.add("trace + move to the end", seconds(traced), "")
+    if convert:
+        table.add("read micrograd's chain (adapter)", convert, "")
+
+
+def adapter_figures(table: Table, repeats: int) -> None:
+    if not micrograd_available():
+        return
+    model = demo.gradstep_model()
+    their_loss, _ = demo.micrograd_loss(model)
+    medians = median_runs({"convert": lambda: as_value(their_loss)}, max(3, repeats // 2))
+    table.add("read micrograd's demo graph (adapter)", seconds(medians["convert"]), "")
+
+
+# --- the debugger ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AppTimes:
+    first_paint: float
+    steps: list[float]
+    to_end: float
+
+
+def seed_graph() -> Value:
+    return parse(SEED, "seed.gs").output
+
+
+async def measure_app(make_output: Callable[[], Value], label: str, step_samples: int) -> AppTimes:
+    """First paint of ``debug(output)``, CPU time per ``n``/``N``, and ``c`` to the end.
+
+    First paint: wall time from calling what ``debug()`` calls (``as_value``, ``trace``, the app)
+    to the first screen the compositor renders. A step: the process's CPU time (sleeping excluded)
+    from the key press until the screen is updated, less the same for a key bound to nothing (the
+    harness's own cost), i.e. the app's own work for that key: its handler and the repaint.
+    """
+    from textual.screen import Screen
+
+    from tui.app import GradstepApp
+
+    output = make_output()
+    paints: list[float] = []
+    original_refresh = Screen._compositor_refresh
+
+    def recording_refresh(screen: Screen[Any]) -> None:
+        original_refresh(screen)
+        paints.append(time.perf_counter())
+
+    gc.collect()
+    Screen._compositor_refresh = recording_refresh  # type: ignore[method-assign, assignment]
+    try:
+        start = time.perf_counter()
+        app = GradstepApp(graph=trace(as_value(output)), title=label)
+        async with app.run_test(size=SCREEN) as pilot:
+            await pilot.pause()
+            first_paint = paints[0] - start if paints else float("nan")
+            graph = app.trace
+            assert graph is not None
+            steps = []
+            for position in _step_positions(graph, step_samples):
+                app._move_to(position)
+                await pilot.pause()
+                for key in ("n", "N"):
+                    # What the test harness costs with nothing to do, taken off each step.
+                    cpu = time.process_time()
+                    await pilot.press("f12")  # bound to nothing: the key dispatch alone
+                    await pilot.pause()
+                    idle = time.process_time() - cpu
+                    cpu = time.process_time()
+                    await pilot.press(key)
+                    await pilot.pause()
+                    steps.append(max(0.0, time.process_time() - cpu - idle))
+            app._move_to(0)
+            await pilot.pause()
+            begin = time.perf_counter()
+            await pilot.press("c")
+            await pilot.pause()
+            to_end = time.perf_counter() - begin
+            assert graph.position == len(graph)
+    finally:
+        Screen._compositor_refresh = original_refresh  # type: ignore[method-assign]
+    return AppTimes(first_paint, steps, to_end)
+
+
+def _step_positions(graph: Trace, samples: int) -> Iterator[int]:
+    """Cursor positions spread over the timeline: the forward pass, the seed, the backward pass."""
+    length = len(graph)
+    for k in range(samples):
+        yield min(length - 1, max(0, round(k * (length - 1) / max(1, samples - 1))))
+    yield graph.seed_index
+
+
+def app_figures(table: Table, samples: int) -> None:
+    try:
+        import tui.app  # noqa: F401
+    except ImportError as error:
+        table.notes.append(f"debugger figures skipped: {error}")
+        return
+
+    def demo_loss() -> Value:
+        return demo.gradstep_loss()[0]  # type: ignore[no-any-return]
+
+    seed = asyncio.run(measure_app(seed_graph, "seed", samples))
+    big = asyncio.run(measure_app(demo_loss, "demo", samples))
+    table.section("Debugger: demo graph vs the seed's 7-node graph", "seed graph")
+    table.add(
+        "first paint of debug(loss)",
+        seconds(big.first_paint),
+        seconds(seed.first_paint),
+        times(big.first_paint / seed.first_paint),
+        "demo ≤ 1 s",
+    )
+    step_demo, step_seed = statistics.median(big.steps), statistics.median(seed.steps)
+    table.add(
+        "one step (n / N): the app's CPU, median",
+        seconds(step_demo),
+        seconds(step_seed),
+        f"{step_demo / step_seed:.2f}",
+        "ratio ≤ 1.2, < 16 ms",
+    )
+    table.add("one step (n / N): the app's CPU, worst", seconds(max(big.steps)), seconds(max(seed.steps)))
+    table.add("c: run to the end", seconds(big.to_end), seconds(seed.to_end), "", "≤ 1 s")
+    if micrograd_available():
+        model = demo.gradstep_model()
+
+        def micrograd_demo_loss() -> Any:
+            return demo.micrograd_loss(model)[0]
+
+        via_adapter = asyncio.run(measure_app(micrograd_demo_loss, "micrograd demo", 2))
+        table.add("first paint of debug(micrograd loss)", seconds(via_adapter.first_paint), "", "", "")
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="gradstep's benchmarks")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--no-ui", action="store_true", help="skip the debugger figures")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else 9
+    table = Table()
+    where = machine()
+    print(f"gradstep benchmarks on {where}", flush=True)
+    if not micrograd_available():
+        print("micrograd is not installed: measuring gradstep only (pip install micrograd)", flush=True)
+    engine_figures(table, repeats)
+    adapter_figures(table, repeats)
+    chain_figures(table)
+    if not args.no_ui:
+        app_figures(table, 4 if args.quick else 12)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n".join(
+        [
+            "# gradstep benchmark results",
+            "",
+            f"`python -m bench`{' --quick' if args.quick else ''}, {when}, on {where}.",
+            f"Medians of {repeats} interleaved runs; cycle collector on (see bench/run.py).",
+            "",
+            table.markdown(),
+            "",
+            *(f"- {note}" for note in table.notes),
+        ]
+    ).rstrip()
+    print()
+    print(text)
+    if not args.no_write:
+        RESULTS.write_text(text + "\n")
+        print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
