@@ -102,6 +102,7 @@ class GradstepApp(App[int]):
         self._watch = watch and path is not None and graph is None
         self._signature: FileSignature | None = None
         self._initial_graph = graph
+        self._inspected: tuple[int, int | None, int | None] | None = None
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -237,6 +238,12 @@ class GradstepApp(App[int]):
         )
 
     def _show_inspector(self, node: int | None) -> None:
+        # A step both redraws the inspector and, a moment later, hears the tree's highlight message
+        # for the same node; draw once per (graph, cursor, node).
+        shown = (id(self.trace), None if self.trace is None else self.trace.position, node)
+        if shown == self._inspected:
+            return
+        self._inspected = shown
         self.query_one(Inspector).show(self.trace, node)
 
     def _refresh_breadcrumb(self) -> None:
