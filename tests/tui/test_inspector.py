@@ -117,7 +117,8 @@ async def test_shared_node_ledger_shows_both_contributions_and_the_running_sum()
         assert "grad 0 → -6" in text
         assert "(-6 from m: m.grad * 1 = -6 * 1)" in text
         assert "grad -6 → 8" not in text
-        assert f"grad 0 → -6  step {m_step}  ◀ now" in text  # received at the step on screen
+        # Received at the step on screen; steps are numbered from 1, as in the status line.
+        assert f"grad 0 → -6  step {m_step + 1}  ◀ now" in text
         assert "\n  = -6  so far" in text
 
         shown.to_end()

@@ -325,7 +325,7 @@ class Inspector(VerticalScroll):
             text.append(format_number(edge.grad_after), "bold")
             if entry.source is None:
                 text.append("  (seed)")
-            text.append(f"  step {entry.index}", muted)
+            text.append(f"  step {entry.index + 1}", muted)
             if entry.index == trace.current:
                 text.append("  ◀ now", now)
             if entry.source is None:

@@ -1,0 +1,67 @@
+"""Save the README's screenshots: ``python -m tui.screenshots [DIR]`` (default ``screenshots/``).
+
+Each shot drives the real app headless (``App.run_test``) with the same keys a person would press,
+then saves Textual's SVG. Nothing here is a mock-up: if the app changes, rerun this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from tui.app import GradstepApp
+
+EXAMPLES = Path(os.path.relpath(Path(__file__).resolve().parent.parent / "examples"))
+SIZE = (120, 36)
+
+
+async def _shoot(app: GradstepApp, keys: list[str], target: Path, *, settle: float = 0.3) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(settle)
+        app.save_screenshot(filename=target.name, path=str(target.parent))
+
+
+async def _error_in_app(target: Path) -> None:
+    """A good graph on screen, then the file gets an error: the error shows, the graph stays."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "shared.gs"
+        shutil.copy(EXAMPLES / "shared.gs", path)
+        app = GradstepApp(str(path))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            for _ in range(6):
+                await pilot.press("n")
+            path.write_text(path.read_text().replace("m = b + c", "m = b + c +"))
+            await pilot.pause(1.5)  # the app polls the file twice a second
+            app.save_screenshot(filename=target.name, path=str(target.parent))
+
+
+async def main(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = {
+        "start.svg": (GradstepApp(None), []),
+        # Step 7 on shared.gs: e's step sends +14 to b, which already had -6 from m.
+        "shared-node-ledger.svg": (GradstepApp(str(EXAMPLES / "shared.gs")), ["n"] * 7 + ["down", "down"]),
+        "neuron-mid-backward.svg": (GradstepApp(str(EXAMPLES / "neuron.gs")), ["n"] * 9),
+        "end.svg": (GradstepApp(str(EXAMPLES / "neuron.gs")), ["c"]),
+    }
+    written = []
+    for name, (app, keys) in shots.items():
+        await _shoot(app, keys, folder / name)
+        written.append(folder / name)
+    await _error_in_app(folder / "error.svg")
+    written.append(folder / "error.svg")
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("screenshots")
+    for path in asyncio.run(main(target)):
+        print(path)
