@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
@@ -62,10 +61,8 @@ class Trace:
 
         For every edge it keeps the local derivative and the operand's grad before the edge's
         contribution; for every node its forward event and the first event that gives it a grad.
-        The operand table (``in_start``, ``in_ids``, ``edge_owner``) and the consumer table
-        (``out_start``, ``out_edges``: each node's uses in edge order, so ``consumers`` costs
-        O(uses)) are filled back to front in the same pass, because each node's edges are known
-        when the node is reached.
+        The operand table (``in_start``, ``in_ids``, ``edge_owner``) is filled back to front in
+        the same pass, because each node's edges are known when the node is reached.
         ``+``, ``*`` and ``relu`` are written out, since they make most nodes of a network; the
         numbers are exactly the table's (``1.0 * upstream`` is ``upstream``, the local of ``a*b``
         for ``a`` is ``b``). Every other op asks ``op.local``.
@@ -88,23 +85,14 @@ class Trace:
         before = array("d", bytes(8 * edge_count))
         forward_nodes = array("q", bytes(8 * seed))
         forward_index = array("q", [-1]) * n
-        # The consumer table (out_start, out_edges) too: count each node's uses, then fill each
-        # node's slots from the back, since the pass meets edges from the last one down.
-        uses = Counter(firsts)
-        uses.update(seconds)
-        uses[None] = 0
-        out_start = array("q", accumulate(map(uses.__getitem__, range(n)), initial=0))
-        fill = out_start.tolist()[1:]
-        out_edges = array("q", bytes(8 * edge_count))
         grads = [0.0] * n
         first = [never] * n
         grads[n - 1] = 1.0
         first[n - 1] = seed
-        event = seed
+        steps_end = seed + n  # node i's backward step is event steps_end - i
         computed = seed
         pos = in_start[n] = edge_count
         for i in range(n - 1, -1, -1):
-            event += 1
             op = ops[i]
             if op is None:
                 in_start[i] = pos
@@ -116,14 +104,11 @@ class Trace:
             j: int = firsts[i]  # type: ignore[assignment]  # a computed node has an operand
             m = seconds[i]
             if first[j] == never:
-                first[j] = event
+                first[j] = steps_end - i
             if m is None:
                 pos -= 1
                 in_ids[pos] = j
                 owner[pos] = i
-                slot = fill[j] - 1
-                out_edges[slot] = pos
-                fill[j] = slot
                 if op is RELU:
                     da = 1.0 if data[i] > 0 else 0.0
                 else:
@@ -136,14 +121,8 @@ class Trace:
                 in_ids[pos] = j
                 in_ids[pos + 1] = m
                 owner[pos] = owner[pos + 1] = i
-                slot = fill[m] - 1
-                out_edges[slot] = pos + 1
-                fill[m] = slot
-                slot = fill[j] - 1
-                out_edges[slot] = pos
-                fill[j] = slot
                 if first[m] == never:
-                    first[m] = event
+                    first[m] = steps_end - i
                 if op is ADD:
                     da = db = 1.0
                 elif op is MUL:
@@ -170,8 +149,20 @@ class Trace:
         self.before = before
         self.grad = array("d", grads)
         self.first_grad_event = array("q", first)
-        self.out_start = out_start
-        self.out_edges = out_edges
+        self._index_consumers()
+
+    def _index_consumers(self) -> None:
+        """For each node, the edges that use it (a CSR table), so ``consumers`` costs O(uses).
+
+        A stable sort of the edges by operand keeps each node's uses in edge order, which is the
+        order of their owners: ``consumers`` lists the earliest consumer first.
+        """
+        in_ids = self.in_ids.tolist()
+        counts = [0] * (self.size + 1)
+        for j in in_ids:
+            counts[j + 1] += 1
+        self.out_start = array("q", accumulate(counts))
+        self.out_edges = array("q", sorted(range(len(in_ids)), key=in_ids.__getitem__))
 
     # --- the timeline --------------------------------------------------------------------------
 
