@@ -50,9 +50,10 @@ class Trace:
         self.labels: list[str] = [node.label for node in order]
         self.ops: list[Op | None] = [node._op for node in order]
         self.params = array("d", [node._param for node in order])
+        self._consumer_table: tuple[array[int], array[int]] | None = None
         self._record(order)
         self.position = 0
-        self._grads = array("d", bytes(8 * n))
+        self._grads = array("d", [0.0]) * n
 
     # --- recording -----------------------------------------------------------------------------
 
@@ -78,12 +79,12 @@ class Trace:
         never = length = seed + 1 + n
         # Arrays written in place (a store is cheap; converting a list afterwards is not) and lists
         # for what the pass reads back (reading an array boxes a new number each time).
-        in_start = array("q", bytes(8 * (n + 1)))
-        in_ids = array("q", bytes(8 * edge_count))
-        owner = array("q", bytes(8 * edge_count))
-        local = array("d", bytes(8 * edge_count))
-        before = array("d", bytes(8 * edge_count))
-        forward_nodes = array("q", bytes(8 * seed))
+        in_start = array("q", [0]) * (n + 1)
+        in_ids = array("q", [0]) * edge_count
+        owner = array("q", [0]) * edge_count
+        local = array("d", [0.0]) * edge_count
+        before = array("d", [0.0]) * edge_count
+        forward_nodes = array("q", [0]) * seed
         forward_index = array("q", [-1]) * n
         grads = [0.0] * n
         first = [never] * n
@@ -149,20 +150,33 @@ class Trace:
         self.before = before
         self.grad = array("d", grads)
         self.first_grad_event = array("q", first)
-        self._index_consumers()
 
-    def _index_consumers(self) -> None:
+    def _index_consumers(self) -> tuple[array[int], array[int]]:
         """For each node, the edges that use it (a CSR table), so ``consumers`` costs O(uses).
 
+        Built on first use: stepping never needs it, the panes that show a node's consumers do.
         A stable sort of the edges by operand keeps each node's uses in edge order, which is the
         order of their owners: ``consumers`` lists the earliest consumer first.
         """
-        in_ids = self.in_ids.tolist()
-        counts = [0] * (self.size + 1)
-        for j in in_ids:
-            counts[j + 1] += 1
-        self.out_start = array("q", accumulate(counts))
-        self.out_edges = array("q", sorted(range(len(in_ids)), key=in_ids.__getitem__))
+        if self._consumer_table is None:
+            in_ids = self.in_ids.tolist()
+            counts = [0] * (self.size + 1)
+            for j in in_ids:
+                counts[j + 1] += 1
+            out_start = array("q", accumulate(counts))
+            out_edges = array("q", sorted(range(len(in_ids)), key=in_ids.__getitem__))
+            self._consumer_table = (out_start, out_edges)
+        return self._consumer_table
+
+    @property
+    def out_start(self) -> array[int]:
+        """Node ``i``'s uses are ``out_edges[out_start[i] : out_start[i + 1]]``."""
+        return self._index_consumers()[0]
+
+    @property
+    def out_edges(self) -> array[int]:
+        """Edge numbers grouped by operand (see ``out_start``), each group in edge order."""
+        return self._index_consumers()[1]
 
     # --- the timeline --------------------------------------------------------------------------
 
@@ -351,7 +365,7 @@ class Trace:
         return True
 
     def to_start(self) -> None:
-        self._grads = array("d", bytes(8 * self.size))
+        self._grads = array("d", [0.0]) * self.size
         self.position = 0
 
     def to_end(self) -> None:
