@@ -117,25 +117,42 @@ class _Graph:
         self.labels: list[str] = []
         number: dict[int, int] = {id(root): 0}
         sources = self.sources
+        ops, params, first, second = self.ops, self.params, self.first, self.second
+        data, labels = self.data, self.labels
+        checked: set[type] = set()
+        parsed: dict[str, tuple[Op | None, float, tuple[int, ...]]] = {}
         k = 0
         while k < len(sources):  # the list grows as operands are found: a breadth-first walk
             source = sources[k]
-            op, param, operands = _parse(source)
-            numbers = []
+            if type(source) not in checked:
+                _check_type(source)
+                checked.add(type(source))
+            name = source._op
+            known = parsed.get(name) if isinstance(name, str) else None
+            if known is None:
+                known = parsed[name] = _parse(name)
+            op, param, arities = known
+            operands = source._prev
+            if len(operands) not in arities:
+                _wrong_arity(name, len(operands), arities, source)
+            j = m = -1
             for child in operands:
-                j = number.get(id(child))
-                if j is None:
-                    j = number[id(child)] = len(sources)
+                slot = number.get(id(child))
+                if slot is None:
+                    slot = number[id(child)] = len(sources)
                     sources.append(child)
-                numbers.append(j)
-            if op is not None and op.arity == 2 and len(numbers) == 1:
-                numbers.append(numbers[0])  # a + a: micrograd's set keeps one element for both uses
-            self.ops.append(op)
-            self.params.append(param)
-            self.first.append(numbers[0] if numbers else -1)
-            self.second.append(numbers[1] if len(numbers) == 2 else -1)
-            self.data.append(_number(source))
-            self.labels.append(_label(source))
+                if j < 0:
+                    j = slot
+                else:
+                    m = slot
+            if m < 0 and op is not None and op.arity == 2:
+                m = j  # a + a: micrograd's set keeps one element for both uses
+            ops.append(op)
+            params.append(param)
+            first.append(j)
+            second.append(m)
+            data.append(_number(source))
+            labels.append(_label(source))
             k += 1
 
     def postorder(self) -> list[int]:
@@ -169,42 +186,37 @@ class _Graph:
         return order
 
 
-def _parse(source: Any) -> tuple[Op | None, float, list[Any]]:
-    """The op, its number parameter and the operands of one micrograd node, checked."""
+def _check_type(source: Any) -> None:
     if not is_micrograd(source):
         raise UnsupportedGraph(f"an operand is a {type(source).__name__}, not a micrograd Value")
-    name = source._op
-    operands = list(source._prev)
+
+
+def _parse(name: object) -> tuple[Op | None, float, tuple[int, ...]]:
+    """An op name as micrograd writes it: the op, its number parameter, the operand counts it allows."""
     if name == "":
-        if operands:
-            raise UnsupportedGraph(f"a node with no op has {len(operands)} operands (data={source.data!r})")
-        return None, 0.0, operands
+        return None, 0.0, (0,)
     if not isinstance(name, str):
         raise UnsupportedGraph(f"gradstep cannot read op {name!r}: it reads {SUPPORTED}")
     if name in _BINARY:
-        _check_arity(name, operands, (1, 2), source)
-        return _BINARY[name], 0.0, operands
+        return _BINARY[name], 0.0, (1, 2)  # one operand: a + a, micrograd's set holds it once
     if name in _UNARY:
-        _check_arity(name, operands, (1,), source)
-        return _UNARY[name], 0.0, operands
+        return _UNARY[name], 0.0, (1,)
     if name.startswith("**"):
         try:
             exponent = float(name[2:])
         except ValueError:
-            raise UnsupportedGraph(
-                f"cannot read the exponent of op {name!r}: expected **k, k a number"
-            ) from None
-        _check_arity(name, operands, (1,), source)
-        return POW, exponent, operands
+            raise UnsupportedGraph(f"cannot read the exponent of op {name!r}: expected **k") from None
+        return POW, exponent, (1,)
     raise UnsupportedGraph(f"gradstep cannot read op {name!r}: it reads {SUPPORTED}")
 
 
-def _check_arity(name: str, operands: list[Any], allowed: tuple[int, ...], source: Any) -> None:
-    if len(operands) not in allowed:
-        expected = " or ".join(map(str, allowed))
-        raise UnsupportedGraph(
-            f"op {name!r} takes {expected} operands, this one has {len(operands)} (data={source.data!r})"
-        )
+def _wrong_arity(name: str, count: int, allowed: tuple[int, ...], source: Any) -> None:
+    if allowed == (0,):
+        raise UnsupportedGraph(f"a node with no op has {count} operands (data={source.data!r})")
+    expected = " or ".join(map(str, allowed))
+    raise UnsupportedGraph(
+        f"op {name!r} takes {expected} operands, this one has {count} (data={source.data!r})"
+    )
 
 
 def _number(source: Any) -> float:
@@ -215,7 +227,7 @@ def _number(source: Any) -> float:
 
 
 def _label(source: Any) -> str:
-    # Reading the instance dict avoids raising AttributeError for every unlabelled node.
-    attributes = getattr(source, "__dict__", None)
-    label = attributes.get("label", "") if attributes is not None else getattr(source, "label", "")
+    # getattr with a default does not raise internally for a plain instance; reading __dict__
+    # instead would make Python build a dict for every node.
+    label = getattr(source, "label", "")
     return label if isinstance(label, str) else str(label)
