@@ -23,6 +23,9 @@ from core.engine import Value, topological_order
 from core.events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
 from core.ops import ADD, MUL, RELU, Op, describe_local, format_number
 
+INDEX = "i"
+"""The array type of node, edge and event numbers: C int, 4 bytes, enough for 2**31 events."""
+
 
 @dataclass(frozen=True, slots=True)
 class Contribution:
@@ -79,13 +82,13 @@ class Trace:
         never = length = seed + 1 + n
         # Arrays written in place (a store is cheap; converting a list afterwards is not) and lists
         # for what the pass reads back (reading an array boxes a new number each time).
-        in_start = array("q", [0]) * (n + 1)
-        in_ids = array("q", [0]) * edge_count
-        owner = array("q", [0]) * edge_count
+        in_start = array(INDEX, [0]) * (n + 1)
+        in_ids = array(INDEX, [0]) * edge_count
+        owner = array(INDEX, [0]) * edge_count
         local = array("d", [0.0]) * edge_count
         before = array("d", [0.0]) * edge_count
-        forward_nodes = array("q", [0]) * seed
-        forward_index = array("q", [-1]) * n
+        forward_nodes = array(INDEX, [0]) * seed
+        forward_index = array(INDEX, [-1]) * n
         grads = [0.0] * n
         first = [never] * n
         grads[n - 1] = 1.0
@@ -149,7 +152,7 @@ class Trace:
         self.local = local
         self.before = before
         self.grad = array("d", grads)
-        self.first_grad_event = array("q", first)
+        self.first_grad_event = array(INDEX, first)
 
     def _index_consumers(self) -> tuple[array[int], array[int]]:
         """For each node, the edges that use it (a CSR table), so ``consumers`` costs O(uses).
@@ -163,8 +166,8 @@ class Trace:
             counts = [0] * (self.size + 1)
             for j in in_ids:
                 counts[j + 1] += 1
-            out_start = array("q", accumulate(counts))
-            out_edges = array("q", sorted(range(len(in_ids)), key=in_ids.__getitem__))
+            out_start = array(INDEX, accumulate(counts))
+            out_edges = array(INDEX, sorted(range(len(in_ids)), key=in_ids.__getitem__))
             self._consumer_table = (out_start, out_edges)
         return self._consumer_table
 
@@ -428,7 +431,7 @@ class Trace:
         Built from the consumer table on demand (O(uses)), so recording keeps no per-node lists.
         Consumers have larger ids, so their backward steps come before node ``i``'s own.
         """
-        events = array("q")
+        events = array(INDEX)
         computed = self.forward_index[i]
         if computed >= 0:
             events.append(computed)
