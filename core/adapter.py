@@ -15,15 +15,16 @@ What micrograd records, and what gradstep reads from it:
   comes from the op: ``+`` or ``*`` with a one-element set is ``a + a`` or ``a * a``. Nor can a
   set say which operand came first. ``+`` and ``*`` are commutative, so values and grads do not
   depend on the order, only the display does; gradstep puts the deeper operand first (the one with
-  the longer path to a leaf), so a running sum reads ``acc + term`` and ``x * -1`` keeps ``x``
-  first, as micrograd's own code writes them. Between operands of equal depth the one with a label
-  that sorts first goes first, then unlabelled ones by ``id()``, which is stable within a run but
-  not across runs (the only order a set of fresh objects leaves).
+  the longer path to a leaf), so a running sum reads ``acc + term`` and an expression times a
+  constant reads ``e * -1``, as micrograd's own code writes them. Between operands of equal depth
+  the labelled one goes first (by label), then unlabelled ones by ``id()``, which is stable within
+  a run but not across runs (the only order a set of fresh objects leaves).
 * ``label``: used where present.
 
-Nodes are numbered by a depth-first walk from the output that takes operands in that order, the
-order micrograd's own ``backward()`` uses to sort the graph; walks use explicit stacks, so a
-100,000-deep chain converts. Grads are not copied: the debugger recomputes them.
+Nodes are numbered operands first, by a depth-first walk from the output (as micrograd's own
+``backward()`` sorts the graph, but taking operands in the order above rather than a set's). The
+walks use explicit stacks, so a 100,000-deep chain converts. Grads are not copied: the debugger
+recomputes them.
 """
 
 from __future__ import annotations
