@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 from core.engine import Value, topological_order
@@ -31,12 +31,14 @@ INDEX = "i"
 class Contribution:
     """One entry of a node's ledger: a grad it received at event ``index``.
 
-    ``source`` is the consumer that sent it (None for the seed); ``edge`` holds the arithmetic.
+    ``source`` is the consumer that sent it (None for the seed); ``edge`` holds the arithmetic and
+    ``number`` says which edge it was (for ``formula``, ``arithmetic``; None for the seed).
     """
 
     index: int
     source: int | None
     edge: Edge
+    number: int | None = field(default=None, compare=False)
 
 
 class Trace:
@@ -230,10 +232,16 @@ class Trace:
         """Node ``i``'s operands, in order."""
         return tuple(self.in_ids[self.in_start[i] : self.in_start[i + 1]])
 
-    def consumers(self, i: int) -> tuple[int, ...]:
-        """The nodes that use node ``i``, one entry per use (``a + a`` lists its node twice)."""
+    def consumers(self, i: int, limit: int | None = None) -> tuple[int, ...]:
+        """The nodes that use node ``i``, one entry per use (``a + a`` lists its node twice).
+
+        In creation order; with ``limit``, only the first ``limit`` (O(limit), not O(uses)).
+        """
         owner = self.edge_owner
-        return tuple(owner[e] for e in self.out_edges[self.out_start[i] : self.out_start[i + 1]])
+        start, end = self.out_start[i], self.out_start[i + 1]
+        if limit is not None:
+            end = min(end, start + limit)
+        return tuple(owner[e] for e in self.out_edges[start:end])
 
     def uses(self, i: int) -> int:
         """How many times node ``i`` is used as an operand."""
@@ -254,29 +262,34 @@ class Trace:
     def arithmetic(self, e: int) -> str:
         """Edge ``e``'s contribution with its arithmetic: ``b.grad += a.data * e.grad = 2 * -2 = -4``."""
         i = self.edge_owner[e]
-        op = self.ops[i]
-        assert op is not None
-        operands = self.inputs(i)
-        k = self.params[i]
-        local_text = op.in_names[e - self.in_start[i]].format(
-            a=self._data_ref(operands[0]),
-            b=self._data_ref(operands[-1]),
-            out=self._data_ref(i),
-            k=format_number(k),
-            k1=format_number(k - 1),
-        )
         upstream = self.grad[i]
         return (
-            f"{self._ref(self.in_ids[e])}.grad += {local_text} * {self._ref(i)}.grad"
+            f"{self._ref(self.in_ids[e])}.grad += {self.local_expression(e)} * {self._ref(i)}.grad"
             f" = {format_number(self.local[e])} * {format_number(upstream)}"
             f" = {format_number(self.local[e] * upstream)}"
         )
 
-    def _data_ref(self, i: int) -> str:
+    def local_expression(self, e: int, suffix: str = ".data") -> str:
+        """Edge ``e``'s local derivative written with node names: ``a.data`` for ``e = a * b``'s
+        edge into ``b``; ``(1 - o.data**2)`` for ``o = tanh(n)``. ``suffix=""`` drops ``.data``."""
+        i = self.edge_owner[e]
+        op = self.ops[i]
+        assert op is not None
+        operands = self.inputs(i)
+        k = self.params[i]
+        return op.in_names[e - self.in_start[i]].format(
+            a=self._data_ref(operands[0], suffix),
+            b=self._data_ref(operands[-1], suffix),
+            out=self._data_ref(i, suffix),
+            k=format_number(k),
+            k1=format_number(k - 1),
+        )
+
+    def _data_ref(self, i: int, suffix: str) -> str:
         """``a.data`` for a named node; a constant is just its number."""
         if self.ops[i] is None and not self.labels[i]:
             return format_number(self.data[i])
-        return f"{self._ref(i)}.data"
+        return f"{self._ref(i)}{suffix}"
 
     def _ref(self, i: int) -> str:
         """Node ``i``'s name, in parentheses when it is an expression: ``(a*b).grad``, ``(2).grad``."""
@@ -411,19 +424,42 @@ class Trace:
         """The event of node ``i``'s own backward step."""
         return self.seed_index + self.size - i
 
-    def ledger(self, i: int) -> list[Contribution]:
-        """Every grad node ``i`` has received up to the cursor, in the order received."""
-        entries: list[Contribution] = []
-        if i == self.output and self.seed_index < self.position:
-            entries.append(Contribution(self.seed_index, None, Edge(i, 1.0, 1.0, 0.0)))
-        received = []
-        for e in self.out_edges[self.out_start[i] : self.out_start[i + 1]]:
-            k = self.backward_index(self.edge_owner[e])
-            if k < self.position:
-                received.append((k, e))
-        received.sort()  # by event, then by edge: the order the contributions were added
-        entries.extend(Contribution(k, self.edge_owner[e], self._edge(e)) for k, e in received)
-        return entries
+    def _received_uses(self, i: int) -> range:
+        """The slice of node ``i``'s use list (``out_edges``, sorted by consumer) whose consumers
+        have stepped back by the cursor. Backward steps run in reverse creation order, so those
+        are exactly the consumers created after a threshold: one binary search."""
+        start, end = self.out_start[i], self.out_start[i + 1]
+        # Consumer j has stepped once backward_index(j) = seed_index + size - j < position.
+        threshold = self.seed_index + self.size - self.position
+        owner = self.edge_owner
+        first = bisect.bisect_right(self.out_edges, threshold, start, end, key=owner.__getitem__)
+        return range(first, end)
+
+    def received(self, i: int) -> int:
+        """How many contributions node ``i`` has received up to the cursor (O(log uses))."""
+        seeded = i == self.output and self.seed_index < self.position
+        return len(self._received_uses(i)) + seeded
+
+    def ledger(self, i: int, last: int | None = None) -> list[Contribution]:
+        """Every grad node ``i`` has received up to the cursor, in the order received.
+
+        With ``last``, only the latest ``last`` of them, in O(log uses + last): the latest come
+        from the earliest-created consumers, the front of the received slice.
+        """
+        if i == self.output:  # used by nothing: its only grad is the seed
+            if self.seed_index >= self.position or last == 0:
+                return []
+            return [Contribution(self.seed_index, None, Edge(i, 1.0, 1.0, 0.0))]
+        uses = self._received_uses(i)
+        if last is not None:
+            # One extra: a consumer's two edges into this node (``x - x``) arrive in edge order,
+            # so the latest of such a pair may sit just past the window.
+            uses = uses[: last + 1]
+        owner = self.edge_owner
+        edges = sorted(self.out_edges[uses.start : uses.stop], key=lambda e: (-owner[e], e))
+        if last is not None:
+            edges = edges[-last:] if last else []
+        return [Contribution(self.backward_index(owner[e]), owner[e], self._edge(e), e) for e in edges]
 
     def touches(self, i: int) -> array[int]:
         """The events that touch node ``i``, sorted: computed, seeded, its consumers' steps, its own.

@@ -564,3 +564,29 @@ def test_tiny_denominators_give_the_true_local_or_inf_never_an_error() -> None:
     # Here the true -1e400 is beyond a float: inf, and the trace still records it.
     t = trace(Value(1.0, label="x") / Value(1e-200, label="y"))
     assert list(t.local) == [1e200, -math.inf]
+
+
+def test_latest_ledger_entries_are_the_tail_of_the_full_ledger_at_every_cursor() -> None:
+    x = Value(1.5, label="x")
+    y = Value(-2.0, label="y")
+    parts = [x * x, x + y, (x * y).tanh(), x - x, y / x]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part * x
+    shown = trace(total)
+    for position in range(len(shown) + 1):
+        shown.goto(position)
+        for i in range(shown.size):
+            full = shown.ledger(i)
+            assert shown.received(i) == len(full)
+            for limit in (1, 2, 3, 50):
+                tail = shown.ledger(i, last=limit)
+                skipped = shown.received(i) - len(tail)
+                assert tail == full[len(full) - len(tail) :]
+                assert len(tail) == min(limit, len(full))
+                assert skipped == len(full) - len(tail)
+                for entry in tail:  # the edge number locates the contribution
+                    if entry.number is not None:
+                        assert shown.in_ids[entry.number] == i
+                        assert shown.edge_owner[entry.number] == entry.source
+                        assert shown.before[entry.number] == entry.edge.grad_before

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 
 from core import Trace, Value, load, parse, trace
 from core.examples import SEED
-from tui.widgets.inspector import ROW_CAP, Inspector, InspectorBody, latest_contributions
+from tui.widgets.inspector import ROW_CAP, Inspector, InspectorBody
 
 
 class InspectorApp(App[None]):
@@ -199,25 +199,6 @@ async def test_clicking_an_operand_posts_node_clicked() -> None:
         row = next(y for y, line in enumerate(lines) if line.startswith("  b  "))
         await pilot.click(InspectorBody, offset=(2, row))
         assert app.clicked == [node(shown, "b")]
-
-
-def test_latest_contributions_is_the_tail_of_the_full_ledger_at_every_cursor() -> None:
-    x = Value(1.5, label="x")
-    y = Value(-2.0, label="y")
-    parts = [x * x, x + y, (x * y).tanh(), x - x, y / x]
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part * x
-    shown = trace(total)
-    for position in range(len(shown) + 1):
-        shown.goto(position)
-        for i in range(shown.size):
-            full = shown.ledger(i)
-            for limit in (1, 2, 3, 50):
-                skipped, tail = latest_contributions(shown, i, limit)
-                assert tail == full[len(full) - len(tail) :]
-                assert len(tail) == min(limit, len(full))
-                assert skipped == len(full) - len(tail)
 
 
 async def test_a_constant_local_derivative_is_not_repeated() -> None:

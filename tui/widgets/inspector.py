@@ -6,8 +6,6 @@ the running sum (``grad -6 → -4``), which is where "grads accumulate" stops be
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from typing import ClassVar
 
 from rich.style import Style
@@ -19,9 +17,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from core.events import Edge
 from core.ops import format_number
-from core.trace import Contribution, Trace
+from core.trace import Trace
 
 ROW_CAP = 50
 """At most this many consumer or ledger entries are drawn. A node used 3,000 times must not make
@@ -29,8 +26,6 @@ every step lay out 3,000 rows of text (Textual's text layout costs ~0.15 ms a ro
 reads more than a screenful in a side pane: the running sum carries the rest."""
 
 _CONTROL_CHARACTERS = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
-_PLACEHOLDER = re.compile(r"\b[ab]\b")
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+(e[-+]?[0-9]+)?|#[0-9]+")
 
 
 def _clean(text: str) -> str:
@@ -41,51 +36,6 @@ def _clean(text: str) -> str:
 def _signed(x: float) -> str:
     """A contribution as it is added: ``+2``, ``-4``."""
     return format_number(x) if x < 0 else f"+{format_number(x)}"
-
-
-def local_in_names(trace: Trace, edge: int) -> str:
-    """Edge ``edge``'s local derivative written with its node's operand names.
-
-    ``d(a*b)/da = b`` for ``e = x * y`` becomes ``y``; names that are not plain words are
-    parenthesised so ``-a/b**2`` stays unambiguous.
-    """
-    owner = trace.edge_owner[edge]
-    formula = trace.formula(edge).split(" = ", 1)[1]
-    names = []
-    for operand in trace.inputs(owner):
-        name = _clean(trace.name(operand))
-        names.append(name if _PLAIN_NAME.fullmatch(name) else f"({name})")
-    return _PLACEHOLDER.sub(lambda match: names["ab".index(match.group())], formula)
-
-
-def latest_contributions(trace: Trace, node: int, limit: int) -> tuple[int, list[Contribution]]:
-    """The last ``limit`` entries of ``trace.ledger(node)`` and how many came before them.
-
-    Same entries as ``Trace.ledger`` without building all of them: a consumer's backward step
-    runs in reverse creation order, so the consumers that have sent their grad by the cursor are
-    exactly those created after a threshold, a contiguous run of the node's (owner-sorted) use
-    list; the latest contributions come from the lowest of them. O(log uses + limit).
-    """
-    if node == trace.output:
-        return 0, trace.ledger(node)  # the output is used by nothing: at most the seed
-    owner, before, grad = trace.edge_owner, trace.before, trace.grad
-    start, end = trace.out_start[node], trace.out_start[node + 1]
-    # Consumer j has stepped back once backward_index(j) = seed_index + size - j < position.
-    threshold = trace.seed_index + trace.size - trace.position
-    first = bisect_right(trace.out_edges, threshold, start, end, key=lambda e: owner[e])
-    # One extra: a consumer's two edges into this node (``x - x``) arrive in edge order, so the
-    # latest of the pair may sit just past the window in the owner-sorted list.
-    window = sorted(trace.out_edges[first : min(first + limit + 1, end)], key=lambda e: (-owner[e], e))
-    shown = window[-limit:] if limit else []
-    entries = [
-        Contribution(
-            trace.backward_index(owner[e]),
-            owner[e],
-            Edge(trace.in_ids[e], trace.local[e], grad[owner[e]], before[e]),
-        )
-        for e in shown
-    ]
-    return max(end - first - limit, 0), entries
 
 
 class InspectorBody(Static):
@@ -292,9 +242,7 @@ class Inspector(VerticalScroll):
         text.append(f"  used {uses}×", muted)
         if uses == 0:
             text.append("\n  nothing (the output)" if node == trace.output else "\n  nothing", muted)
-        start = trace.out_start[node]
-        for e in trace.out_edges[start : start + min(uses, ROW_CAP)]:
-            consumer = trace.edge_owner[e]
+        for consumer in trace.consumers(node, limit=ROW_CAP):
             text.append("\n  ")
             text.append_text(link_to(consumer))
             text.append(f" = {_clean(trace.expression(consumer))}")
@@ -311,7 +259,8 @@ class Inspector(VerticalScroll):
         width = self._text_width()
         text.append("\n\nLedger", heading)
         text.append(f"  {name}.grad, step by step", muted)
-        skipped, ledger = latest_contributions(trace, node, ROW_CAP)
+        ledger = trace.ledger(node, last=ROW_CAP)
+        skipped = trace.received(node) - len(ledger)
         if not ledger:
             expected = "at the seed" if node == trace.output else "when a consumer steps back"
             text.append(f"\n  nothing received yet ({expected})", muted)
@@ -331,8 +280,8 @@ class Inspector(VerticalScroll):
             if entry.source is None:
                 continue
             source = _clean(trace.name(entry.source))
-            edge_number = self._edge_number(trace, entry.source, node, entry.edge)
-            local = local_in_names(trace, edge_number) if edge_number is not None else "local"
+            assert entry.number is not None  # every entry but the seed's comes from an edge
+            local = _clean(trace.local_expression(entry.number, suffix=""))
             received = f"{_signed(edge.contribution)} from {source}: {source}.grad * {local}"
             numbers = f"= {format_number(edge.upstream)} * {format_number(edge.local)}"
             one_line = f"    ({received} {numbers})"
@@ -347,13 +296,3 @@ class Inspector(VerticalScroll):
                 text.append("  final", final_style)
             else:
                 text.append("  so far", muted)
-
-    @staticmethod
-    def _edge_number(trace: Trace, source: int, node: int, edge: Edge) -> int | None:
-        """Which of ``source``'s edges (at most two) produced ``edge``: the one into ``node``
-        with the same grad before (``a + a`` has two edges into the same node)."""
-        candidates = [e for e in trace.edges(source) if trace.in_ids[e] == node]
-        for e in candidates:
-            if trace.before[e] == edge.grad_before:
-                return e
-        return candidates[0] if candidates else None
