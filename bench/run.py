@@ -12,7 +12,7 @@ another left behind (micrograd's closures make every node a cycle; gradstep's no
 A run still pays for the collections its own allocations trigger.
 
 The workload is micrograd's demo (demo.ipynb): MLP(2, [16, 16, 1]) on 100 two-moons points, SVM
-max-margin loss plus L2, 65,818 nodes; ``examples/micrograd_demo.py`` builds it for both engines
+max-margin loss plus L2, 65,818 nodes; ``core/demo.py`` builds it for both engines
 from the same weights. If micrograd is not installed the table says so and shows gradstep alone.
 """
 
@@ -31,13 +31,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from core import demo  # noqa: E402
 from core.adapter import as_value  # noqa: E402
 from core.engine import Value  # noqa: E402
 from core.examples import SEED  # noqa: E402
@@ -47,19 +47,6 @@ from core.trace import Trace, trace  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 CHAIN_DEPTH = 100_000
 SCREEN = (120, 40)
-
-
-def load_demo() -> ModuleType:
-    """``examples/micrograd_demo.py`` as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("micrograd_demo", ROOT / "examples" / "micrograd_demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["micrograd_demo"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
 
 
 # --- the table ------------------------------------------------------------------------------------

@@ -7,35 +7,18 @@ with the recorded trace.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from core import demo
 from core.adapter import as_value
 from core.datasets import linspace, make_moons
 from core.engine import Value, topological_order
 from core.nn import MLP, Neuron
 from core.trace import trace
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("micrograd_demo", ROOT / "examples" / "micrograd_demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["micrograd_demo"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
 
 
 @pytest.fixture()

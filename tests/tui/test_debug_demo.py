@@ -8,16 +8,13 @@ measured in bench/, not here.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 import tui
 import tui.app
+from core import demo
 from core.adapter import as_value
 from core.ops import format_number
 from core.trace import Trace, trace
@@ -25,19 +22,6 @@ from tui.app import GradstepApp
 from tui.widgets.status import StatusBar
 
 SIZE = (120, 40)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("micrograd_demo", ROOT / "examples" / "micrograd_demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["micrograd_demo"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
 
 
 def status_text(app: GradstepApp) -> str:
