@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.engine import Value
-from core.ops import UNARY_FUNCTIONS, format_number
+from core.ops import UNARY_FUNCTIONS
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are refused before they are read."""
@@ -588,8 +588,3 @@ class _Interpreter:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise self.error(node, f"the file makes more than {MAX_NODES:,} nodes", "trace a smaller graph")
-
-
-def describe_number(x: float) -> str:
-    """Numbers as the language shows them."""
-    return format_number(x)

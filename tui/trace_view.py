@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from core.events import BackwardStep
 from core.ops import format_number
 from core.trace import Trace
 
@@ -49,15 +50,17 @@ def backward_table(trace: Trace) -> Table:
         node = Text(trace.name(i), style="bold")
         if trace.symbol(i):
             node.append(f" {trace.symbol(i)}", style="cyan")
-        edges = trace.edges(i)
-        if not edges:
+        step = trace.event(k)
+        assert isinstance(step, BackwardStep)
+        if not step.edges:
             table.add_row(str(k + 1), node, Text(f"leaf: grad final = {_n(trace.grad[i])}", style="dim"), "")
             continue
-        for n, e in enumerate(edges):
-            before = trace.before[e]
-            after = before + trace.local[e] * trace.grad[i]
-            accumulated = before != 0.0
-            change = Text(f"{_n(before)} → {_n(after)}", style="bold yellow" if accumulated else "")
+        for n, (e, edge) in enumerate(zip(trace.edges(i), step.edges, strict=True)):
+            # Highlight accumulation: the operand had received a grad before this one.
+            accumulated = trace.first_grad_event[edge.operand] < k or edge.grad_before != 0.0
+            change = Text(
+                f"{_n(edge.grad_before)} → {_n(edge.grad_after)}", style="bold yellow" if accumulated else ""
+            )
             table.add_row(
                 str(k + 1) if n == 0 else "", node if n == 0 else "", Text(trace.arithmetic(e)), change
             )

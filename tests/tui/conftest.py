@@ -8,16 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SEED_TEXT = """\
-a = Value(2.0, label='a')
-b = Value(-3.0, label='b')
-c = Value(10.0, label='c')
-e = a*b; e.label = 'e'
-d = e + c; d.label = 'd'
-f = Value(-2.0, label='f')
-L = d * f; L.label = 'L'
-L
-"""
+from core.examples import SEED
 
 
 def write(path: Path, text: str) -> Path:
@@ -31,7 +22,7 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture
 def seed_file(tmp_path: Path) -> Path:
     """The seed's expression in a file of its own, so tests may rewrite it."""
-    return write(tmp_path / "seed.gs", SEED_TEXT)
+    return write(tmp_path / "seed.gs", SEED)
 
 
 @pytest.fixture
