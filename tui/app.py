@@ -7,6 +7,7 @@ gradient: every number on screen comes from the trace, which recorded backprop o
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -204,6 +205,13 @@ class GradstepApp(App[int]):
         timeline.set_trace(graph)
         timeline.set_breakpoints(frozenset(self.breakpoints))
         self._refresh_view()
+        # The graph, its trace and the tree's index are long-lived and hold no garbage cycles:
+        # move them out of the cycle collector's reach, or every full collection during a step
+        # walks all of them (seen: worst step 200 ms on the 65,818-node demo, 65 ms frozen).
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # debug() returns the caller's process to the collector as it found it
 
     def _show_error(self, message: str | None) -> None:
         self.error = message

@@ -58,4 +58,4 @@ class StatusBar(Static):
                 bottom.append(printable(trace.describe(current)))
         content = Text("\n").join([top, bottom])
         self.plain = content.plain
-        self.update(content)
+        self.update(content, layout=False)  # height is fixed at 2: no relayout per step
