@@ -207,36 +207,18 @@ def engine_figures(table: Table, repeats: int) -> None:
         table.notes.append("micrograd is not importable here: only gradstep's figures were measured.")
     del loss
     medians = median_runs(functions, repeats)
-    if has_micrograd:
-        build, step = medians["their build"], medians["their step"]
-        table.add(
-            "build the loss", seconds(medians["build"]), seconds(build), times(build / medians["build"])
-        )
-        table.add(
-            "step: zero grads, build, backward()",
-            seconds(medians["step"]),
-            seconds(step),
-            times(step / medians["step"]),
-            "≥ 8x",
-        )
-        table.add(
-            "step with the full trace recorded",
-            seconds(medians["traced"]),
-            seconds(step),
-            times(step / medians["traced"]),
-            "≥ 4x",
-        )
-        table.add(
-            "… and the consumer index (built on first use)",
-            seconds(medians["traced+consumers"]),
-            seconds(step),
-            times(step / medians["traced+consumers"]),
-        )
-    else:
-        table.add("build the loss", seconds(medians["build"]), "—")
-        table.add("step: zero grads, build, backward()", seconds(medians["step"]), "—")
-        table.add("step with the full trace recorded", seconds(medians["traced"]), "—")
-        table.add("… and the consumer index (built on first use)", seconds(medians["traced+consumers"]), "—")
+    rows = [
+        ("build the loss", "build", "their build", ""),
+        ("step: zero grads, build, backward()", "step", "their step", "≥ 8x"),
+        ("step with the full trace recorded", "traced", "their step", "≥ 4x"),
+        ("… and the consumer index (built on first use)", "traced+consumers", "their step", ""),
+    ]
+    for label, ours, theirs, goal in rows:
+        if has_micrograd:
+            ratio = times(medians[theirs] / medians[ours])
+            table.add(label, seconds(medians[ours]), seconds(medians[theirs]), ratio, goal)
+        else:
+            table.add(label, seconds(medians[ours]), "—")
     memory_figures(table, model, points, targets, has_micrograd)
 
 
