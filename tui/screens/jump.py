@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from core.ops import format_number
 from core.trace import Trace
-from tui.widgets.graph_tree import printable
+from tui.text import printable
 
 MAX_MATCHES = 200
 """Matches listed; the rest are counted. A 60,000-node graph must not fill the list."""

@@ -33,14 +33,7 @@ from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
-
-_CONTROL = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
-
-
-def printable(text: str) -> str:
-    """User text (a label from ``debug()`` may hold anything) made safe for one terminal row."""
-    return text.translate(_CONTROL)
-
+from tui.text import printable
 
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""

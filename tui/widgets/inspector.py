@@ -19,18 +19,12 @@ from textual.widgets import Static
 
 from core.ops import format_number
 from core.trace import Trace
+from tui.text import printable
 
 ROW_CAP = 50
 """At most this many consumer or ledger entries are drawn. A node used 3,000 times must not make
 every step lay out 3,000 rows of text (Textual's text layout costs ~0.15 ms a row), and nobody
 reads more than a screenful in a side pane: the running sum carries the rest."""
-
-_CONTROL_CHARACTERS = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
-
-
-def _clean(text: str) -> str:
-    """User text (labels) made safe for one terminal row."""
-    return text.translate(_CONTROL_CHARACTERS)
 
 
 def _signed(x: float) -> str:
@@ -189,19 +183,19 @@ class Inspector(VerticalScroll):
         """Everything about ``node`` at the cursor, as one Text (user labels never parsed as markup)."""
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style, link = self._style("inspector--final"), self._style("inspector--link")
-        name = _clean(trace.name(node))
+        name = printable(trace.name(node))
         text = Text()
 
         def link_to(target: int) -> Text:
             style = link + Style(meta={"@click": ("pick_node", (target,))})
-            return Text(_clean(trace.name(target)), style=style)
+            return Text(printable(trace.name(target)), style=style)
 
         text.append(name, self._style("inspector--name"))
         text.append(f"  node {node}", muted)
         op = trace.ops[node]
         if op is not None:
             text.append("\n")
-            text.append(f"{name} = {_clean(trace.expression(node))}")
+            text.append(f"{name} = {printable(trace.expression(node))}")
         text.append("\nop     ")
         text.append(trace.symbol(node) if op is not None else "leaf", "" if op is not None else muted)
 
@@ -230,7 +224,7 @@ class Inspector(VerticalScroll):
                 formula = trace.formula(e)
                 text.append("\n  ")
                 text.append_text(link_to(trace.in_ids[e]))
-                text.append(f"  d{name}/d{_clean(trace.name(trace.in_ids[e]))}", muted)
+                text.append(f"  d{name}/d{printable(trace.name(trace.in_ids[e]))}", muted)
                 text.append(f"\n    {formula}")
                 if value is None:
                     text.append("  (known once computed)", muted)
@@ -245,7 +239,7 @@ class Inspector(VerticalScroll):
         for consumer in trace.consumers(node, limit=ROW_CAP):
             text.append("\n  ")
             text.append_text(link_to(consumer))
-            text.append(f" = {_clean(trace.expression(consumer))}")
+            text.append(f" = {printable(trace.expression(consumer))}")
         if uses > ROW_CAP:
             text.append(f"\n  … and {uses - ROW_CAP} more", muted)
 
@@ -255,7 +249,7 @@ class Inspector(VerticalScroll):
     def _append_ledger(self, text: Text, trace: Trace, node: int) -> None:
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style = self._style("inspector--final")
-        name = _clean(trace.name(node))
+        name = printable(trace.name(node))
         width = self._text_width()
         text.append("\n\nLedger", heading)
         text.append(f"  {name}.grad, step by step", muted)
@@ -279,9 +273,9 @@ class Inspector(VerticalScroll):
                 text.append("  ◀ now", now)
             if entry.source is None:
                 continue
-            source = _clean(trace.name(entry.source))
+            source = printable(trace.name(entry.source))
             assert entry.number is not None  # every entry but the seed's comes from an edge
-            local = _clean(trace.local_expression(entry.number, suffix=""))
+            local = printable(trace.local_expression(entry.number, suffix=""))
             received = f"{_signed(edge.contribution)} from {source}: {source}.grad * {local}"
             numbers = f"= {format_number(edge.upstream)} * {format_number(edge.local)}"
             one_line = f"    ({received} {numbers})"

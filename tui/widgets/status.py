@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.trace import Trace
-from tui.widgets.graph_tree import printable
+from tui.text import printable
 
 
 def phase_name(trace: Trace) -> str:

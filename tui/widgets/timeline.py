@@ -20,9 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.trace import Trace
-
-_CONTROL_CHARACTERS = {code: "?" for code in (*range(0x00, 0x20), 0x7F)}
-"""Labels are user text; a newline or escape inside one must not break a terminal row."""
+from tui.text import printable
 
 CURRENT_MARKER = "▶"
 """Drawn in front of the event on screen (the one just applied)."""
@@ -32,10 +30,6 @@ BREAKPOINT_MARKER = "●"
 
 SCROLL_MARGIN = 2
 """Rows kept visible beyond the highlight when scrolling it into view (fewer on a short pane)."""
-
-
-def _clean(text: str) -> str:
-    return text.translate(_CONTROL_CHARACTERS)
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -342,7 +336,7 @@ class Timeline(ScrollView, can_focus=True):
             Segment(f"{index + 1:>{self._index_width}} ", line_style + part("timeline--index")),
             Segment(f"{phase:<8}", line_style + part(f"timeline--{phase}")),
             Segment("  ", line_style),
-            Segment(_clean(trace.describe(index)), words_style),
+            Segment(printable(trace.describe(index)), words_style),
         ]
         strip = Strip(segments)
         if strip.cell_length > width > 1:
