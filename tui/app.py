@@ -104,18 +104,26 @@ class GradstepApp(App[int]):
         self._signature: FileSignature | None = None
         self._initial_graph = graph
         self._inspected: tuple[int, int | None, int | None] | None = None
+        self._crumbs: tuple[int, int, bool] | None = None
 
     # --- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        # The panes are kept at hand: a step talks to each of them (and a message from the tree
+        # may still arrive while the app closes, when querying for them would fail).
+        self._status = StatusBar(id="status")
+        self._tree = GraphTree(id="tree")
+        self._breadcrumb = Breadcrumb(id="breadcrumb")
+        self._inspector = Inspector(id="inspector")
+        self._timeline = Timeline(id="timeline")
+        yield self._status
         yield ErrorPanel(id="error")
         with Horizontal(id="panes"):
             with Vertical(id="tree-pane"):
-                yield Breadcrumb(id="breadcrumb")
-                yield GraphTree(id="tree")
-            yield Inspector(id="inspector")
-        yield Timeline(id="timeline")
+                yield self._breadcrumb
+                yield self._tree
+            yield self._inspector
+        yield self._timeline
         yield Footer(compact=True)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -132,11 +140,11 @@ class GradstepApp(App[int]):
             self._load_file(self.path)
         if self._watch:
             self.set_interval(POLL_SECONDS, self.check_file)
-        self.query_one(GraphTree).focus()
+        self._tree.focus()
 
     @property
     def graph_tree(self) -> GraphTree:
-        return self.query_one(GraphTree)
+        return self._tree
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -201,7 +209,7 @@ class GradstepApp(App[int]):
         tree = self.graph_tree
         tree.set_trace(graph, expanded)
         tree.set_breakpoints(frozenset(self.breakpoints))
-        timeline = self.query_one(Timeline)
+        timeline = self._timeline
         timeline.set_trace(graph)
         timeline.set_breakpoints(frozenset(self.breakpoints))
         self._refresh_view()
@@ -235,15 +243,14 @@ class GradstepApp(App[int]):
         tree = self.graph_tree
         if graph is not None:
             tree.show_position()
-            self.query_one(Timeline).set_position(graph.position)
+            self._timeline.set_position(graph.position)
+        self._refresh_breadcrumb()  # now, not when the tree's message arrives: one repaint a step
         self._show_inspector(tree.highlighted_node)
         self._refresh_status()
 
     def _refresh_status(self) -> None:
         source = self.source_name if self.path is None else self.path
-        self.query_one(StatusBar).show(
-            self.trace, source, len(self.breakpoints), stale=self.error is not None
-        )
+        self._status.show(self.trace, source, len(self.breakpoints), stale=self.error is not None)
 
     def _show_inspector(self, node: int | None) -> None:
         # A step both redraws the inspector and, a moment later, hears the tree's highlight message
@@ -252,17 +259,26 @@ class GradstepApp(App[int]):
         if shown == self._inspected:
             return
         self._inspected = shown
-        self.query_one(Inspector).show(self.trace, node)
+        self._inspector.show(self.trace, node)
 
     def _refresh_breadcrumb(self) -> None:
         tree = self.graph_tree
         spanning = tree.spanning
-        breadcrumb = self.query_one(Breadcrumb)
+        shown = (id(spanning), tree.view_root, tree.reroots)
+        if shown == self._crumbs:
+            return
+        self._crumbs = shown
+        breadcrumb = self._breadcrumb
         if spanning is None:
             breadcrumb.show(None, [], 0)
             return
         root = tree.view_root
-        breadcrumb.show(self.trace, spanning.ancestors(root, SHOWN_CRUMBS), spanning.depth[root])
+        breadcrumb.show(
+            self.trace,
+            spanning.ancestors(root, SHOWN_CRUMBS),
+            spanning.depth[root],
+            keep_line=tree.reroots,
+        )
 
     def _move_to(self, position: int) -> None:
         graph = self.trace
@@ -330,7 +346,7 @@ class GradstepApp(App[int]):
         self.breakpoints ^= {node}
         nodes = frozenset(self.breakpoints)
         self.graph_tree.set_breakpoints(nodes)
-        self.query_one(Timeline).set_breakpoints(nodes)
+        self._timeline.set_breakpoints(nodes)
         self._refresh_status()
         state = "set on" if node in self.breakpoints else "cleared from"
         self.notify(f"Breakpoint {state} {self.trace.name(node)}", timeout=2)

@@ -7,12 +7,11 @@ package for the final grads of the shared-node example.
 from __future__ import annotations
 
 from micrograd.engine import Value as MicrogradValue
-from rich.text import Text
 from textual.app import App, ComposeResult
 
 from core import Trace, Value, load, parse, trace
 from core.examples import SEED
-from tui.widgets.inspector import ROW_CAP, Inspector, InspectorBody
+from tui.widgets.inspector import ROW_CAP, Inspector
 
 
 class InspectorApp(App[None]):
@@ -30,9 +29,7 @@ class InspectorApp(App[None]):
 
 
 def shown_text(app: InspectorApp) -> str:
-    content = app.query_one(InspectorBody).content
-    assert isinstance(content, Text)
-    return content.plain
+    return app.query_one(Inspector).plain
 
 
 def seed_trace() -> Trace:
@@ -197,7 +194,7 @@ async def test_clicking_an_operand_posts_node_clicked() -> None:
         await pilot.pause()
         lines = shown_text(app).splitlines()
         row = next(y for y, line in enumerate(lines) if line.startswith("  b  "))
-        await pilot.click(InspectorBody, offset=(2, row))
+        await pilot.click(Inspector, offset=(3, row))  # inside the pane's one-column padding
         assert app.clicked == [node(shown, "b")]
 
 

@@ -31,14 +31,24 @@ class Breadcrumb(Static):
     plain: str = ""
     """The crumbs as plain text."""
 
-    def show(self, trace: Trace | None, chain: list[int], depth: int) -> None:
-        """``chain`` is the view root's nearest ancestors (nearest first); ``depth`` its depth."""
-        if trace is None or depth == 0:
+    def show(self, trace: Trace | None, chain: list[int], depth: int, *, keep_line: bool = False) -> None:
+        """``chain`` is the view root's nearest ancestors (nearest first); ``depth`` its depth.
+
+        ``keep_line``: the graph is deep enough for the view to re-root, so the line stays while
+        the view is at the top too (the tree does not jump by a line as stepping re-roots it).
+        """
+        if trace is None or (depth == 0 and not keep_line):
             self.set_class(False, "-visible")
             self.plain = ""
-            self.update("")
+            self.update("", layout=False)
             return
         self.set_class(True, "-visible")
+        if depth == 0:
+            top = Text(no_wrap=True, overflow="ellipsis")
+            top.append(f"⌂ {trace.name(trace.output)}, the output: the top of the graph")
+            self.plain = top.plain
+            self.update(top, layout=False)
+            return
         text = Text(no_wrap=True, overflow="ellipsis")
         ancestors = chain[1:]
         named = ancestors[:SHOWN_CRUMBS]
@@ -55,7 +65,7 @@ class Breadcrumb(Static):
         text.append_text(Text(" › ").join(parts))
         text.append(" ›")
         self.plain = text.plain
-        self.update(text)
+        self.update(text, layout=False)  # one line high, whatever it says
 
     async def _on_click(self, event: events.Click) -> None:
         node = event.style.meta.get("crumb")

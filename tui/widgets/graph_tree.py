@@ -34,6 +34,7 @@ from textual.strip import Strip
 from core.ops import format_number
 from core.trace import Trace
 from tui.text import printable
+from tui.widgets.scrolling import set_virtual_size
 
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
@@ -174,7 +175,7 @@ class GraphTree(ScrollView, can_focus=True):
     }
     """
 
-    cursor_line: reactive[int] = reactive(0, always_update=True, init=False)
+    cursor_line: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
     """The row the keyboard cursor is on."""
 
     class NodeHighlighted(Message):
@@ -206,6 +207,9 @@ class GraphTree(ScrollView, can_focus=True):
         self._receiving: dict[int, float] = {}
         self._forward = False
         self._styles: dict[str, Style] = {}
+        self._base_style = Style()
+        self._widest = 0
+        self._max_depth = 0
         self._rows_dirty = True
         self._last_highlighted: int | None = None
 
@@ -228,7 +232,9 @@ class GraphTree(ScrollView, can_focus=True):
     def set_trace(self, trace: Trace | None, expanded: set[int] | None = None) -> None:
         """Show a new graph. ``expanded`` carries the person's open nodes over a reload."""
         self._trace = trace
+        self._widest = 0
         self._spanning = Spanning(trace) if trace is not None else None
+        self._max_depth = max(self._spanning.depth) if self._spanning is not None else 0
         self.view_root = trace.output if trace is not None else 0
         self._followed = set()
         self._current = None
@@ -253,10 +259,17 @@ class GraphTree(ScrollView, can_focus=True):
         self.refresh()
 
     def show_position(self) -> None:
-        """Follow the trace's cursor: open the path to the step's node, select it, mark what changed."""
+        """Follow the trace's cursor: open the path to the step's node, select it, mark what changed.
+
+        A step changes only the lines of the nodes it marks (the step's node, the operands that
+        receive) and of the nodes the previous step marked; unless the rows or the scroll moved,
+        only those lines are redrawn.
+        """
         trace = self._trace
         if trace is None:
             return
+        marked = self._marked()
+        rows = self._rows
         k = trace.current
         self._receiving = {}
         self._forward = k is not None and trace.phase(k) == "forward"
@@ -275,6 +288,23 @@ class GraphTree(ScrollView, can_focus=True):
                 self._receiving[node] = 1.0
         self.reveal(node, follow=True)
         self._fit_width()
+        if self._rows is rows:  # else reveal rebuilt the rows and redraws them all
+            self._refresh_nodes(marked | self._marked())
+
+    def _marked(self) -> set[int]:
+        """Nodes drawn differently because of the current step."""
+        marked = set(self._receiving)
+        if self._current is not None:
+            marked.add(self._current)
+        return marked
+
+    def _refresh_nodes(self, nodes: set[int]) -> None:
+        """Redraw the visible lines that show any of ``nodes`` (in full or as a back-reference)."""
+        rows = self._rows
+        top = int(self.scroll_y)
+        for y in range(top, min(len(rows), top + self.size.height)):
+            if rows[y].node in nodes:
+                self.refresh_line(y)
 
     def reveal(self, node: int, *, follow: bool = False) -> None:
         """Put the cursor on ``node``'s full line: open its ancestors, re-root if it is too deep.
@@ -305,11 +335,13 @@ class GraphTree(ScrollView, can_focus=True):
         elif not path <= self.expanded:
             self.expanded |= path
             self._rows_dirty = True
+        rows = self._rows
         self._ensure_rows()
+        if self._rows is not rows:
+            self.refresh()
         row = self._row_of.get(node)
         if row is not None:
             self.cursor_line = row
-        self.refresh()
 
     def set_view_root(self, node: int) -> None:
         """Re-root the view at ``node`` (a breadcrumb was picked) and put the cursor on it."""
@@ -319,6 +351,11 @@ class GraphTree(ScrollView, can_focus=True):
         self._ensure_rows()
         self.cursor_line = 0
         self.refresh()
+
+    @property
+    def reroots(self) -> bool:
+        """Whether the graph is deeper than the view shows at this width, so the view re-roots."""
+        return self._max_depth > self._depth_limit()
 
     @property
     def highlighted_node(self) -> int | None:
@@ -390,8 +427,9 @@ class GraphTree(ScrollView, can_focus=True):
                 for e in range(end - 1, start - 1, -1):
                     j = in_ids[e]
                     stack.append(Row(j, e, row.depth + 1, guides, home_edge[j] == e, e == end - 1))
-        self._rows = rows
-        self._row_of = row_of
+        if rows != self._rows:  # else keep the old list: its identity says "nothing moved"
+            self._rows = rows
+            self._row_of = row_of
         self._fit_width()
         if previous is not None:
             same = (
@@ -427,21 +465,21 @@ class GraphTree(ScrollView, can_focus=True):
         return width
 
     def _fit_width(self) -> None:
-        """Size the scrollable width to the rows: all of them when few, else those in view.
+        """Size the scrollable area to the rows: as wide as the widest row measured since the
+        graph was shown (all rows when few, else those in view) and at least the pane.
 
-        Called on every step because numbers change width; bounded by the rows measured.
+        Called on every step because numbers change width; bounded by the rows measured. The width
+        never shrinks while stepping, so a horizontal scrollbar does not come and go with the
+        numbers.
         """
         rows = self._rows
-        if self._trace is None or not rows:
-            self.virtual_size = Size(0, len(rows))
-            return
-        if len(rows) <= 400:
+        if self._trace is not None and rows:
             measured = rows
-        else:
-            top = int(self.scroll_y)
-            measured = rows[top : top + max(self.size.height, 1) + 1]
-        widest = max(self._row_width(row) for row in measured)
-        self.virtual_size = Size(widest, len(rows))
+            if len(rows) > 400:
+                top = int(self.scroll_y)
+                measured = rows[top : top + max(self.size.height, 1) + 1]
+            self._widest = max(self._widest, max(self._row_width(row) for row in measured))
+        set_virtual_size(self, Size(max(self._widest, self.scrollable_content_region.width), len(rows)))
 
     # --- drawing -------------------------------------------------------------------------------
 
@@ -451,16 +489,21 @@ class GraphTree(ScrollView, can_focus=True):
             styles[whole_line] = self.get_component_rich_style(whole_line)
         return styles
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Component styles looked up once per redraw, not once per line.
+        # Styles looked up once per redraw, not once per line (``rich_style`` walks the ancestors).
         self._styles = self._lookup_styles()
+        self._base_style = self.rich_style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         self._ensure_rows()
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style
         index = y + scroll_y
         if index >= len(self._rows) or self._trace is None:
             return Strip.blank(width, base)
@@ -535,14 +578,20 @@ class GraphTree(ScrollView, can_focus=True):
             self.cursor_line = max(0, min(line, len(rows) - 1))
             return
         self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
-        self.refresh()
+        self.refresh_line(previous)
+        self.refresh_line(line)
         node = rows[line].node
         if node != self._last_highlighted:
             self._last_highlighted = node
             self.post_message(self.NodeHighlighted(node))
 
     def _on_resize(self, event: events.Resize) -> None:
+        self._widest = 0
+        self._ensure_rows()
+        self._fit_width()
         self.refresh()
+        if self._trace is not None:  # whether the view re-roots depends on the width
+            self.post_message(self.ViewRootChanged(self.view_root))
 
     async def _on_click(self, event: events.Click) -> None:
         meta = event.style.meta

@@ -10,16 +10,17 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
 from tui.text import printable
+from tui.widgets.scrolling import set_virtual_size
 
 ROW_CAP = 50
 """At most this many consumer or ledger entries are drawn. A node used 3,000 times must not make
@@ -32,20 +33,42 @@ def _signed(x: float) -> str:
     return format_number(x) if x < 0 else f"+{format_number(x)}"
 
 
-class InspectorBody(Static):
-    """The inspector's text. Operand and consumer names in it are clickable."""
+class Lines:
+    """Rich text built line by line: ``append`` starts a new line at each ``\\n`` in its text.
 
-    def action_pick_node(self, node: int) -> None:
-        """A name was clicked: tell the app which node (``Inspector.NodeClicked``)."""
-        self.post_message(Inspector.NodeClicked(node))
+    The inspector redraws on every step; building lines directly is several times cheaper than
+    building one ``Text`` and splitting or wrapping it afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[Text] = [Text(end="")]
+
+    def append(self, text: str, style: Style | str = "") -> None:
+        first, *rest = text.split("\n")
+        if first:
+            self.lines[-1].append(first, style)
+        for part in rest:
+            line = Text(end="")
+            if part:
+                line.append(part, style)
+            self.lines.append(line)
+
+    def append_text(self, text: Text) -> None:
+        self.lines[-1].append_text(text)
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(line.plain for line in self.lines)
 
 
-class Inspector(VerticalScroll):
+class Inspector(ScrollView, can_focus=True):
     """Label, op, value, grad, operands, consumers, local derivatives and ledger of one node.
 
     ``show(trace, node)`` redraws for the trace's current cursor; the app calls it whenever the
-    cursor or the selected node changes. A redraw costs O(rows drawn), capped at ``ROW_CAP``
-    per section, plus the trace's O(uses) ledger query.
+    cursor or the selected node changes. A redraw builds O(rows) lines, capped at ``ROW_CAP``
+    per section, plus the trace's O(log uses + ROW_CAP) ledger query; only the lines on screen
+    are rendered (Line API), and the virtual size changes only when the text outgrows the pane,
+    so a step does not lay the screen out again.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -82,9 +105,7 @@ class Inspector(VerticalScroll):
     Inspector {
         background: $surface;
         padding: 0 1;
-        & > InspectorBody {
-            width: 1fr;
-        }
+        overflow-x: hidden;
         & > .inspector--heading {
             color: $text-accent;
             text-style: bold;
@@ -132,29 +153,48 @@ class Inspector(VerticalScroll):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._trace: Trace | None = None
-
-    def compose(self) -> ComposeResult:
-        yield InspectorBody(self._placeholder(), id="inspector-body")
+        self._text = Lines()
+        self._lines: list[Text] = []
+        self._base_style = Style()
 
     @property
     def trace(self) -> Trace | None:
         """The trace last shown, or None."""
         return self._trace
 
+    @property
+    def plain(self) -> str:
+        """What the inspector shows, as plain text with its own line breaks (before wrapping)."""
+        return self._text.plain
+
     def show(self, trace: Trace | None, node: int | None) -> None:
         """Redraw for ``node`` at ``trace``'s cursor (or a hint when there is nothing to show)."""
+        previous = self.node
         self._trace = trace
         self.node = node if trace is not None and node is not None and 0 <= node < trace.size else None
         if not self.is_mounted:
             return  # drawn on mount
-        content = (
-            self._placeholder() if trace is None or self.node is None else self.render_node(trace, self.node)
-        )
-        self.query_one(InspectorBody).update(content)
+        if trace is None or self.node is None:
+            self._text = self._placeholder()
+        else:
+            self._text = self.render_node(trace, self.node)
+        self._layout_lines()
+        if self.node != previous:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
 
     def on_mount(self) -> None:
         # ``show`` may come before the stylesheet is there to colour the text: redraw with it.
         self.show(self._trace, self.node)
+
+    def on_resize(self) -> None:
+        self.show(self._trace, self.node)
+
+    def action_pick_node(self, node: int) -> None:
+        """A name was clicked: tell the app which node (``Inspector.NodeClicked``)."""
+        self.post_message(Inspector.NodeClicked(node))
+
+    # --- lines on screen -----------------------------------------------------------------------
 
     def _text_width(self) -> int:
         """Columns available to a line, leaving room for a scrollbar that may yet appear."""
@@ -165,26 +205,52 @@ class Inspector(VerticalScroll):
             width -= self.styles.scrollbar_size_vertical
         return width
 
-    def on_resize(self) -> None:
-        if self.node is not None and self._trace is not None:
-            self.show(self._trace, self.node)
+    def _layout_lines(self) -> None:
+        """Wrap the lines that do not fit and size the scrollable area to them."""
+        width = self._text_width()
+        lines: list[Text] = []
+        for line in self._text.lines:
+            if line.cell_len <= width:
+                lines.append(line)
+            else:  # continuation lines hang two columns in from the line's own indent
+                indent = len(line.plain) - len(line.plain.lstrip(" "))
+                if indent + 2 >= width // 2:
+                    indent = 0
+                parts = line[indent:].wrap(self.app.console, width - indent - 2, overflow="fold")
+                for k, part in enumerate(parts):
+                    lines.append(Text(" " * (indent + (2 if k else 0)), end="") + part)
+        self._lines = lines
+        set_virtual_size(self, Size(self.container_size.width, len(lines)))
 
-    def _placeholder(self) -> Text:
-        return Text("Select a node in the graph to inspect it.", style=self._style("inspector--muted"))
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base_style = self.rich_style  # once per redraw: it walks the ancestors
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = y + int(self.scroll_y)
+        if index >= len(self._lines):
+            return Strip.blank(width, self._base_style)
+        strip = Strip(self._lines[index].render(self.app.console))
+        return strip.extend_cell_length(width).crop(0, width).apply_style(self._base_style)
+
+    def _placeholder(self) -> Lines:
+        lines = Lines()
+        lines.append("Select a node in the graph to inspect it.", self._style("inspector--muted"))
+        return lines
 
     def _style(self, component: str) -> Style:
-        """A component's text style without its background, so it sits on any row."""
+        """A component's text style on the pane's own background."""
         if not self.is_mounted:
             return Style()
-        full = self.get_component_rich_style(component)
-        return full + Style(bgcolor=self.rich_style.bgcolor)
+        return self.get_component_rich_style(component) + Style(bgcolor=self.rich_style.bgcolor)
 
-    def render_node(self, trace: Trace, node: int) -> Text:
-        """Everything about ``node`` at the cursor, as one Text (user labels never parsed as markup)."""
+    def render_node(self, trace: Trace, node: int) -> Lines:
+        """Everything about ``node`` at the cursor, as lines (user labels never parsed as markup)."""
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style, link = self._style("inspector--final"), self._style("inspector--link")
         name = printable(trace.name(node))
-        text = Text()
+        text = Lines()
 
         def link_to(target: int) -> Text:
             style = link + Style(meta={"@click": ("pick_node", (target,))})
@@ -246,7 +312,7 @@ class Inspector(VerticalScroll):
         self._append_ledger(text, trace, node)
         return text
 
-    def _append_ledger(self, text: Text, trace: Trace, node: int) -> None:
+    def _append_ledger(self, text: Lines, trace: Trace, node: int) -> None:
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style = self._style("inspector--final")
         name = printable(trace.name(node))

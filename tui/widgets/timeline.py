@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -130,10 +130,10 @@ class Timeline(ScrollView, can_focus=True):
     }
     """
 
-    highlighted: reactive[int | None] = reactive[int | None](None, init=False)
+    highlighted: reactive[int | None] = reactive[int | None](None, init=False, repaint=False)
     """The event index under the person's highlight, or None when the timeline is empty."""
 
-    position: reactive[int] = reactive(0, init=False)
+    position: reactive[int] = reactive(0, init=False, repaint=False)
     """The trace's cursor as last set by ``set_position``: events ``0..position-1`` are applied."""
 
     class Selected(Message):
@@ -156,6 +156,7 @@ class Timeline(ScrollView, can_focus=True):
         self._trace: Trace | None = None
         self._breakpoints: frozenset[int] = frozenset()
         self._index_width = 1
+        self._base_style = Style()
 
     # --- the contract the app drives -----------------------------------------------------------
 
@@ -198,6 +199,14 @@ class Timeline(ScrollView, can_focus=True):
         self.refresh()
 
     # --- watchers and actions ------------------------------------------------------------------
+
+    def watch_position(self, previous: int, position: int) -> None:
+        # Events between the two positions changed from applied to pending (or back), and the
+        # current marker moved: redraw those lines only (a jump far away scrolls, which redraws all).
+        first = max(min(previous, position) - 1, int(self.scroll_y))
+        last = min(max(previous, position) - 1, int(self.scroll_y) + self.size.height - 1)
+        if first <= last:
+            self.refresh_lines(first, last - first + 1)
 
     def validate_highlighted(self, highlighted: int | None) -> int | None:
         length = 0 if self._trace is None else len(self._trace)
@@ -273,14 +282,18 @@ class Timeline(ScrollView, can_focus=True):
         if index is None or height <= 0:
             return
         # Keep a little context around the highlight: the next events matter as much as the last.
+        # Past the margin, scroll the highlight to the middle rather than by one line: stepping
+        # then scrolls (and redraws every row) once per half a pane, not on every step.
         margin = min(SCROLL_MARGIN, (height - 1) // 2)
         top = self.scroll_offset.y
-        if index - margin < top:
-            self.scroll_to(y=max(index - margin, 0), animate=False, immediate=True)
-        elif index + margin >= top + height:
-            self.scroll_to(y=index + margin - height + 1, animate=False, immediate=True)
+        if index - margin < top or index + margin >= top + height:
+            self.scroll_to(y=max(index - height // 2, 0), animate=False, immediate=True)
 
     # --- rendering -----------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base_style = self.rich_style  # once per redraw: it walks the ancestors
+        return super().render_lines(crop)
 
     def touches_breakpoint(self, index: int) -> bool:
         """Whether event ``index`` touches a breakpoint node, by the trace's own rule.
@@ -302,7 +315,7 @@ class Timeline(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """Row ``y`` of the viewport: event ``scroll_y + y``, built from the trace on demand."""
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style
         index = self.scroll_offset.y + y
         trace = self._trace
         if trace is None or not 0 <= index < len(trace):
