@@ -21,19 +21,19 @@ from array import array
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
 from tui.text import printable
+from tui.widgets.line_view import LineView
 from tui.widgets.scrolling import set_virtual_size
 
 EXPAND_ALL_LIMIT = 5_000
@@ -105,7 +105,7 @@ class Row:
     last: bool
 
 
-class GraphTree(ScrollView, can_focus=True):
+class GraphTree(LineView, can_focus=True):
     """The graph as an expandable tree that follows the trace's cursor.
 
     | Key | Action |
@@ -206,8 +206,7 @@ class GraphTree(ScrollView, can_focus=True):
         self._current: int | None = None
         self._receiving: dict[int, float] = {}
         self._forward = False
-        self._styles: dict[str, Style] = {}
-        self._base_style = Style()
+        self._shown_position: int | None = None
         self._widest = 0
         self._max_depth = 0
         self._rows_dirty = True
@@ -237,6 +236,7 @@ class GraphTree(ScrollView, can_focus=True):
         self._max_depth = max(self._spanning.depth) if self._spanning is not None else 0
         self.view_root = trace.output if trace is not None else 0
         self._followed = set()
+        self._shown_position = None
         self._current = None
         self._receiving = {}
         self._last_highlighted = None
@@ -261,14 +261,18 @@ class GraphTree(ScrollView, can_focus=True):
     def show_position(self) -> None:
         """Follow the trace's cursor: open the path to the step's node, select it, mark what changed.
 
-        A step changes only the lines of the nodes it marks (the step's node, the operands that
-        receive) and of the nodes the previous step marked; unless the rows or the scroll moved,
-        only those lines are redrawn.
+        One step (``n`` or ``N``) changes the lines of the nodes it marks (the step's node, the
+        operands that receive), of the nodes the previous step marked, of the nodes opened or
+        closed by following, and the lines whose row moved; only those lines are redrawn (a scroll
+        redraws them all). A jump may change any number shown, so it redraws every line.
         """
         trace = self._trace
         if trace is None:
             return
+        one_step = self._shown_position is not None and abs(trace.position - self._shown_position) <= 1
+        self._shown_position = trace.position
         marked = self._marked()
+        followed = self._followed
         rows = self._rows
         k = trace.current
         self._receiving = {}
@@ -286,10 +290,12 @@ class GraphTree(ScrollView, can_focus=True):
                     self._receiving[j] = self._receiving.get(j, 0.0) + trace.local[e] * trace.grad[node]
             elif phase == "seed":
                 self._receiving[node] = 1.0
-        self.reveal(node, follow=True)
+        self.reveal(node, follow=True, repaint=not one_step)
         self._fit_width()
-        if self._rows is rows:  # else reveal rebuilt the rows and redraws them all
-            self._refresh_nodes(marked | self._marked())
+        if one_step:
+            self._refresh_changed(rows, marked | self._marked() | (followed ^ self._followed))
+        else:
+            self.refresh()
 
     def _marked(self) -> set[int]:
         """Nodes drawn differently because of the current step."""
@@ -298,19 +304,24 @@ class GraphTree(ScrollView, can_focus=True):
             marked.add(self._current)
         return marked
 
-    def _refresh_nodes(self, nodes: set[int]) -> None:
-        """Redraw the visible lines that show any of ``nodes`` (in full or as a back-reference)."""
+    def _refresh_changed(self, before: list[Row], nodes: set[int]) -> None:
+        """Redraw the visible lines whose row is not the one ``before`` had there, or shows (in
+        full or as a back-reference) any of ``nodes``."""
         rows = self._rows
         top = int(self.scroll_y)
-        for y in range(top, min(len(rows), top + self.size.height)):
-            if rows[y].node in nodes:
+        for y in range(top, top + self.size.height):
+            if y < len(rows):
+                if y >= len(before) or rows[y] != before[y] or rows[y].node in nodes:
+                    self.refresh_line(y)
+            elif y < len(before):
                 self.refresh_line(y)
 
-    def reveal(self, node: int, *, follow: bool = False) -> None:
+    def reveal(self, node: int, *, follow: bool = False, repaint: bool = True) -> None:
         """Put the cursor on ``node``'s full line: open its ancestors, re-root if it is too deep.
 
         With ``follow`` the opened path (and the node itself, so its operands show) is temporary:
         the next call lets it go. Otherwise the path is added to what the person has opened.
+        Without ``repaint`` the caller redraws what changed.
         """
         spanning = self._spanning
         if spanning is None:
@@ -337,7 +348,7 @@ class GraphTree(ScrollView, can_focus=True):
             self._rows_dirty = True
         rows = self._rows
         self._ensure_rows()
-        if self._rows is not rows:
+        if repaint and self._rows is not rows:
             self.refresh()
         row = self._row_of.get(node)
         if row is not None:
@@ -483,41 +494,38 @@ class GraphTree(ScrollView, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------------
 
-    def _lookup_styles(self) -> dict[str, Style]:
-        styles = {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}
-        for whole_line in ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving"):
-            styles[whole_line] = self.get_component_rich_style(whole_line)
-        return styles
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = {}
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Styles looked up once per redraw, not once per line (``rich_style`` walks the ancestors).
-        self._styles = self._lookup_styles()
-        self._base_style = self.rich_style
-        return super().render_lines(crop)
+    def _line_styles(self) -> dict[str, Style]:
+        """Component name -> style; the three that colour a whole line are full, the rest partial."""
+        whole_lines = ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving")
+        return {
+            name: self.component_style(name, partial=name not in whole_lines)
+            for name in self.COMPONENT_CLASSES
+        }
 
     def render_line(self, y: int) -> Strip:
         self._ensure_rows()
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self._base_style
+        base = self.base_style
         index = y + scroll_y
         if index >= len(self._rows) or self._trace is None:
             return Strip.blank(width, base)
-        text = self._line_text(index, self._rows[index])
-        line_style = text.style if isinstance(text.style, Style) else Style()
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments).extend_cell_length(max(width + scroll_x, text.cell_len), base + line_style)
-        return strip.crop(scroll_x, scroll_x + width).apply_style(base)
+        line_style, parts = self._line_parts(index, self._rows[index])
+        line_style = base + line_style
+        # Segments straight from the parts: a line is drawn on every step that changes it, and
+        # going through rich.Text (spans, then render) cost twice as much.
+        segments = [Segment(text, line_style + style if style else line_style) for text, style in parts]
+        strip = Strip(segments)
+        return strip.extend_cell_length(max(width + scroll_x, strip.cell_length), line_style).crop(
+            scroll_x, scroll_x + width
+        )
 
-    def _line_text(self, index: int, row: Row) -> Text:
+    def _line_parts(self, index: int, row: Row) -> tuple[Style, list[tuple[str, Style | None]]]:
+        """The line's own style (cursor, current, receiving) and its text in styled parts."""
         trace = self._trace
         assert trace is not None
         i = row.node
-        styles = self._styles or self._lookup_styles()
+        styles = self._line_styles()
         line_style = Style(meta={"line": index})
         if i == self._current and row.full:
             line_style += styles["graph-tree--current"]
@@ -525,48 +533,46 @@ class GraphTree(ScrollView, can_focus=True):
             line_style += styles["graph-tree--receiving"]
         if index == self.cursor_line:
             line_style += styles["graph-tree--cursor"]
-        text = Text(style=line_style, no_wrap=True, end="")
+        parts: list[tuple[str, Style | None]] = []
+        add = parts.append
         guides = styles["graph-tree--guides"]
         if row.edge >= 0:
-            text.append(row.guides + ("└─" if row.last else "├─"), guides)
+            add((row.guides + ("└─" if row.last else "├─"), guides))
         has_children = trace.in_start[i + 1] > trace.in_start[i]
-        toggle = Style(meta={"line": index, "toggle": True})
         if not row.full:
-            text.append("↪ ", styles["graph-tree--backref"])
+            add(("↪ ", styles["graph-tree--backref"]))
         elif has_children:
-            text.append("▾ " if self._is_open(i) else "▸ ", guides + toggle)
+            toggle = Style(meta={"line": index, "toggle": True})
+            add(("▾ " if self._is_open(i) else "▸ ", guides + toggle))
         else:
-            text.append("─ " if row.edge >= 0 else "  ", guides)
+            add(("─ " if row.edge >= 0 else "  ", guides))
         if i in self._breakpoints:
-            text.append("● ", styles["graph-tree--breakpoint"])
-        text.append(printable(trace.name(i)), styles["graph-tree--label"])
+            add(("● ", styles["graph-tree--breakpoint"]))
+        add((printable(trace.name(i)), styles["graph-tree--label"]))
         symbol = trace.symbol(i)
         if symbol:
-            text.append(f" ({symbol})", styles["graph-tree--op"])
+            add((f" ({symbol})", styles["graph-tree--op"]))
         if not row.full:
-            uses = trace.uses(i)
-            text.append(f"  used {uses}×", styles["graph-tree--backref"])
+            add((f"  used {trace.uses(i)}×", styles["graph-tree--backref"]))
         pending = styles["graph-tree--pending"]
         changed = styles["graph-tree--changed"]
         value = trace.value(i)
-        text.append("  = ")
+        add(("  = ", None))
         if value is None:
-            text.append("·", pending)
+            add(("·", pending))
         else:
-            text.append(format_number(value), changed if i == self._current and self._forward else Style())
+            add((format_number(value), changed if i == self._current and self._forward else None))
         grad = trace.grad_so_far(i)
-        text.append("  grad ")
+        add(("  grad ", None))
         if grad is None:
-            text.append("—", pending)
+            add(("—", pending))
+        elif i in self._receiving:
+            delta = self._receiving[i]
+            add((format_number(grad), changed))
+            add((f" ({'+' if delta >= 0 else ''}{format_number(delta)})", changed))
         else:
-            final = trace.is_final(i)
-            if i in self._receiving:
-                text.append(format_number(grad), changed)
-                delta = self._receiving[i]
-                text.append(f" ({'+' if delta >= 0 else ''}{format_number(delta)})", changed)
-            else:
-                text.append(format_number(grad), styles["graph-tree--final"] if final else Style())
-        return text
+            add((format_number(grad), styles["graph-tree--final"] if trace.is_final(i) else None))
+        return line_style, parts
 
     # --- cursor and keys -----------------------------------------------------------------------
 
@@ -767,4 +773,4 @@ class GraphTree(ScrollView, can_focus=True):
 
     def line_texts(self) -> list[str]:
         """Every row as plain text (what the screen shows, without styles)."""
-        return [self._line_text(y, row).plain for y, row in enumerate(self.rows)]
+        return ["".join(text for text, _ in self._line_parts(y, row)[1]) for y, row in enumerate(self.rows)]

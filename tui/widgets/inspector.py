@@ -11,15 +11,15 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
 from tui.text import printable
+from tui.widgets.line_view import LineView
 from tui.widgets.scrolling import set_virtual_size
 
 ROW_CAP = 50
@@ -61,7 +61,7 @@ class Lines:
         return "\n".join(line.plain for line in self.lines)
 
 
-class Inspector(ScrollView, can_focus=True):
+class Inspector(LineView, can_focus=True):
     """Label, op, value, grad, operands, consumers, local derivatives and ledger of one node.
 
     ``show(trace, node)`` redraws for the trace's current cursor; the app calls it whenever the
@@ -155,7 +155,6 @@ class Inspector(ScrollView, can_focus=True):
         self._trace: Trace | None = None
         self._text = Lines()
         self._lines: list[Text] = []
-        self._base_style = Style()
 
     @property
     def trace(self) -> Trace | None:
@@ -178,10 +177,11 @@ class Inspector(ScrollView, can_focus=True):
             self._text = self._placeholder()
         else:
             self._text = self.render_node(trace, self.node)
+        before = self._lines
         self._layout_lines()
         if self.node != previous:
             self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
+        self._refresh_changed(before)
 
     def on_mount(self) -> None:
         # ``show`` may come before the stylesheet is there to colour the text: redraw with it.
@@ -222,17 +222,24 @@ class Inspector(ScrollView, can_focus=True):
         self._lines = lines
         set_virtual_size(self, Size(self.container_size.width, len(lines)))
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._base_style = self.rich_style  # once per redraw: it walks the ancestors
-        return super().render_lines(crop)
+    def _refresh_changed(self, before: list[Text]) -> None:
+        """Redraw the visible lines that differ from ``before`` (a scroll redraws them all)."""
+        lines = self._lines
+        top = int(self.scroll_y)
+        for y in range(top, top + self.size.height):
+            if y < len(lines):
+                if y >= len(before) or lines[y] != before[y]:
+                    self.refresh_line(y)
+            elif y < len(before):
+                self.refresh_line(y)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = y + int(self.scroll_y)
         if index >= len(self._lines):
-            return Strip.blank(width, self._base_style)
+            return Strip.blank(width, self.base_style)
         strip = Strip(self._lines[index].render(self.app.console))
-        return strip.extend_cell_length(width).crop(0, width).apply_style(self._base_style)
+        return strip.extend_cell_length(width).crop(0, width).apply_style(self.base_style)
 
     def _placeholder(self) -> Lines:
         lines = Lines()
@@ -243,7 +250,7 @@ class Inspector(ScrollView, can_focus=True):
         """A component's text style on the pane's own background."""
         if not self.is_mounted:
             return Style()
-        return self.get_component_rich_style(component) + Style(bgcolor=self.rich_style.bgcolor)
+        return self.component_style(component) + Style(bgcolor=self.base_style.bgcolor)
 
     def render_node(self, trace: Trace, node: int) -> Lines:
         """Everything about ``node`` at the cursor, as lines (user labels never parsed as markup)."""

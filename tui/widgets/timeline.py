@@ -13,14 +13,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.trace import Trace
 from tui.text import printable
+from tui.widgets.line_view import LineView
 
 CURRENT_MARKER = "▶"
 """Drawn in front of the event on screen (the one just applied)."""
@@ -32,7 +32,7 @@ SCROLL_MARGIN = 2
 """Rows kept visible beyond the highlight when scrolling it into view (fewer on a short pane)."""
 
 
-class Timeline(ScrollView, can_focus=True):
+class Timeline(LineView, can_focus=True):
     """The trace's events as a virtual list: forward events, the seed, then the backward steps.
 
     The *current* entry (the event just applied at the trace's cursor) is set by the app through
@@ -156,7 +156,6 @@ class Timeline(ScrollView, can_focus=True):
         self._trace: Trace | None = None
         self._breakpoints: frozenset[int] = frozenset()
         self._index_width = 1
-        self._base_style = Style()
 
     # --- the contract the app drives -----------------------------------------------------------
 
@@ -291,10 +290,6 @@ class Timeline(ScrollView, can_focus=True):
 
     # --- rendering -----------------------------------------------------------------------------
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._base_style = self.rich_style  # once per redraw: it walks the ancestors
-        return super().render_lines(crop)
-
     def touches_breakpoint(self, index: int) -> bool:
         """Whether event ``index`` touches a breakpoint node, by the trace's own rule.
 
@@ -315,7 +310,7 @@ class Timeline(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """Row ``y`` of the viewport: event ``scroll_y + y``, built from the trace on demand."""
         width = self.scrollable_content_region.width
-        base = self._base_style
+        base = self.base_style
         index = self.scroll_offset.y + y
         trace = self._trace
         if trace is None or not 0 <= index < len(trace):
@@ -323,7 +318,7 @@ class Timeline(ScrollView, can_focus=True):
         return self._render_entry(trace, index, width, base)
 
     def _render_entry(self, trace: Trace, index: int, width: int, base: Style) -> Strip:
-        component = self.get_component_rich_style
+        component = self.component_style
 
         line_style = base
         current = index == self.position - 1
