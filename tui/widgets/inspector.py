@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -33,32 +35,37 @@ def _signed(x: float) -> str:
     return format_number(x) if x < 0 else f"+{format_number(x)}"
 
 
-class Lines:
-    """Rich text built line by line: ``append`` starts a new line at each ``\\n`` in its text.
+Part = tuple[str, Style | None]
+"""A run of text and its style (None: the pane's own)."""
 
-    The inspector redraws on every step; building lines directly is several times cheaper than
-    building one ``Text`` and splitting or wrapping it afterwards.
+BOLD = Style(bold=True)
+
+
+class Lines:
+    """Styled text built line by line: ``append`` starts a new line at each ``\\n`` in its text.
+
+    Each line is a list of parts, drawn straight to segments. The inspector redraws on every step;
+    this is several times cheaper than building one ``rich.Text`` and splitting, wrapping and
+    rendering it.
     """
 
     def __init__(self) -> None:
-        self.lines: list[Text] = [Text(end="")]
+        self.lines: list[list[Part]] = [[]]
 
-    def append(self, text: str, style: Style | str = "") -> None:
+    def append(self, text: str, style: Style | None = None) -> None:
         first, *rest = text.split("\n")
         if first:
-            self.lines[-1].append(first, style)
+            self.lines[-1].append((first, style))
         for part in rest:
-            line = Text(end="")
-            if part:
-                line.append(part, style)
-            self.lines.append(line)
-
-    def append_text(self, text: Text) -> None:
-        self.lines[-1].append_text(text)
+            self.lines.append([(part, style)] if part else [])
 
     @property
     def plain(self) -> str:
-        return "\n".join(line.plain for line in self.lines)
+        return "\n".join("".join(text for text, _ in line) for line in self.lines)
+
+
+def cell_length(line: list[Part]) -> int:
+    return sum(cell_len(text) for text, _ in line)
 
 
 class Inspector(LineView, can_focus=True):
@@ -154,7 +161,7 @@ class Inspector(LineView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._trace: Trace | None = None
         self._text = Lines()
-        self._lines: list[Text] = []
+        self._lines: list[list[Part]] = []
 
     @property
     def trace(self) -> Trace | None:
@@ -208,21 +215,33 @@ class Inspector(LineView, can_focus=True):
     def _layout_lines(self) -> None:
         """Wrap the lines that do not fit and size the scrollable area to them."""
         width = self._text_width()
-        lines: list[Text] = []
+        lines: list[list[Part]] = []
         for line in self._text.lines:
-            if line.cell_len <= width:
+            if cell_length(line) <= width:
                 lines.append(line)
-            else:  # continuation lines hang two columns in from the line's own indent
-                indent = len(line.plain) - len(line.plain.lstrip(" "))
-                if indent + 2 >= width // 2:
-                    indent = 0
-                parts = line[indent:].wrap(self.app.console, width - indent - 2, overflow="fold")
-                for k, part in enumerate(parts):
-                    lines.append(Text(" " * (indent + (2 if k else 0)), end="") + part)
+            else:
+                lines.extend(self._wrap(line, width))
         self._lines = lines
         set_virtual_size(self, Size(self.container_size.width, len(lines)))
 
-    def _refresh_changed(self, before: list[Text]) -> None:
+    def _wrap(self, line: list[Part], width: int) -> list[list[Part]]:
+        """Word-wrap one line; continuation lines hang two columns in from its own indent."""
+        text = Text(end="")
+        for part, style in line:
+            text.append(part, style)
+        indent = len(text.plain) - len(text.plain.lstrip(" "))
+        if indent + 2 >= width // 2:
+            indent = 0
+        wrapped = text[indent:].wrap(self.app.console, width - indent - 2, overflow="fold")
+        lines = []
+        for k, piece in enumerate(wrapped):
+            hang = " " * (indent + (2 if k else 0))
+            parts: list[Part] = [(hang, None)] if hang else []
+            parts += [(segment.text, segment.style) for segment in piece.render(self.app.console)]
+            lines.append(parts)
+        return lines
+
+    def _refresh_changed(self, before: list[list[Part]]) -> None:
         """Redraw the visible lines that differ from ``before`` (a scroll redraws them all)."""
         lines = self._lines
         top = int(self.scroll_y)
@@ -235,11 +254,12 @@ class Inspector(LineView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        base = self.base_style
         index = y + int(self.scroll_y)
         if index >= len(self._lines):
-            return Strip.blank(width, self.base_style)
-        strip = Strip(self._lines[index].render(self.app.console))
-        return strip.extend_cell_length(width).crop(0, width).apply_style(self.base_style)
+            return Strip.blank(width, base)
+        strip = Strip([Segment(text, base + style if style else base) for text, style in self._lines[index]])
+        return strip.extend_cell_length(width, base).crop(0, width)
 
     def _placeholder(self) -> Lines:
         lines = Lines()
@@ -259,9 +279,10 @@ class Inspector(LineView, can_focus=True):
         name = printable(trace.name(node))
         text = Lines()
 
-        def link_to(target: int) -> Text:
-            style = link + Style(meta={"@click": ("pick_node", (target,))})
-            return Text(printable(trace.name(target)), style=style)
+        def link_to(target: int) -> None:
+            text.append(
+                printable(trace.name(target)), link + Style(meta={"@click": ("pick_node", (target,))})
+            )
 
         text.append(name, self._style("inspector--name"))
         text.append(f"  node {node}", muted)
@@ -270,7 +291,7 @@ class Inspector(LineView, can_focus=True):
             text.append("\n")
             text.append(f"{name} = {printable(trace.expression(node))}")
         text.append("\nop     ")
-        text.append(trace.symbol(node) if op is not None else "leaf", "" if op is not None else muted)
+        text.append(trace.symbol(node) if op is not None else "leaf", None if op is not None else muted)
 
         value = trace.value(node)
         text.append("\nvalue  ")
@@ -296,7 +317,7 @@ class Inspector(LineView, can_focus=True):
             for e in edges:
                 formula = trace.formula(e)
                 text.append("\n  ")
-                text.append_text(link_to(trace.in_ids[e]))
+                link_to(trace.in_ids[e])
                 text.append(f"  d{name}/d{printable(trace.name(trace.in_ids[e]))}", muted)
                 text.append(f"\n    {formula}")
                 if value is None:
@@ -311,7 +332,7 @@ class Inspector(LineView, can_focus=True):
             text.append("\n  nothing (the output)" if node == trace.output else "\n  nothing", muted)
         for consumer in trace.consumers(node, limit=ROW_CAP):
             text.append("\n  ")
-            text.append_text(link_to(consumer))
+            link_to(consumer)
             text.append(f" = {printable(trace.expression(consumer))}")
         if uses > ROW_CAP:
             text.append(f"\n  … and {uses - ROW_CAP} more", muted)
@@ -338,7 +359,7 @@ class Inspector(LineView, can_focus=True):
         for entry in ledger:
             edge = entry.edge
             text.append(f"\n  grad {format_number(edge.grad_before)} → ")
-            text.append(format_number(edge.grad_after), "bold")
+            text.append(format_number(edge.grad_after), BOLD)
             if entry.source is None:
                 text.append("  (seed)")
             text.append(f"  step {entry.index + 1}", muted)
@@ -358,7 +379,7 @@ class Inspector(LineView, can_focus=True):
                 text.append(f"\n    {received}\n      {numbers}")
         total = trace.grad_so_far(node)
         if total is not None:
-            text.append(f"\n  = {format_number(total)}", "bold")
+            text.append(f"\n  = {format_number(total)}", BOLD)
             if trace.is_final(node):
                 text.append("  final", final_style)
             else:
