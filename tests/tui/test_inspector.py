@@ -6,12 +6,17 @@ package for the final grads of the shared-node example.
 
 from __future__ import annotations
 
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
 from micrograd.engine import Value as MicrogradValue
+from rich.style import Style
 from textual.app import App, ComposeResult
 
 from core import Trace, Value, load, parse, trace
 from core.examples import SEED
-from tui.widgets.inspector import ROW_CAP, Inspector
+from tui.widgets.inspector import ROW_CAP, Inspector, slice_parts, word_breaks
 
 
 class InspectorApp(App[None]):
@@ -224,3 +229,31 @@ async def test_a_narrow_pane_breaks_the_arithmetic_before_the_numbers() -> None:
         assert "    +14 from e: e.grad * a" in lines
         assert "      = 7 * 2" in lines
         assert all(len(line) <= inspector.scrollable_content_region.width for line in lines[-6:])
+
+
+@given(
+    words=st.lists(st.text(alphabet="abcdefghij()*+=.", min_size=1, max_size=30), min_size=1, max_size=12),
+    start=st.integers(0, 4),
+    width=st.integers(1, 40),
+)
+def test_word_breaks_fit_the_width_and_lose_only_the_spaces_they_break_at(
+    words: list[str], start: int, width: int
+) -> None:
+    plain = " " * start + " ".join(words)
+    spans = word_breaks(plain, start, width)
+    assert all(end - begin <= width for begin, end in spans)
+    # Consecutive spans either touch (a word cut) or skip exactly one space (a break).
+    assert spans[0][0] == start and spans[-1][1] == len(plain)
+    for (_, end), (begin, _) in itertools.pairwise(spans):
+        assert begin == end or (begin == end + 1 and plain[end] == " ")
+    # A break is taken at a space whenever a whole word fits: no span ends mid-word needlessly.
+    for begin, end in spans[:-1]:
+        if plain[end] != " " and " " in plain[begin + 1 : end]:
+            raise AssertionError(f"cut mid-word at {end} although a space was available: {plain!r}")
+
+
+def test_slice_parts_keeps_each_characters_style() -> None:
+    bold, red = Style(bold=True), Style(color="red")
+    line = [("grad ", None), ("-6", bold), (" step 5", red)]
+    assert slice_parts(line, 3, 9) == [("d ", None), ("-6", bold), (" s", red)]
+    assert slice_parts(line, 0, 14) == line

@@ -453,44 +453,16 @@ class GraphTree(LineView, can_focus=True):
         if self.cursor_line >= len(rows):
             self.cursor_line = max(0, len(rows) - 1)
 
-    def _row_width(self, row: Row) -> int:
-        """The cells ``row`` takes on screen now, from its parts (no styling, so it is cheap)."""
-        trace = self._trace
-        assert trace is not None
-        i = row.node
-        width = len(row.guides) + (2 if row.edge >= 0 else 0) + 2 + len(printable(trace.name(i)))
-        symbol = trace.symbol(i)
-        if symbol:
-            width += len(symbol) + 3
-        if i in self._breakpoints:
-            width += 2
-        if not row.full:
-            width += len(f"  used {trace.uses(i)}×")
-        value = trace.value(i)
-        width += 4 + (1 if value is None else len(format_number(value)))
-        grad = trace.grad_so_far(i)
-        width += 7 + (1 if grad is None else len(format_number(grad)))
-        if i in self._receiving:
-            delta = self._receiving[i]
-            width += len(format_number(delta)) + (4 if delta >= 0 else 3)
-        return width
-
     def _fit_width(self) -> None:
-        """Size the scrollable area to the rows: as wide as the widest row measured since the
-        graph was shown (all rows when few, else those in view) and at least the pane.
+        """Size the scrollable area to the rows: as many as there are, as wide as the widest line
+        drawn since the graph was shown (or the pane resized), and at least the pane.
 
-        Called on every step because numbers change width; bounded by the rows measured. The width
-        never shrinks while stepping, so a horizontal scrollbar does not come and go with the
-        numbers.
+        Lines are measured as they are drawn (``render_line``), so sizing costs nothing per step.
+        The width never shrinks while stepping: a horizontal scrollbar does not come and go with
+        the numbers.
         """
-        rows = self._rows
-        if self._trace is not None and rows:
-            measured = rows
-            if len(rows) > 400:
-                top = int(self.scroll_y)
-                measured = rows[top : top + max(self.size.height, 1) + 1]
-            self._widest = max(self._widest, max(self._row_width(row) for row in measured))
-        set_virtual_size(self, Size(max(self._widest, self.scrollable_content_region.width), len(rows)))
+        width = max(self._widest, self.scrollable_content_region.width)
+        set_virtual_size(self, Size(width, len(self._rows)))
 
     # --- drawing -------------------------------------------------------------------------------
 
@@ -516,6 +488,10 @@ class GraphTree(LineView, can_focus=True):
         # going through rich.Text (spans, then render) cost twice as much.
         segments = [Segment(text, line_style + style if style else line_style) for text, style in parts]
         strip = Strip(segments)
+        if strip.cell_length > self._widest:
+            self._widest = strip.cell_length
+            if self._widest > self.virtual_size.width:
+                self.call_after_refresh(self._fit_width)  # not mid-render: the scrollbar may appear
         return strip.extend_cell_length(max(width + scroll_x, strip.cell_length), line_style).crop(
             scroll_x, scroll_x + width
         )

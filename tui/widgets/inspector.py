@@ -68,6 +68,41 @@ def cell_length(line: list[Part]) -> int:
     return sum(cell_len(text) for text, _ in line)
 
 
+def word_breaks(plain: str, start: int, width: int) -> list[tuple[int, int]]:
+    """Greedy word wrap of ``plain[start:]`` into spans of at most ``width`` characters.
+
+    Breaks at the last space that fits (the space itself is dropped); a word longer than the
+    width is cut. One character is one cell here (the caller checks the text is ASCII).
+    """
+    width = max(width, 1)
+    spans = []
+    end = len(plain)
+    while end - start > width:
+        cut = plain.rfind(" ", start + 1, start + width + 1)
+        if cut <= start:
+            spans.append((start, start + width))
+            start += width
+        else:
+            spans.append((start, cut))
+            start = cut + 1
+    spans.append((start, end))
+    return spans
+
+
+def slice_parts(line: list[Part], start: int, end: int) -> list[Part]:
+    """The styled parts covering characters ``start:end`` of the line."""
+    sliced = []
+    offset = 0
+    for text, style in line:
+        following = offset + len(text)
+        if following > start and offset < end:
+            sliced.append((text[max(start - offset, 0) : end - offset], style))
+        offset = following
+        if offset >= end:
+            break
+    return sliced
+
+
 class Inspector(LineView, can_focus=True):
     """Label, op, value, grad, operands, consumers, local derivatives and ledger of one node.
 
@@ -226,12 +261,22 @@ class Inspector(LineView, can_focus=True):
 
     def _wrap(self, line: list[Part], width: int) -> list[list[Part]]:
         """Word-wrap one line; continuation lines hang two columns in from its own indent."""
+        plain = "".join(text for text, _ in line)
+        indent = len(plain) - len(plain.lstrip(" "))
+        if indent + 2 >= width // 2:
+            indent = 0
+        if not plain.isascii():  # wide characters: let Rich measure cells
+            return self._wrap_cells(line, indent, width)
+        lines = []
+        for k, (start, end) in enumerate(word_breaks(plain, indent, width - indent - 2)):
+            hang = " " * (indent + (2 if k else 0))
+            lines.append(([(hang, None)] if hang else []) + slice_parts(line, start, end))
+        return lines
+
+    def _wrap_cells(self, line: list[Part], indent: int, width: int) -> list[list[Part]]:
         text = Text(end="")
         for part, style in line:
             text.append(part, style)
-        indent = len(text.plain) - len(text.plain.lstrip(" "))
-        if indent + 2 >= width // 2:
-            indent = 0
         wrapped = text[indent:].wrap(self.app.console, width - indent - 2, overflow="fold")
         lines = []
         for k, piece in enumerate(wrapped):
