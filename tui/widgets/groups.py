@@ -308,8 +308,9 @@ class GroupsView(LineView, can_focus=True):
         self._rows = rows
         self._row_of = row_of
         self._fit_size()
-        if previous is not None:
-            self.cursor_line = self._line_after_relayout(previous)
+        line = self.cursor_line if previous is None else self._line_after_relayout(previous)
+        if line != self.cursor_line:
+            self.cursor_line = line
         elif self.cursor_line >= len(rows):
             self.cursor_line = max(0, len(rows) - 1)
 
