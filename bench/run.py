@@ -325,7 +325,7 @@ def seed_graph() -> Value:
     return parse(SEED, "seed.gs").output
 
 
-async def measure_app(make_output: Callable[[], Value], label: str, step_samples: int) -> AppTimes:
+async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
     """First paint of ``debug(output)``, CPU time per ``n``/``N``, and ``c`` to the end.
 
     First paint: wall time from calling what ``debug()`` calls (``as_value``, ``trace``, the app)
@@ -337,7 +337,6 @@ async def measure_app(make_output: Callable[[], Value], label: str, step_samples
 
     from tui.app import GradstepApp
 
-    output = make_output()
     paints: list[float] = []
     original_refresh = Screen._compositor_refresh
 
@@ -389,18 +388,21 @@ def _step_positions(graph: Trace, samples: int) -> Iterator[int]:
     yield graph.seed_index
 
 
-def app_figures(table: Table, samples: int) -> None:
+def app_figures(table: Table, samples: int, rounds: int) -> None:
+    """The debugger on the demo graph against the seed's, in alternating rounds (seed, demo, seed,
+    ...) so that a slow spell of the machine falls on both; each figure is over all rounds."""
     try:
         import tui.app  # noqa: F401
     except ImportError as error:
         table.notes.append(f"debugger figures skipped: {error}")
         return
 
-    def demo_loss() -> Value:
-        return demo.gradstep_loss()[0]  # type: ignore[no-any-return]
-
-    seed = asyncio.run(measure_app(seed_graph, "seed", samples))
-    big = asyncio.run(measure_app(demo_loss, "demo", samples))
+    seed_output, demo_output = seed_graph(), demo.gradstep_loss()[0]
+    seed_rounds, demo_rounds = [], []
+    for _ in range(rounds):
+        seed_rounds.append(asyncio.run(measure_app(seed_output, "seed", samples)))
+        demo_rounds.append(asyncio.run(measure_app(demo_output, "demo", samples)))
+    seed, big = pooled(seed_rounds), pooled(demo_rounds)
     table.section("Debugger: demo graph vs the seed's 7-node graph", "seed graph")
     table.add(
         "first paint of debug(loss)",
@@ -419,14 +421,23 @@ def app_figures(table: Table, samples: int) -> None:
     )
     table.add("one step (n / N): the app's CPU, worst", seconds(max(big.steps)), seconds(max(seed.steps)))
     table.add("c: run to the end", seconds(big.to_end), seconds(seed.to_end), "", "≤ 1 s")
+    table.notes.append(
+        f"Debugger: {rounds} alternating rounds of {len(big.steps) // rounds} steps on each graph"
+        f" (n and N from {samples + 1} places spread over the run), 120x40."
+    )
     if micrograd_available():
-        model = demo.gradstep_model()
-
-        def micrograd_demo_loss() -> Any:
-            return demo.micrograd_loss(model)[0]
-
-        via_adapter = asyncio.run(measure_app(micrograd_demo_loss, "micrograd demo", 2))
+        their_loss = demo.micrograd_loss(demo.gradstep_model())[0]
+        via_adapter = asyncio.run(measure_app(their_loss, "micrograd demo", 2))
         table.add("first paint of debug(micrograd loss)", seconds(via_adapter.first_paint), "", "", "")
+
+
+def pooled(rounds: list[AppTimes]) -> AppTimes:
+    """Medians of the rounds' first paints and runs to the end; every round's steps."""
+    return AppTimes(
+        statistics.median(r.first_paint for r in rounds),
+        [step for r in rounds for step in r.steps],
+        statistics.median(r.to_end for r in rounds),
+    )
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -436,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="gradstep's benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-ui", action="store_true", help="skip the debugger figures")
+    parser.add_argument("--ui-only", action="store_true", help="only the debugger figures")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 9
@@ -444,11 +456,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradstep benchmarks on {where}", flush=True)
     if not micrograd_available():
         print("micrograd is not installed: measuring gradstep only (pip install micrograd)", flush=True)
-    engine_figures(table, repeats)
-    adapter_figures(table, repeats)
-    chain_figures(table)
+    if not args.ui_only:
+        engine_figures(table, repeats)
+        adapter_figures(table, repeats)
+        chain_figures(table)
     if not args.no_ui:
-        app_figures(table, 4 if args.quick else 12)
+        app_figures(table, 4 if args.quick else 24, 1 if args.quick else 3)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [

@@ -30,6 +30,7 @@ from tui.screens.open_file import OpenFileScreen
 from tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
 from tui.widgets.error_panel import ErrorPanel
 from tui.widgets.graph_tree import GraphTree
+from tui.widgets.groups import GroupsView
 from tui.widgets.inspector import Inspector
 from tui.widgets.status import StatusBar
 from tui.widgets.timeline import Timeline
@@ -58,6 +59,7 @@ class GradstepApp(App[int]):
     | `r` | Restart at step 0. |
     | `b` | Toggle a breakpoint on the selected node. |
     | `/` | Jump to a node by label. |
+    | `g` | Show the graph's modules (layers, neurons) in place of the tree, or the tree again. |
     | `o` | Open another file. |
     | `s` | Save an SVG screenshot. |
     | `?` | Help. |
@@ -72,9 +74,10 @@ class GradstepApp(App[int]):
         Binding("N", "step_back", "Prev"),
         Binding("c", "continue", "Cont"),
         Binding("C", "reverse_continue", "Rev"),
-        Binding("r", "restart", "Restart"),
+        Binding("r", "restart", "Start"),
         Binding("b", "toggle_breakpoint", "Break"),
         Binding("slash", "jump", "Jump"),
+        Binding("g", "toggle_groups", "Groups"),
         Binding("o", "open", "Open"),
         Binding("s", "screenshot_svg", "Shot", show=False),
         Binding("question_mark", "help", "Help"),
@@ -116,12 +119,14 @@ class GradstepApp(App[int]):
         self._breadcrumb = Breadcrumb(id="breadcrumb")
         self._inspector = Inspector(id="inspector")
         self._timeline = Timeline(id="timeline")
+        self._groups = GroupsView(id="groups")
         yield self._status
         yield ErrorPanel(id="error")
         with Horizontal(id="panes"):
             with Vertical(id="tree-pane"):
                 yield self._breadcrumb
                 yield self._tree
+                yield self._groups
             yield self._inspector
         yield self._timeline
         yield Footer(compact=True)
@@ -202,12 +207,15 @@ class GradstepApp(App[int]):
         opened = {j for i in self.graph_tree.expanded if (j := match(i)) is not None}
         position = min(old.position, len(new))
         new.goto(position)
-        self._show_trace(new, expanded=opened)
+        self._show_trace(new, expanded=opened, groups_open=self._groups.expanded_paths)
 
-    def _show_trace(self, graph: Trace, *, expanded: set[int] | None = None) -> None:
+    def _show_trace(
+        self, graph: Trace, *, expanded: set[int] | None = None, groups_open: set[str] | None = None
+    ) -> None:
         self.trace = graph
         tree = self.graph_tree
         tree.set_trace(graph, expanded)
+        self._groups.set_trace(graph, groups_open)
         tree.set_breakpoints(frozenset(self.breakpoints))
         timeline = self._timeline
         timeline.set_trace(graph)
@@ -244,8 +252,10 @@ class GradstepApp(App[int]):
         if graph is not None:
             tree.show_position()
             self._timeline.set_position(graph.position)
+            if self.showing_groups:
+                self._groups.show_position()
         self._refresh_breadcrumb()  # now, not when the tree's message arrives: one repaint a step
-        self._show_inspector(tree.highlighted_node)
+        self._show_inspector(self.selected_node)
         self._refresh_status()
 
     def _refresh_status(self) -> None:
@@ -280,6 +290,40 @@ class GradstepApp(App[int]):
             keep_line=tree.reroots,
         )
 
+    @property
+    def showing_groups(self) -> bool:
+        """Whether the modules view is in the tree's place."""
+        return self.query_one("#tree-pane").has_class("-groups")
+
+    @property
+    def selected_node(self) -> int | None:
+        """The node the person is looking at: under the cursor of the pane on show (in the modules
+        view, a group's line selects none, and the tree's cursor, which follows the steps, counts)."""
+        if self.showing_groups and (node := self._groups.highlighted_node) is not None:
+            return node
+        return self.graph_tree.highlighted_node
+
+    def _select(self, node: int) -> None:
+        """Put the cursor of the pane on show on ``node`` (the tree if the modules view lacks it)."""
+        if not (self.showing_groups and self._groups.reveal(node)):
+            self._show_groups(False)
+            self.graph_tree.reveal(node)
+        self._show_inspector(node)
+
+    def _show_groups(self, show: bool) -> None:
+        if show == self.showing_groups:
+            return
+        self.query_one("#tree-pane").set_class(show, "-groups")
+        if show:
+            self._groups.show_position()
+            node = self.graph_tree.highlighted_node
+            if node is not None:
+                self._groups.reveal(node)
+            self._groups.focus()
+        else:
+            self.graph_tree.focus()
+        self._show_inspector(self.selected_node)
+
     def _move_to(self, position: int) -> None:
         graph = self.trace
         if graph is None:
@@ -290,7 +334,8 @@ class GradstepApp(App[int]):
     # --- messages from the panes ---------------------------------------------------------------
 
     def on_graph_tree_node_highlighted(self, message: GraphTree.NodeHighlighted) -> None:
-        self._show_inspector(message.node)
+        if not self.showing_groups:  # hidden, the tree still follows the steps; the view decides
+            self._show_inspector(message.node)
 
     def on_graph_tree_view_root_changed(self, message: GraphTree.ViewRootChanged) -> None:
         self._refresh_breadcrumb()
@@ -299,8 +344,14 @@ class GradstepApp(App[int]):
         self._move_to(message.position)
 
     def on_inspector_node_clicked(self, message: Inspector.NodeClicked) -> None:
-        self.graph_tree.reveal(message.node)
+        self._select(message.node)
+
+    def on_groups_view_node_highlighted(self, message: GroupsView.NodeHighlighted) -> None:
         self._show_inspector(message.node)
+
+    def on_groups_view_node_chosen(self, message: GroupsView.NodeChosen) -> None:
+        self._show_groups(False)
+        self._select(message.node)
 
     def on_show_subtree(self, message: ShowSubtree) -> None:
         self.graph_tree.set_view_root(message.node)
@@ -338,9 +389,13 @@ class GradstepApp(App[int]):
         """Back to step 0: nothing computed, no grads."""
         self._move_to(0)
 
+    def action_toggle_groups(self) -> None:
+        """Show the graph's modules (layers, neurons, from labels like L0.N5.w0) or the tree again."""
+        self._show_groups(not self.showing_groups)
+
     def action_toggle_breakpoint(self) -> None:
-        """Stop at every step that touches the node under the tree's cursor (or stop stopping)."""
-        node = self.graph_tree.highlighted_node
+        """Stop at every step that touches the selected node (or stop stopping)."""
+        node = self.selected_node
         if node is None or self.trace is None:
             return
         self.breakpoints ^= {node}
@@ -359,9 +414,8 @@ class GradstepApp(App[int]):
 
         def chosen(node: int | None) -> None:
             if node is not None and self.trace is graph:
-                self.graph_tree.reveal(node)
-                self._show_inspector(node)
-                self.graph_tree.focus()
+                self._select(node)
+                (self._groups if self.showing_groups else self.graph_tree).focus()
 
         self.push_screen(JumpScreen(graph), chosen)
 
@@ -420,6 +474,9 @@ class GradstepApp(App[int]):
         yield SystemCommand("Restart (r)", "Back to step 0", self.action_restart)
         yield SystemCommand("Toggle breakpoint (b)", "On the selected node", self.action_toggle_breakpoint)
         yield SystemCommand("Jump to node (/)", "Find a node by label", self.action_jump)
+        yield SystemCommand(
+            "Modules view (g)", "Layers and neurons from labels like L0.N5.w0", self.action_toggle_groups
+        )
         yield SystemCommand("Open file (o)", "Open another expression file", self.action_open)
         yield SystemCommand(
             "Save screenshot (s)", "An SVG in the current directory", self.action_screenshot_svg

@@ -14,10 +14,8 @@ import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 
-from core import Value, parse, trace
-from core.datasets import make_moons
+from core import parse, trace
 from core.examples import SEED
-from core.nn import MLP
 from core.trace import Trace
 from tui.app import GradstepApp
 from tui.widgets.line_view import LineView
@@ -45,25 +43,16 @@ async def assert_panes_current(app: GradstepApp, pilot: Pilot[int], what: str) -
         assert not stale, f"{type(pane).__name__}: stale lines {stale} after {what}"
 
 
-def small_network() -> Trace:
-    """A labelled MLP(2, [4, 4, 1]) on six two-moons points: a few hundred nodes, deep enough to
-    re-root the tree and wide enough to scroll it."""
-    random.seed(3)  # the MLP's weights come from the global generator, as in micrograd
-    points, labels = make_moons(6, noise=0.1, rng=random.Random(3))
-    model = MLP(2, [4, 4, 1])
-    total = Value(0.0, label="total")
-    for (x0, x1), y in zip(points, labels, strict=True):
-        score = model([Value(x0), Value(x1)])
-        assert isinstance(score, Value)
-        total = total + (1 + -(2 * y - 1) * score).relu()
-    return trace(total)
-
-
-@pytest.mark.parametrize("graph", ["seed", "network"])
-async def test_what_is_on_screen_equals_a_full_redraw(graph: str) -> None:
-    shown = trace(parse(SEED, "seed.gs").output) if graph == "seed" else small_network()
+@pytest.mark.parametrize(("graph", "modules"), [("seed", False), ("network", False), ("network", True)])
+async def test_what_is_on_screen_equals_a_full_redraw(
+    graph: str, modules: bool, small_network: Trace
+) -> None:
+    shown = trace(parse(SEED, "seed.gs").output) if graph == "seed" else small_network
     app = GradstepApp(graph=shown, title=graph)
     async with app.run_test(size=SIZE) as pilot:
+        if modules:  # the modules view in the tree's place, a neuron and an entry opened
+            await pilot.press("g", "down", "down", "right", "down", "down", "down", "down", "right")
+            assert app.showing_groups
         await assert_panes_current(app, pilot, "opening")
         keys = ["n"] * 6 + ["N"] * 3 + ["c", "N", "N", "C", "n", "r", "n", "n", "b", "n", "c", "C"]
         for key in keys:

@@ -22,6 +22,7 @@ Lowercase steps forward, uppercase steps back (as in gdb's reverse debugging).
 | `r` | restart: back to step 0 |
 | `b` | toggle a breakpoint on the selected node (stop at any step that touches it) |
 | `/` | jump to a node by label |
+| `g` | the modules view (layers, neurons, from labels like `L0.N5.w0`) in place of the tree, or back |
 | `o` | open another expression file |
 | `s` | save an SVG screenshot in the current directory |
 | `tab` | move between the tree, the inspector and the timeline |
@@ -42,6 +43,13 @@ the line above the tree names the ancestors; click one, or press `shift+left` at
 
 Tree keys: `up`/`down`, `enter` (jump or expand), `space` expand/collapse, `shift+space` expand all,
 `left`/`right` collapse/expand, `shift+left` parent, `shift+up`/`shift+down` siblings.
+
+## The modules view (`g`)
+
+Labels with dots (`L0.N5.w0`, as `core.nn.MLP` writes them) name modules: the view groups the
+graph's nodes into layers and neurons, with how many are computed and have (final) grads at this
+step. An entry used on every forward pass (`L0.N5.out ×100`) opens into its occurrences. Select a
+node to inspect it (its ledger stays in the inspector as you step); `enter` shows it in the tree.
 
 The file reloads when it changes on disk; an error is shown above the last good graph.
 """

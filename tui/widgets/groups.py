@@ -35,8 +35,13 @@ from tui.text import printable
 from tui.widgets.line_view import LineView
 from tui.widgets.scrolling import set_virtual_size
 
-EMPTY = "No module labels (like L0.N5.w0) in this graph: core.nn.MLP labels them"
-"""What the pane says when no label holds a dot."""
+EMPTY = (
+    "No module labels in this graph.",
+    "Labels with dots name modules:",
+    "L0.N5.w0 is layer 0, neuron 5,",
+    "weight 0 (core.nn.MLP labels so).",
+)
+"""What the pane says when no label holds a dot, a short line each (the pane may be narrow)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,8 +340,8 @@ class GroupsView(LineView, can_focus=True):
         never shrinks while stepping, so a horizontal scrollbar does not come and go)."""
         height = len(self._rows)
         if self._modules is not None and not self._rows:
-            height = 1
-            self._widest = max(self._widest, len(EMPTY))
+            height = len(EMPTY)
+            self._widest = max(self._widest, *(len(line) for line in EMPTY))
         set_virtual_size(self, Size(max(self._widest, self.scrollable_content_region.width), height))
 
     # --- marks ---------------------------------------------------------------------------------
@@ -402,7 +407,8 @@ class GroupsView(LineView, can_focus=True):
             return Strip.blank(width, base)
         if not self._rows:
             line_style = base
-            parts: Parts = [(EMPTY, self._line_styles()["groups--muted"])] if index == 0 else []
+            muted = self._line_styles()["groups--muted"]
+            parts: Parts = [(EMPTY[index], muted)] if index < len(EMPTY) else []
         elif index >= len(self._rows):
             return Strip.blank(width, base)
         else:
@@ -613,5 +619,5 @@ class GroupsView(LineView, can_focus=True):
         """Every row as plain text (what the screen shows, without styles)."""
         self._ensure_marks()
         if self._modules is not None and not self.rows:
-            return [EMPTY]
+            return list(EMPTY)
         return ["".join(text for text, _ in self._line_parts(y, row)[1]) for y, row in enumerate(self.rows)]

@@ -1,0 +1,80 @@
+"""The modules view (``g``) in the app: it takes the tree's place, follows the steps, and hands
+nodes to the inspector, the tree and the breakpoints.
+
+The graph is a labelled MLP (tests/tui/conftest.py); expected numbers come from the trace's own
+final grads, which the core tests check against micrograd and finite differences.
+"""
+
+from __future__ import annotations
+
+from core.ops import format_number
+from core.trace import Trace
+from tui.app import GradstepApp
+from tui.widgets.graph_tree import GraphTree
+from tui.widgets.groups import GroupsView
+from tui.widgets.inspector import Inspector
+
+SIZE = (120, 40)
+
+
+async def test_g_swaps_the_tree_for_the_modules_and_back(small_network: Trace) -> None:
+    app = GradstepApp(graph=small_network, title="network")
+    async with app.run_test(size=SIZE) as pilot:
+        groups, tree = app.query_one(GroupsView), app.query_one(GraphTree)
+        assert not groups.display and tree.display
+        await pilot.press("g")
+        assert app.showing_groups and groups.display and not tree.display
+        assert app.focused is groups
+        lines = groups.line_texts()
+        assert lines[0].startswith("▾ L0  ") and any(line.startswith("▾ L1  ") for line in lines)
+        await pilot.press("g")
+        assert not app.showing_groups and tree.display and app.focused is tree
+
+
+async def test_a_parameter_stays_in_the_inspector_while_stepping(small_network: Trace) -> None:
+    graph = small_network
+    w0 = graph.labels.index("L0.N1.w0")
+    app = GradstepApp(graph=graph, title="network")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        groups = app.query_one(GroupsView)
+        assert groups.reveal(w0)
+        await pilot.pause()
+        inspector = app.query_one(Inspector)
+        assert inspector.node == w0
+        await pilot.press("c")  # to the end: every grad is final
+        assert inspector.node == w0
+        assert f"grad   {format_number(graph.grad[w0])}  final" in inspector.plain
+        line = groups.line_texts()[groups.cursor_line]
+        assert line.strip().startswith("w0 = ") and f"grad {format_number(graph.grad[w0])}" in line
+
+
+async def test_enter_on_a_node_shows_it_in_the_tree(small_network: Trace) -> None:
+    graph = small_network
+    out = [i for i, label in enumerate(graph.labels) if label == "L1.N2.out"]
+    app = GradstepApp(graph=graph, title="network")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        groups = app.query_one(GroupsView)
+        assert groups.reveal(out[3])  # the fourth forward pass's output of neuron 2 in layer 1
+        await pilot.pause()
+        assert groups.line_texts()[groups.cursor_line].strip().startswith("out #4 ")
+        await pilot.press("enter")
+        assert not app.showing_groups
+        assert app.graph_tree.highlighted_node == out[3]
+        assert app.query_one(Inspector).node == out[3]
+
+
+async def test_b_in_the_modules_view_breaks_on_the_selected_node(small_network: Trace) -> None:
+    graph = small_network
+    b = graph.labels.index("L2.N0.b")
+    app = GradstepApp(graph=graph, title="network")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        assert app.query_one(GroupsView).reveal(b)
+        await pilot.press("b", "c")
+        assert app.breakpoints == {b}
+        # c stops at the first step that touches the output neuron's bias: a leaf is touched when
+        # a consumer steps back and sends it a grad.
+        assert graph.current == graph.touches(b)[0]
+        assert graph.phase(graph.current) == "backward"
