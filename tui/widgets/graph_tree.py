@@ -18,9 +18,9 @@ of the visible rows, however large the graph.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -90,11 +90,12 @@ class Spanning:
         return chain
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One line of the tree: ``node`` reached through ``edge`` (-1 for the view's root).
 
-    ``guides`` is the drawn indentation, ``full`` is False for a back-reference line.
+    ``guides`` is the drawn indentation, ``full`` is False for a back-reference line. A named
+    tuple: the rows are rebuilt and compared on steps that follow the cursor into a new subtree,
+    and tuples are built and compared in C.
     """
 
     node: int
@@ -309,12 +310,12 @@ class GraphTree(LineView, can_focus=True):
         full or as a back-reference) any of ``nodes``."""
         rows = self._rows
         top = int(self.scroll_y)
-        for y in range(top, top + self.size.height):
-            if y < len(rows):
-                if y >= len(before) or rows[y] != before[y] or rows[y].node in nodes:
-                    self.refresh_line(y)
-            elif y < len(before):
-                self.refresh_line(y)
+        self.refresh_rows(
+            y
+            for y in range(top, top + self.size.height)
+            if (y < len(rows) and (y >= len(before) or rows[y] != before[y] or rows[y].node in nodes))
+            or len(rows) <= y < len(before)
+        )
 
     def reveal(self, node: int, *, follow: bool = False, repaint: bool = True) -> None:
         """Put the cursor on ``node``'s full line: open its ancestors, re-root if it is too deep.
@@ -484,17 +485,19 @@ class GraphTree(LineView, can_focus=True):
             return Strip.blank(width, base)
         line_style, parts = self._line_parts(index, self._rows[index])
         line_style = base + line_style
-        # Segments straight from the parts: a line is drawn on every step that changes it, and
-        # going through rich.Text (spans, then render) cost twice as much.
+        # Segments straight from the parts, padded to the pane in the same strip: a line is drawn
+        # on every step that changes it, and each extra strip (extend, crop) costs as much again.
         segments = [Segment(text, line_style + style if style else line_style) for text, style in parts]
-        strip = Strip(segments)
-        if strip.cell_length > self._widest:
-            self._widest = strip.cell_length
-            if self._widest > self.virtual_size.width:
+        length = sum(cell_len(text) for text, _ in parts)
+        if length > self._widest:
+            self._widest = length
+            if length > self.virtual_size.width:
                 self.call_after_refresh(self._fit_width)  # not mid-render: the scrollbar may appear
-        return strip.extend_cell_length(max(width + scroll_x, strip.cell_length), line_style).crop(
-            scroll_x, scroll_x + width
-        )
+        if scroll_x or length > width:
+            strip = Strip(segments, length).extend_cell_length(width + scroll_x, line_style)
+            return strip.crop(scroll_x, scroll_x + width)
+        segments.append(Segment(" " * (width - length), line_style))
+        return Strip(segments, width)
 
     def _line_parts(self, index: int, row: Row) -> tuple[Style, list[tuple[str, Style | None]]]:
         """The line's own style (cursor, current, receiving) and its text in styled parts."""
@@ -560,8 +563,7 @@ class GraphTree(LineView, can_focus=True):
             self.cursor_line = max(0, min(line, len(rows) - 1))
             return
         self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
-        self.refresh_line(previous)
-        self.refresh_line(line)
+        self.refresh_rows((previous, line))
         node = rows[line].node
         if node != self._last_highlighted:
             self._last_highlighted = node

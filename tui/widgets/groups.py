@@ -225,11 +225,13 @@ class GroupsView(LineView, can_focus=True):
         items |= self._current_items | self._receiving_items
         rows = self.rows
         top = int(self.scroll_y)
+        changed = []
         for y in range(top, min(top + self.size.height, len(rows))):
             row = rows[y]
             node = self.node_of(row)
             if (node in nodes) if node is not None else row.item in items:
-                self.refresh_line(y)
+                changed.append(y)
+        self.refresh_rows(changed)
 
     def _marked_nodes(self) -> set[int]:
         """The nodes drawn differently because of the step on screen."""
@@ -516,8 +518,7 @@ class GroupsView(LineView, can_focus=True):
             self.cursor_line = max(0, min(line, len(rows) - 1))
             return
         self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
-        self.refresh_line(previous)
-        self.refresh_line(line)
+        self.refresh_rows((previous, line))
         node = self.node_of(rows[line])
         if node != self._last_highlighted:
             self._last_highlighted = node

@@ -290,12 +290,12 @@ class Inspector(LineView, can_focus=True):
         """Redraw the visible lines that differ from ``before`` (a scroll redraws them all)."""
         lines = self._lines
         top = int(self.scroll_y)
-        for y in range(top, top + self.size.height):
-            if y < len(lines):
-                if y >= len(before) or lines[y] != before[y]:
-                    self.refresh_line(y)
-            elif y < len(before):
-                self.refresh_line(y)
+        drawn, was = len(lines), len(before)
+        self.refresh_rows(
+            y
+            for y in range(top, top + self.size.height)
+            if (y < drawn and (y >= was or lines[y] != before[y])) or drawn <= y < was
+        )
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -303,8 +303,13 @@ class Inspector(LineView, can_focus=True):
         index = y + int(self.scroll_y)
         if index >= len(self._lines):
             return Strip.blank(width, base)
-        strip = Strip([Segment(text, base + style if style else base) for text, style in self._lines[index]])
-        return strip.extend_cell_length(width, base).crop(0, width)
+        parts = self._lines[index]
+        segments = [Segment(text, base + style if style else base) for text, style in parts]
+        length = cell_length(parts)
+        if length > width:  # only while a resize has not re-wrapped the lines yet
+            return Strip(segments, length).crop(0, width)
+        segments.append(Segment(" " * (width - length), base))  # padded in the same strip
+        return Strip(segments, width)
 
     def _placeholder(self) -> Lines:
         lines = Lines()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.style import Style
+from textual.geometry import Region
 from textual.scroll_view import ScrollView
 
 
@@ -39,3 +42,25 @@ class LineView(ScrollView):
         if style is None:
             style = self._components[key] = self.get_component_rich_style(name, partial=partial)
         return style
+
+    def refresh_rows(self, rows: Iterable[int]) -> None:
+        """Redraw the given content rows (virtual y), consecutive ones as one region, in one call.
+
+        A step changes a handful of scattered lines; one ``refresh_line`` each costs a walk up
+        the DOM and a region of its own in the compositor's update.
+        """
+        top = int(self.scroll_y)
+        width = max(self.virtual_size.width, self.size.width)
+        regions: list[Region] = []
+        start = end = None
+        for y in sorted(set(rows)):
+            if end is not None and y == end:
+                end += 1
+                continue
+            if start is not None and end is not None:
+                regions.append(Region(0, start - top, width, end - start))
+            start, end = y, y + 1
+        if start is not None and end is not None:
+            regions.append(Region(0, start - top, width, end - start))
+        if regions:
+            self.refresh(*regions)

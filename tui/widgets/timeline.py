@@ -214,10 +214,8 @@ class Timeline(LineView, can_focus=True):
         return max(0, min(highlighted, length - 1))
 
     def watch_highlighted(self, previous: int | None, highlighted: int | None) -> None:
-        if previous is not None:
-            self.refresh_line(previous)
+        self.refresh_rows(y for y in (previous, highlighted) if y is not None)
         if highlighted is not None:
-            self.refresh_line(highlighted)
             self._scroll_into_view()
 
     def _move_highlight(self, delta: int) -> None:
