@@ -325,6 +325,25 @@ def seed_graph() -> Value:
     return parse(SEED, "seed.gs").output
 
 
+def small_network_graph() -> Value:
+    """A labelled MLP(2, [4, 4, 1]) hinge loss on six points (about 340 nodes): small, but its
+    panes are as full as the demo's, which tells screen-bound cost from graph-bound cost."""
+    import random
+
+    from core.datasets import make_moons
+    from core.nn import MLP
+
+    random.seed(3)
+    points, labels = make_moons(6, noise=0.1, rng=random.Random(3))
+    model = MLP(2, [4, 4, 1])
+    total = Value(0.0, label="total")
+    for (x0, x1), y in zip(points, labels, strict=True):
+        score = model([Value(x0), Value(x1)])
+        assert isinstance(score, Value)
+        total = total + (1 + -(2 * y - 1) * score).relu()
+    return total
+
+
 async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
     """First paint of ``debug(output)``, CPU time per ``n``/``N``, and ``c`` to the end.
 
@@ -397,12 +416,13 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
         table.notes.append(f"debugger figures skipped: {error}")
         return
 
-    seed_output, demo_output = seed_graph(), demo.gradstep_loss()[0]
-    seed_rounds, demo_rounds = [], []
+    seed_output, demo_output, small_output = seed_graph(), demo.gradstep_loss()[0], small_network_graph()
+    seed_rounds, demo_rounds, small_rounds = [], [], []
     for _ in range(rounds):
         seed_rounds.append(asyncio.run(measure_app(seed_output, "seed", samples)))
         demo_rounds.append(asyncio.run(measure_app(demo_output, "demo", samples)))
-    seed, big = pooled(seed_rounds), pooled(demo_rounds)
+        small_rounds.append(asyncio.run(measure_app(small_output, "small network", samples)))
+    seed, big, small = pooled(seed_rounds), pooled(demo_rounds), pooled(small_rounds)
     table.section("Debugger: demo graph vs the seed's 7-node graph", "seed graph")
     table.add(
         "first paint of debug(loss)",
@@ -420,6 +440,14 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
         "ratio ≤ 1.2, < 16 ms",
     )
     table.add("one step (n / N): the app's CPU, worst", seconds(max(big.steps)), seconds(max(seed.steps)))
+    step_small = statistics.median(small.steps)
+    table.add(
+        f"… the same, {small_output_size(small_output)}-node MLP graph (panes as full) instead of the seed",
+        seconds(step_demo),
+        seconds(step_small),
+        f"{step_demo / step_small:.2f}",
+        "",
+    )
     table.add("c: run to the end", seconds(big.to_end), seconds(seed.to_end), "", "≤ 1 s")
     table.notes.append(
         f"Debugger: {rounds} alternating rounds of {len(big.steps) // rounds} steps on each graph"
@@ -429,6 +457,10 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
         their_loss = demo.micrograd_loss(demo.gradstep_model())[0]
         via_adapter = asyncio.run(measure_app(their_loss, "micrograd demo", 2))
         table.add("first paint of debug(micrograd loss)", seconds(via_adapter.first_paint), "", "", "")
+
+
+def small_output_size(output: Value) -> str:
+    return f"{trace(output).size:,}"
 
 
 def pooled(rounds: list[AppTimes]) -> AppTimes:

@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 
 from core import Trace, Value, load, parse, trace
 from core.examples import SEED
-from tui.widgets.inspector import ROW_CAP, Inspector, slice_parts, word_breaks
+from tui.widgets.inspector import CONSUMER_CAP, ROW_CAP, Inspector, slice_parts, word_breaks
 
 
 class InspectorApp(App[None]):
@@ -168,7 +168,7 @@ async def test_a_node_with_3000_consumers_draws_a_capped_view() -> None:
         await pilot.pause()
         text = shown_text(app)
         assert "used 3000×" in text
-        assert f"… and {3000 - ROW_CAP} more" in text
+        assert f"… and {3000 - CONSUMER_CAP} more" in text
         assert f"… {3000 - ROW_CAP} earlier contributions" in text
         assert text.count("\n  grad ") == ROW_CAP
         assert "grad 2999 → 3000" in text  # the latest contributions are the ones drawn

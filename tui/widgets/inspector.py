@@ -24,8 +24,12 @@ from tui.text import printable
 from tui.widgets.line_view import LineView
 from tui.widgets.scrolling import set_virtual_size
 
+CONSUMER_CAP = 8
+"""At most this many consumers are listed: a weight used on 100 forward passes would otherwise push
+its ledger (where each of those uses shows up, as it sends its grad) below the fold."""
+
 ROW_CAP = 50
-"""At most this many consumer or ledger entries are drawn. A node used 3,000 times must not make
+"""At most this many ledger entries are drawn. A node used 3,000 times must not make
 every step lay out 3,000 rows of text (Textual's text layout costs ~0.15 ms a row), and nobody
 reads more than a screenful in a side pane: the running sum carries the rest."""
 
@@ -107,8 +111,8 @@ class Inspector(LineView, can_focus=True):
     """Label, op, value, grad, operands, consumers, local derivatives and ledger of one node.
 
     ``show(trace, node)`` redraws for the trace's current cursor; the app calls it whenever the
-    cursor or the selected node changes. A redraw builds O(rows) lines, capped at ``ROW_CAP``
-    per section, plus the trace's O(log uses + ROW_CAP) ledger query; only the lines on screen
+    cursor or the selected node changes. A redraw builds O(rows) lines, capped at ``CONSUMER_CAP``
+    consumers and ``ROW_CAP`` ledger entries, plus the trace's O(log uses + ROW_CAP) ledger query; only the lines on screen
     are rendered (Line API), and the virtual size changes only when the text outgrows the pane,
     so a step does not lay the screen out again.
     """
@@ -380,12 +384,12 @@ class Inspector(LineView, can_focus=True):
         text.append(f"  used {uses}×", muted)
         if uses == 0:
             text.append("\n  nothing (the output)" if node == trace.output else "\n  nothing", muted)
-        for consumer in trace.consumers(node, limit=ROW_CAP):
+        for consumer in trace.consumers(node, limit=CONSUMER_CAP):
             text.append("\n  ")
             link_to(consumer)
             text.append(f" = {printable(trace.expression(consumer))}")
-        if uses > ROW_CAP:
-            text.append(f"\n  … and {uses - ROW_CAP} more", muted)
+        if uses > CONSUMER_CAP:
+            text.append(f"\n  … and {uses - CONSUMER_CAP} more", muted)
 
         self._append_ledger(text, trace, node)
         return text
