@@ -111,10 +111,10 @@ class Inspector(LineView, can_focus=True):
     """Label, op, value, grad, operands, consumers, local derivatives and ledger of one node.
 
     ``show(trace, node)`` redraws for the trace's current cursor; the app calls it whenever the
-    cursor or the selected node changes. A redraw builds O(rows) lines, capped at ``CONSUMER_CAP``
-    consumers and ``ROW_CAP`` ledger entries, plus the trace's O(log uses + ROW_CAP) ledger query; only the lines on screen
-    are rendered (Line API), and the virtual size changes only when the text outgrows the pane,
-    so a step does not lay the screen out again.
+    cursor or the selected node changes. A redraw builds O(rows) lines (at most ``CONSUMER_CAP``
+    consumers and ``ROW_CAP`` ledger entries) after the trace's O(log uses + ROW_CAP) ledger query;
+    only the lines on screen are rendered (Line API), only the lines that changed are redrawn, and
+    a new size (more lines) does not lay the screen out again.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
