@@ -51,6 +51,12 @@ async def main(folder: Path) -> list[Path]:
         "shared-node-ledger.svg": (GradstepApp(str(EXAMPLES / "shared.gs")), ["n"] * 7 + ["down", "down"]),
         "neuron-mid-backward.svg": (GradstepApp(str(EXAMPLES / "neuron.gs")), ["n"] * 9),
         "end.svg": (GradstepApp(str(EXAMPLES / "neuron.gs")), ["c"]),
+        # The modules view late in backward: layer 0's second neuron open, its weight w1 selected,
+        # one of its two contributions received (one per data point).
+        "modules.svg": (
+            GradstepApp(str(EXAMPLES / "tiny_mlp.gs")),
+            ["n"] * 70 + ["g", "down", "down", "right", "down", "down"],
+        ),
     }
     written = []
     for name, (app, keys) in shots.items():

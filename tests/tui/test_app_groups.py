@@ -78,3 +78,47 @@ async def test_b_in_the_modules_view_breaks_on_the_selected_node(small_network: 
         # a consumer steps back and sends it a grad.
         assert graph.current == graph.touches(b)[0]
         assert graph.phase(graph.current) == "backward"
+
+
+def micrograd_tiny_mlp_grads() -> dict[str, float]:
+    """examples/tiny_mlp.gs rebuilt with the real micrograd: the parameters' final grads."""
+    from micrograd.engine import Value as M
+
+    params = {
+        "L0.N0.w0": 0.5, "L0.N0.w1": 0.3, "L0.N0.b": 0.1,
+        "L0.N1.w0": -0.8, "L0.N1.w1": 0.4, "L0.N1.b": 0.0,
+        "L1.N0.w0": 1.2, "L1.N0.w1": -0.7, "L1.N0.b": 0.2,
+    }  # fmt: skip
+    p = {name: M(value) for name, value in params.items()}
+    loss = M(0.0)
+    for (x0, x1), y in [((1.0, 2.0), 1.0), ((-1.5, 0.5), -1.0)]:
+        h0 = (p["L0.N0.b"] + p["L0.N0.w0"] * x0 + p["L0.N0.w1"] * x1).relu()
+        h1 = (p["L0.N1.b"] + p["L0.N1.w0"] * x0 + p["L0.N1.w1"] * x1).relu()
+        score = p["L1.N0.b"] + p["L1.N0.w0"] * h0 + p["L1.N0.w1"] * h1
+        loss = loss + (1 - y * score).relu()
+    loss.backward()
+    return {name: value.grad for name, value in p.items()}
+
+
+async def test_the_tiny_mlp_example_groups_by_layer_and_neuron() -> None:
+    app = GradstepApp("examples/tiny_mlp.gs")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "g")
+        groups = app.query_one(GroupsView)
+        for path in ("L0.N0", "L0.N1", "L1.N0"):
+            await pilot.press("slash", *path, ".b", "enter")  # the jump dialog, from the modules view
+            await pilot.pause()
+        lines = groups.line_texts()
+        opened = [line.split()[1] for line in lines if line.lstrip().startswith(("▾", "▸"))]
+        assert [name for name in opened if name[0] in "LN"] == ["L0", "N0", "N1", "L1", "N0"]
+        assert opened.count("act") == 2 and opened.count("out") == 3  # L1.N0.out is per pass too
+        graph = app.trace
+        assert graph is not None
+        for name, grad in micrograd_tiny_mlp_grads().items():
+            node = graph.labels.index(name)
+            assert abs(graph.grad[node] - grad) < 1e-12
+            leaf = name.rsplit(".", 1)[1]
+            assert any(
+                line.strip().startswith(f"{leaf} = ") and f"grad {format_number(grad)} final" in line
+                for line in lines
+            ), (name, lines)
