@@ -368,11 +368,15 @@ class Inspector(LineView, can_focus=True):
         edges = trace.edges(node)
         if len(edges):
             text.append("\n\nOperands", heading)
+            width = self._text_width()
             for e in edges:
                 formula = trace.formula(e)
+                operand = printable(trace.name(trace.in_ids[e]))
                 text.append("\n  ")
                 link_to(trace.in_ids[e])
-                text.append(f"  d{name}/d{printable(trace.name(trace.in_ids[e]))}", muted)
+                partial = f"  d{name}/d{operand}"
+                if 2 + len(operand) + len(partial) <= width:  # else it would wrap: the formula says it
+                    text.append(partial, muted)
                 text.append(f"\n    {formula}")
                 if value is None:
                     text.append("  (known once computed)", muted)
