@@ -7,6 +7,9 @@ final grads, which the core tests check against micrograd and finite differences
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from core.ops import format_number
 from core.trace import Trace
 from tui.app import GradstepApp
@@ -122,3 +125,27 @@ async def test_the_tiny_mlp_example_groups_by_layer_and_neuron() -> None:
                 line.strip().startswith(f"{leaf} = ") and f"grad {format_number(grad)} final" in line
                 for line in lines
             ), (name, lines)
+
+
+async def test_a_reload_keeps_the_modules_view_and_what_was_open(tmp_path: Path) -> None:
+    path = tmp_path / "tiny_mlp.gs"
+    text = Path("examples/tiny_mlp.gs").read_text()
+    path.write_text(text)
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "g")
+        groups = app.query_one(GroupsView)
+        assert app.trace is not None and groups.reveal(app.trace.labels.index("L0.N1.b"))
+        await pilot.pause()
+        assert "L0.N1" in groups.expanded_paths  # layer 0's second neuron is open
+        before = os.stat(path).st_mtime_ns
+        path.write_text(text.replace("Value(-0.8, label='L0.N1.w0')", "Value(-0.9, label='L0.N1.w0')"))
+        os.utime(path, ns=(before + 10**9, before + 10**9))
+        app.check_file()
+        await pilot.pause()
+        assert app.showing_groups and "L0.N1" in groups.expanded_paths
+        graph = app.trace
+        assert graph is not None and graph.position == len(graph)
+        w0 = graph.labels.index("L0.N1.w0")
+        assert graph.data[w0] == -0.9
+        assert any(line.strip().startswith("w0 = -0.9 ") for line in groups.line_texts())
