@@ -450,7 +450,8 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
     )
     table.add("c: run to the end", seconds(big.to_end), seconds(seed.to_end), "", "≤ 1 s")
     table.notes.append(
-        f"Debugger: {rounds} alternating rounds of {len(big.steps) // rounds} steps on each graph"
+        f"Debugger: {rounds} alternating round{'s' if rounds != 1 else ''} of {len(big.steps) // rounds}"
+        " steps on each graph"
         f" (n and N from {samples + 1} places spread over the run), 120x40."
     )
     if micrograd_available():
