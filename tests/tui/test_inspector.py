@@ -11,8 +11,10 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 from micrograd.engine import Value as MicrogradValue
+from rich.cells import cell_len
 from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from core import Trace, Value, load, parse, trace
 from core.examples import SEED
@@ -257,3 +259,20 @@ def test_slice_parts_keeps_each_characters_style() -> None:
     line = [("grad ", None), ("-6", bold), (" step 5", red)]
     assert slice_parts(line, 3, 9) == [("d ", None), ("-6", bold), (" s", red)]
     assert slice_parts(line, 0, 14) == line
+
+
+async def test_wide_characters_wrap_within_the_pane() -> None:
+    weight = Value(0.5, label="权重" * 12)  # 24 characters, 48 cells
+    shown = trace(weight * Value(2.0, label="x"))
+    shown.to_end()
+    app = InspectorApp()
+    async with app.run_test(size=(40, 30)) as pilot:
+        inspector = app.query_one(Inspector)
+        inspector.show(shown, shown.output)
+        await pilot.pause()
+        width = inspector.scrollable_content_region.width
+        drawn = [strip.text for strip in inspector.render_lines(Region(0, 0, *inspector.size))]
+        assert all(cell_len(line) <= inspector.size.width for line in drawn)
+        assert sum("权重" in line for line in drawn) >= 3  # the name's lines wrapped, not cut
+        assert "权重" * 12 in shown_text(app)  # the text itself is whole
+        assert width < 48

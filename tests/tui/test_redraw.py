@@ -58,6 +58,12 @@ async def test_what_is_on_screen_equals_a_full_redraw(
         for key in keys:
             await pilot.press(key)
             await assert_panes_current(app, pilot, key)
+        # A smaller terminal, and back: everything laid out again, then steps on the new layout.
+        for size in ((80, 24), SIZE):
+            await pilot.resize_terminal(*size)
+            await assert_panes_current(app, pilot, f"a resize to {size}")
+            await pilot.press("N")
+            await assert_panes_current(app, pilot, f"N after a resize to {size}")
         # Steps from places spread over the whole run, as a person jumping around would.
         rng = random.Random(7)
         for _ in range(12):
