@@ -79,8 +79,9 @@ class Trace:
         firsts = [get(node._a) for node in order]  # None for a leaf
         seconds = [get(node._b) for node in order]  # None for a leaf or a one-operand op
         data = [node.data for node in order]
-        edge_count = 2 * n - firsts.count(None) - seconds.count(None)
-        seed = n - ops.count(None)
+        leaves = firsts.count(None)  # (not ops.count(None): that calls Op.__eq__ once per node)
+        edge_count = 2 * n - leaves - seconds.count(None)
+        seed = n - leaves
         never = length = seed + 1 + n
         # Arrays written in place (a store is cheap; converting a list afterwards is not) and lists
         # for what the pass reads back (reading an array boxes a new number each time).
