@@ -325,25 +325,6 @@ def seed_graph() -> Value:
     return parse(SEED, "seed.gs").output
 
 
-def small_network_graph() -> Value:
-    """A labelled MLP(2, [4, 4, 1]) hinge loss on six points (about 340 nodes): small, but its
-    panes are as full as the demo's, which tells screen-bound cost from graph-bound cost."""
-    import random
-
-    from core.datasets import make_moons
-    from core.nn import MLP
-
-    random.seed(3)
-    points, labels = make_moons(6, noise=0.1, rng=random.Random(3))
-    model = MLP(2, [4, 4, 1])
-    total = Value(0.0, label="total")
-    for (x0, x1), y in zip(points, labels, strict=True):
-        score = model([Value(x0), Value(x1)])
-        assert isinstance(score, Value)
-        total = total + (1 + -(2 * y - 1) * score).relu()
-    return total
-
-
 async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
     """First paint of ``debug(output)``, CPU time per ``n``/``N``, and ``c`` to the end.
 
@@ -416,7 +397,7 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
         table.notes.append(f"debugger figures skipped: {error}")
         return
 
-    seed_output, demo_output, small_output = seed_graph(), demo.gradstep_loss()[0], small_network_graph()
+    seed_output, demo_output, small_output = seed_graph(), demo.gradstep_loss()[0], demo.small_network_loss()
     seed_rounds, demo_rounds, small_rounds = [], [], []
     for _ in range(rounds):
         seed_rounds.append(asyncio.run(measure_app(seed_output, "seed", samples)))

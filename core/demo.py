@@ -96,3 +96,18 @@ def count_nodes(root: Any) -> int:
                 seen.add(id(child))
                 stack.append(child)
     return len(seen)
+
+
+def small_network_loss() -> Value:
+    """A small cousin of the demo: ``MLP(2, [4, 4, 1])``, hinge loss summed over six two-moons
+    points, labelled the same way (about 470 nodes). Small, yet deep enough to re-root the
+    debugger's tree and full enough to fill its panes: the tests' and the benchmark's control."""
+    random.seed(3)  # the MLP's weights come from the global generator, as in micrograd
+    points, labels = make_moons(6, noise=0.1, rng=random.Random(3))
+    model = MLP(2, [4, 4, 1])
+    total = Value(0.0, label="total")
+    for (x0, x1), y in zip(points, labels, strict=True):
+        score = model([Value(x0), Value(x1)])
+        assert isinstance(score, Value)
+        total = total + (1 + -(2 * y - 1) * score).relu()
+    return total

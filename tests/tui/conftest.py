@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from core import Value, trace
-from core.datasets import make_moons
+from core import demo, trace
 from core.examples import SEED
-from core.nn import MLP
 from core.trace import Trace
 
 
@@ -38,14 +35,5 @@ def rewrite() -> Callable[[Path, str], Path]:
 
 @pytest.fixture
 def small_network() -> Trace:
-    """A labelled MLP(2, [4, 4, 1]) hinge loss on six two-moons points: a few hundred nodes, deep
-    enough to re-root the tree, wide enough to scroll it, and grouped by layer and neuron."""
-    random.seed(3)  # the MLP's weights come from the global generator, as in micrograd
-    points, labels = make_moons(6, noise=0.1, rng=random.Random(3))
-    model = MLP(2, [4, 4, 1])
-    total = Value(0.0, label="total")
-    for (x0, x1), y in zip(points, labels, strict=True):
-        score = model([Value(x0), Value(x1)])
-        assert isinstance(score, Value)
-        total = total + (1 + -(2 * y - 1) * score).relu()
-    return trace(total)
+    """``demo.small_network_loss()`` traced: a labelled MLP(2, [4, 4, 1]) on six points."""
+    return trace(demo.small_network_loss())

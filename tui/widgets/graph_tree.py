@@ -25,15 +25,14 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
-from textual.message import Message
-from textual.reactive import reactive
+from textual.geometry import Size
 from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
+from tui.messages import NodeMessage
 from tui.text import printable
-from tui.widgets.line_view import LineView
+from tui.widgets.row_cursor import RowCursor
 from tui.widgets.scrolling import set_virtual_size
 
 EXPAND_ALL_LIMIT = 5_000
@@ -106,7 +105,7 @@ class Row(NamedTuple):
     last: bool
 
 
-class GraphTree(LineView, can_focus=True):
+class GraphTree(RowCursor, can_focus=True):
     """The graph as an expandable tree that follows the trace's cursor.
 
     | Key | Action |
@@ -126,18 +125,12 @@ class GraphTree(LineView, can_focus=True):
         Binding("enter", "select_cursor", "Select", show=False),
         Binding("space", "toggle_node", "Toggle", show=False),
         Binding("shift+space", "toggle_expand_all", "Expand or collapse all", show=False),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("left", "collapse_or_parent", "Collapse", show=False),
         Binding("right", "expand_or_child", "Expand", show=False),
         Binding("shift+left", "cursor_parent", "Cursor to parent", show=False),
         Binding("shift+right", "cursor_parent_next_sibling", "Cursor to next ancestor", show=False),
         Binding("shift+up", "cursor_previous_sibling", "Cursor to previous sibling", show=False),
         Binding("shift+down", "cursor_next_sibling", "Cursor to next sibling", show=False),
-        Binding("home", "cursor_home", "First line", show=False),
-        Binding("end", "cursor_end", "Last line", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -176,22 +169,11 @@ class GraphTree(LineView, can_focus=True):
     }
     """
 
-    cursor_line: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
-    """The row the keyboard cursor is on."""
-
-    class NodeHighlighted(Message):
+    class NodeHighlighted(NodeMessage):
         """The cursor moved to a line showing ``node`` (full or back-reference)."""
 
-        def __init__(self, node: int) -> None:
-            super().__init__()
-            self.node = node
-
-    class ViewRootChanged(Message):
+    class ViewRootChanged(NodeMessage):
         """The view was re-rooted at ``node``; the breadcrumb shows its ancestors."""
-
-        def __init__(self, node: int) -> None:
-            super().__init__()
-            self.node = node
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -211,7 +193,6 @@ class GraphTree(LineView, can_focus=True):
         self._widest = 0
         self._max_depth = 0
         self._rows_dirty = True
-        self._last_highlighted: int | None = None
 
     # --- what the app tells the tree -----------------------------------------------------------
 
@@ -240,7 +221,7 @@ class GraphTree(LineView, can_focus=True):
         self._shown_position = None
         self._current = None
         self._receiving = {}
-        self._last_highlighted = None
+        self.forget_cursor_node()
         if trace is None:
             self.expanded = set()
         elif expanded is not None:
@@ -555,19 +536,11 @@ class GraphTree(LineView, can_focus=True):
 
     # --- cursor and keys -----------------------------------------------------------------------
 
-    def watch_cursor_line(self, previous: int, line: int) -> None:
-        rows = self.rows
-        if not rows:
-            return
-        if line < 0 or line >= len(rows):
-            self.cursor_line = max(0, min(line, len(rows) - 1))
-            return
-        self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
-        self.refresh_rows((previous, line))
-        node = rows[line].node
-        if node != self._last_highlighted:
-            self._last_highlighted = node
-            self.post_message(self.NodeHighlighted(node))
+    def node_at(self, line: int) -> int | None:
+        return self.rows[line].node
+
+    def cursor_reached(self, node: int) -> None:
+        self.post_message(self.NodeHighlighted(node))
 
     def _on_resize(self, event: events.Resize) -> None:
         self._widest = 0
@@ -609,24 +582,6 @@ class GraphTree(LineView, can_focus=True):
         self._rows_dirty = True
         self._ensure_rows()
         self.refresh()
-
-    def action_cursor_up(self) -> None:
-        self.cursor_line = max(0, self.cursor_line - 1)
-
-    def action_cursor_down(self) -> None:
-        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + 1)
-
-    def action_cursor_home(self) -> None:
-        self.cursor_line = 0
-
-    def action_cursor_end(self) -> None:
-        self.cursor_line = max(0, len(self.rows) - 1)
-
-    def action_page_up(self) -> None:
-        self.cursor_line = max(0, self.cursor_line - max(1, self.size.height - 1))
-
-    def action_page_down(self) -> None:
-        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + max(1, self.size.height - 1))
 
     def action_select_cursor(self) -> None:
         """On a back-reference, jump to the node's full line; elsewhere, expand or collapse."""

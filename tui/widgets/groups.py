@@ -23,16 +23,15 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Region, Size
-from textual.message import Message
-from textual.reactive import reactive
+from textual.geometry import Size
 from textual.strip import Strip
 
 from core.groups import ModuleTree, Summary
 from core.ops import format_number
 from core.trace import Trace
+from tui.messages import NodeMessage
 from tui.text import printable
-from tui.widgets.line_view import LineView
+from tui.widgets.row_cursor import RowCursor
 from tui.widgets.scrolling import set_virtual_size
 
 EMPTY = (
@@ -56,7 +55,7 @@ class Row:
 Parts = list[tuple[str, Style | None]]
 
 
-class GroupsView(LineView, can_focus=True):
+class GroupsView(RowCursor, can_focus=True):
     """The module groups of the graph's labels, with counts and numbers at the trace's cursor.
 
     | Key | Action |
@@ -71,14 +70,8 @@ class GroupsView(LineView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Select", show=False),
         Binding("space", "toggle_item", "Toggle", show=False),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("left", "collapse_or_parent", "Collapse", show=False),
         Binding("right", "expand_or_child", "Expand", show=False),
-        Binding("home", "cursor_home", "First line", show=False),
-        Binding("end", "cursor_end", "Last line", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -115,22 +108,11 @@ class GroupsView(LineView, can_focus=True):
     }
     """
 
-    cursor_line: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
-    """The row the keyboard cursor is on."""
-
-    class NodeHighlighted(Message):
+    class NodeHighlighted(NodeMessage):
         """The cursor moved onto the line of ``node`` (the app shows it in the inspector)."""
 
-        def __init__(self, node: int) -> None:
-            super().__init__()
-            self.node = node
-
-    class NodeChosen(Message):
+    class NodeChosen(NodeMessage):
         """Enter on the line of ``node`` (the app shows it in the graph tree)."""
-
-        def __init__(self, node: int) -> None:
-            super().__init__()
-            self.node = node
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -143,7 +125,6 @@ class GroupsView(LineView, can_focus=True):
         self._wanted_open: set[str] | None = None
         self._rows_dirty = True
         self._widest = 0
-        self._last_highlighted: int | None = None
         self._marked_position: int | None = None
         self._current: int | None = None
         self._current_items: set[int] = set()
@@ -197,7 +178,7 @@ class GroupsView(LineView, can_focus=True):
         self._row_of = {}
         self._rows_dirty = True
         self._widest = 0
-        self._last_highlighted = None
+        self.forget_cursor_node()
         self._marked_position = None
         self.set_reactive(GroupsView.cursor_line, 0)  # without the watcher, which would build the tree
         self.refresh()
@@ -510,20 +491,11 @@ class GroupsView(LineView, can_focus=True):
 
     # --- cursor and keys -----------------------------------------------------------------------
 
-    def watch_cursor_line(self, previous: int, line: int) -> None:
-        rows = self.rows
-        if not rows:
-            return
-        if line < 0 or line >= len(rows):
-            self.cursor_line = max(0, min(line, len(rows) - 1))
-            return
-        self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
-        self.refresh_rows((previous, line))
-        node = self.node_of(rows[line])
-        if node != self._last_highlighted:
-            self._last_highlighted = node
-            if node is not None:
-                self.post_message(self.NodeHighlighted(node))
+    def node_at(self, line: int) -> int | None:
+        return self.node_of(self.rows[line])
+
+    def cursor_reached(self, node: int) -> None:
+        self.post_message(self.NodeHighlighted(node))
 
     def _on_resize(self, event: events.Resize) -> None:
         self._ensure_rows()
@@ -572,24 +544,6 @@ class GroupsView(LineView, can_focus=True):
         if row is None or row.occurrence >= 0 or not self._expandable(row.item):
             return
         self._set_open(row.item, row.item not in self.expanded)
-
-    def action_cursor_up(self) -> None:
-        self.cursor_line = max(0, self.cursor_line - 1)
-
-    def action_cursor_down(self) -> None:
-        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + 1)
-
-    def action_cursor_home(self) -> None:
-        self.cursor_line = 0
-
-    def action_cursor_end(self) -> None:
-        self.cursor_line = max(0, len(self.rows) - 1)
-
-    def action_page_up(self) -> None:
-        self.cursor_line = max(0, self.cursor_line - max(1, self.size.height - 1))
-
-    def action_page_down(self) -> None:
-        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + max(1, self.size.height - 1))
 
     def action_collapse_or_parent(self) -> None:
         """Close the cursor's item if open, else go to the line of the item enclosing it."""

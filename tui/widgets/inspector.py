@@ -14,12 +14,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
+from tui.messages import NodeMessage
 from tui.text import printable
 from tui.widgets.line_view import LineView
 from tui.widgets.scrolling import set_virtual_size
@@ -181,13 +181,8 @@ class Inspector(LineView, can_focus=True):
     node: reactive[int | None] = reactive[int | None](None, init=False, repaint=False)
     """The node on show (set by ``show``), or None."""
 
-    class NodeClicked(Message):
+    class NodeClicked(NodeMessage):
         """The person clicked an operand or consumer: the app may select that node."""
-
-        def __init__(self, node: int) -> None:
-            super().__init__()
-            self.node = node
-            """The clicked node."""
 
     def __init__(
         self,
