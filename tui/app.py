@@ -319,9 +319,9 @@ class GradstepApp(App[int]):
             node = self.graph_tree.highlighted_node
             if node is not None:
                 self._groups.reveal(node)
-            self._groups.focus()
+            self.set_focus(self._groups)  # now: keys typed right after g go to the view
         else:
-            self.graph_tree.focus()
+            self.set_focus(self.graph_tree)
         self._show_inspector(self.selected_node)
 
     def _move_to(self, position: int) -> None:
