@@ -1,9 +1,21 @@
-"""Resizing a Line API widget's scrollable area without laying out the whole screen again."""
+"""Scrolling a Line API widget without repainting or laying out more than what changed.
+
+Textual repaints a scrollbar whenever one of its numbers changes, and lays the screen out when a
+widget's virtual size is assigned. On a step of the debugger both happen for nothing most of the
+time: the timeline of a 130,000-event trace scrolls by one row, which moves its thumb by a
+hundred-thousandth of a cell; the inspector's length changes with every node. Here the numbers are
+set quietly and a scrollbar is repainted only when what it draws changes, so a step costs what it
+changes on screen, not what the graph's size makes the scrollbars compute.
+"""
 
 from __future__ import annotations
 
+from math import ceil
+
+from rich.segment import Segment
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.widget import Widget
 
 
@@ -11,17 +23,70 @@ def set_virtual_size(widget: ScrollView, size: Size) -> None:
     """Give ``widget`` a new virtual (scrollable) size.
 
     Assigning ``widget.virtual_size`` asks Textual to lay out the whole screen, which a step of the
-    debugger cannot afford (the tree's row count changes as it follows the cursor; the inspector's
-    with every node). The widget's own region does not depend on its virtual size, only its
-    scrollbars do, so this sets the size quietly and runs Textual's scrollbar update: a scrollbar
-    that appears or goes still lays the screen out (those are layout reactives), a thumb that only
-    moves or resizes repaints the scrollbar alone. The caller refreshes what its content changed.
+    debugger cannot afford. The widget's own region does not depend on its virtual size, only its
+    scrollbars do, so this sets the size quietly and updates the scrollbars as Textual's
+    ``_scroll_update`` does, repainting a bar only when its picture changes. A scrollbar that
+    appears or goes still lays the screen out (those are layout reactives). The caller refreshes
+    what its content changed.
     """
     if size == widget.virtual_size:
         return
-    scroll_update = getattr(widget, "_scroll_update", None)
-    if not widget.is_mounted or not widget.container_size or scroll_update is None:
+    refresh_scrollbars = getattr(widget, "_refresh_scrollbars", None)
+    if not widget.is_mounted or not widget.container_size or refresh_scrollbars is None:
         widget.virtual_size = size  # not laid out yet (or an unknown Textual): the ordinary way
         return
     widget.set_reactive(Widget.virtual_size, size)
-    scroll_update(size)
+    refresh_scrollbars()
+    width, height = widget.container_size
+    if widget.show_vertical_scrollbar and widget.styles.scrollbar_size_vertical:
+        update_bar(
+            widget.vertical_scrollbar,
+            virtual=size.height,
+            window=height - widget.scrollbar_size_horizontal,
+        )
+    if widget.show_horizontal_scrollbar and widget.styles.scrollbar_size_horizontal:
+        update_bar(
+            widget.horizontal_scrollbar,
+            virtual=size.width,
+            window=width - widget.scrollbar_size_vertical,
+        )
+    widget.scroll_x = widget.validate_scroll_x(widget.scroll_x)
+    widget.scroll_y = widget.validate_scroll_y(widget.scroll_y)
+
+
+def update_bar(
+    bar: ScrollBar,
+    *,
+    position: float | None = None,
+    virtual: int | None = None,
+    window: int | None = None,
+) -> None:
+    """Set a scrollbar's numbers; repaint it only if that changes what it draws."""
+    before = drawn(bar)
+    if position is not None:
+        bar.set_reactive(ScrollBar.position, bar.validate_position(position))
+    if virtual is not None:
+        bar.set_reactive(ScrollBar.window_virtual_size, virtual)
+    if window is not None:
+        bar.set_reactive(ScrollBar.window_size, window)
+    if drawn(bar) != before:
+        bar.refresh()
+
+
+def drawn(bar: ScrollBar) -> list[Segment]:
+    """The bar's picture, as its renderer draws it from the bar's numbers (``ScrollBar._render_bar``)
+    at its current length; colours aside, which the numbers do not change."""
+    virtual = bar.window_virtual_size
+    window = bar.window_size if bar.window_size < virtual else 0
+    # As the renderer measures itself: along the bar, and across it.
+    width, height = bar.size
+    length, thickness = (height, width) if bar.vertical else (width, height)
+    picture = bar.renderer.render_bar(
+        size=length,
+        virtual_size=ceil(virtual),
+        window_size=ceil(window),
+        position=bar.position,
+        thickness=thickness,
+        vertical=bar.vertical,
+    )
+    return list(picture.segments)
