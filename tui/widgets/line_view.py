@@ -30,7 +30,7 @@ try:  # the pieces Textual frames a line with; without them, Textual's own path 
     from textual._border import get_box
     from textual.style import Style as TextualStyle
 except ImportError:  # pragma: no cover - another Textual
-    get_box = None
+    get_box = None  # type: ignore[assignment]
 
 
 class KeptScrollBar(ScrollBar):

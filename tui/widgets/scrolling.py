@@ -62,31 +62,43 @@ def update_bar(
     window: int | None = None,
 ) -> None:
     """Set a scrollbar's numbers; repaint it only if that changes what it draws."""
-    before = drawn(bar)
+    before = drawing(bar)
     if position is not None:
         bar.set_reactive(ScrollBar.position, bar.validate_position(position))
     if virtual is not None:
         bar.set_reactive(ScrollBar.window_virtual_size, virtual)
     if window is not None:
         bar.set_reactive(ScrollBar.window_size, window)
-    if drawn(bar) != before:
+    after = drawing(bar)
+    if after != before and picture(bar, after) != picture(bar, before):
         bar.refresh()
 
 
-def drawn(bar: ScrollBar) -> list[Segment]:
-    """The bar's picture, as its renderer draws it from the bar's numbers (``ScrollBar._render_bar``)
-    at its current length; colours aside, which the numbers do not change."""
-    virtual = bar.window_virtual_size
-    window = bar.window_size if bar.window_size < virtual else 0
+Drawing = tuple[int, int, int, int, float] | tuple[int, int]
+"""What a bar's picture is drawn from: its length and thickness, and (for a bar with a thumb) the
+virtual and window sizes and the position, as ``ScrollBar._render_bar`` hands them on."""
+
+
+def drawing(bar: ScrollBar) -> Drawing:
     # As the renderer measures itself: along the bar, and across it.
     width, height = bar.size
     length, thickness = (height, width) if bar.vertical else (width, height)
-    picture = bar.renderer.render_bar(
+    virtual, window = bar.window_virtual_size, bar.window_size
+    if not window or window >= virtual:  # the content fits: an empty track, whatever the numbers
+        return (length, thickness)
+    return (length, thickness, ceil(virtual), ceil(window), bar.position)
+
+
+def picture(bar: ScrollBar, drawing: Drawing) -> list[Segment]:
+    """The bar as its renderer draws it from ``drawing`` (colours aside: the numbers do not change them)."""
+    length, thickness, *thumb = drawing
+    virtual, window, position = thumb if thumb else (0, 0, 0.0)
+    segments = bar.renderer.render_bar(
         size=length,
-        virtual_size=ceil(virtual),
-        window_size=ceil(window),
-        position=bar.position,
+        virtual_size=virtual,
+        window_size=window,
+        position=position,
         thickness=thickness,
         vertical=bar.vertical,
     )
-    return list(picture.segments)
+    return list(segments.segments)
