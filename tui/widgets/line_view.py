@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,6 +24,7 @@ from textual.geometry import Region
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.widget import Widget
 
 from tui.widgets.scrolling import update_bar
 
@@ -33,14 +35,22 @@ except ImportError:  # pragma: no cover - another Textual
     get_box = None  # type: ignore[assignment]
 
 
-class KeptScrollBar(ScrollBar):
-    """A scrollbar that gives the compositor the lines it gave last time until it is refreshed.
+if TYPE_CHECKING:
+    _Widget = Widget
+else:  # a plain mixin: a Widget base here would reorder the widgets' default CSS (overflow)
+    _Widget = object
 
-    The compositor asks every widget on screen for its lines on every update; Textual's scrollbar
-    answers by going through its whole line cache, about 400 calls for a pane-high bar.
+
+class KeepsLines(_Widget):
+    """A widget that gives the compositor the lines it gave last time until it is refreshed.
+
+    The compositor asks every widget on screen for its lines on every update, and Textual's own
+    answer goes through the widget's whole line cache (about 400 calls for a pane-high scrollbar)
+    even when no line of it changed.
     """
 
     _drawn: tuple[Region, list[Strip]] | None = None
+    """The last lines given to the compositor and the crop they were for, until a refresh."""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -53,8 +63,16 @@ class KeptScrollBar(ScrollBar):
     def render_lines(self, crop: Region) -> list[Strip]:
         drawn = self._drawn
         if drawn is None or drawn[0] != crop:
-            drawn = self._drawn = (crop, super().render_lines(crop))
+            drawn = self._drawn = (crop, self.draw_lines(crop))
         return drawn[1]
+
+    def draw_lines(self, crop: Region) -> list[Strip]:
+        """The lines afresh (from the line cache where lines were not refreshed): Textual's way."""
+        return super().render_lines(crop)
+
+
+class KeptScrollBar(KeepsLines, ScrollBar):
+    """Textual's scrollbar, keeping its lines until it is refreshed."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,7 @@ class Frame:
     """The background the app's line filters are given."""
 
 
-class LineView(ScrollView):
+class LineView(KeepsLines, ScrollView):
     """A ``ScrollView`` that draws its changed lines at the cost of drawing them.
 
     Styles are kept until ``notify_style_update`` (a theme change, a focus change that a
@@ -81,19 +99,12 @@ class LineView(ScrollView):
     _components: dict[tuple[str, bool], Style] | None = None
     _frame: Frame | None = None
     _frame_known = False
-    _drawn: tuple[Region, list[Strip]] | None = None
-    """The last lines given to the compositor and the crop they were for, until a refresh."""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._base = None
         self._components = None
         self._frame_known = False
-        self._drawn = None
-
-    def _set_dirty(self, *regions: Region) -> None:
-        self._drawn = None
-        super()._set_dirty(*regions)
 
     @property
     def base_style(self) -> Style:
@@ -159,16 +170,9 @@ class LineView(ScrollView):
             after.append(get_box(right, inner, outer, edge)[1][2])
         return Frame(tuple(before), tuple(after), fill, background)
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # The compositor asks every pane on screen for its lines on every update; a pane with no
-        # line changed since it last answered gives the same answer.
-        drawn = self._drawn
-        if drawn is not None and drawn[0] == crop:
-            return drawn[1]
+    def draw_lines(self, crop: Region) -> list[Strip]:
         frame = self.frame()
-        strips = super().render_lines(crop) if frame is None else self._frame_lines(frame, crop)
-        self._drawn = (crop, strips)
-        return strips
+        return super().draw_lines(crop) if frame is None else self._frame_lines(frame, crop)
 
     def _frame_lines(self, frame: Frame, crop: Region) -> list[Strip]:
         cache = self._styles_cache
