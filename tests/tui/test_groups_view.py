@@ -72,7 +72,7 @@ def line_of(view: GroupsView, text: str) -> int:
 
 def on_screen(view: GroupsView) -> list[list[tuple[str, object]]]:
     """The pane's lines as it would paint them now: each as (text, style) segments."""
-    region = Region(0, 0, view.size.width, view.size.height)
+    region = Region(0, 0, view.view_size.width, view.view_size.height)
     return [[(segment.text, segment.style) for segment in strip] for strip in view.render_lines(region)]
 
 

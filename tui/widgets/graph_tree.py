@@ -33,7 +33,6 @@ from core.trace import Trace
 from tui.messages import NodeMessage
 from tui.text import printable
 from tui.widgets.row_cursor import RowCursor
-from tui.widgets.scrolling import set_virtual_size
 
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
@@ -293,7 +292,7 @@ class GraphTree(RowCursor, can_focus=True):
         top = int(self.scroll_y)
         self.refresh_rows(
             y
-            for y in range(top, top + self.size.height)
+            for y in range(top, top + self.view_size.height)
             if (y < len(rows) and (y >= len(before) or rows[y] != before[y] or rows[y].node in nodes))
             or len(rows) <= y < len(before)
         )
@@ -368,7 +367,7 @@ class GraphTree(RowCursor, can_focus=True):
 
     def _depth_limit(self) -> int:
         """How many levels fit across the pane (three columns a level, ~40 left for the text)."""
-        width = self.size.width or 80
+        width = self.view_size.width or 80
         return max(3, min(40, (width - 40) // 3))
 
     def _is_open(self, node: int) -> bool:
@@ -444,7 +443,7 @@ class GraphTree(RowCursor, can_focus=True):
         the numbers.
         """
         width = max(self._widest, self.scrollable_content_region.width)
-        set_virtual_size(self, Size(width, len(self._rows)))
+        self.set_virtual_size(Size(width, len(self._rows)))
 
     # --- drawing -------------------------------------------------------------------------------
 
@@ -456,10 +455,10 @@ class GraphTree(RowCursor, can_focus=True):
             for name in self.COMPONENT_CLASSES
         }
 
-    def render_line(self, y: int) -> Strip:
+    def render_content_line(self, y: int) -> Strip:
         self._ensure_rows()
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        width = self.view_size.width
         base = self.base_style
         index = y + scroll_y
         if index >= len(self._rows) or self._trace is None:

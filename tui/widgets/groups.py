@@ -32,7 +32,6 @@ from core.trace import Trace
 from tui.messages import NodeMessage
 from tui.text import printable
 from tui.widgets.row_cursor import RowCursor
-from tui.widgets.scrolling import set_virtual_size
 
 EMPTY = (
     "No module labels in this graph.",
@@ -207,7 +206,7 @@ class GroupsView(RowCursor, can_focus=True):
         rows = self.rows
         top = int(self.scroll_y)
         changed = []
-        for y in range(top, min(top + self.size.height, len(rows))):
+        for y in range(top, min(top + self.view_size.height, len(rows))):
             row = rows[y]
             node = self.node_of(row)
             if (node in nodes) if node is not None else row.item in items:
@@ -325,7 +324,7 @@ class GroupsView(RowCursor, can_focus=True):
         if self._modules is not None and not self._rows:
             height = len(EMPTY)
             self._widest = max(self._widest, *(len(line) for line in EMPTY))
-        set_virtual_size(self, Size(max(self._widest, self.scrollable_content_region.width), height))
+        self.set_virtual_size(Size(max(self._widest, self.scrollable_content_region.width), height))
 
     # --- marks ---------------------------------------------------------------------------------
 
@@ -379,11 +378,11 @@ class GroupsView(RowCursor, can_focus=True):
             }
         return self._styles
 
-    def render_line(self, y: int) -> Strip:
+    def render_content_line(self, y: int) -> Strip:
         self._ensure_rows()
         self._ensure_marks()
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        width = self.view_size.width
         base = self.base_style
         index = y + scroll_y
         if self._modules is None:

@@ -22,7 +22,6 @@ from core.trace import Trace
 from tui.messages import NodeMessage
 from tui.text import printable
 from tui.widgets.line_view import LineView
-from tui.widgets.scrolling import set_virtual_size
 
 CONSUMER_CAP = 8
 """At most this many consumers are listed: a weight used on 100 forward passes would otherwise push
@@ -242,7 +241,7 @@ class Inspector(LineView, can_focus=True):
         width = self.scrollable_content_region.width
         if width <= 0:
             return 80  # not laid out yet; the resize handler redraws at the real width
-        if not self.show_vertical_scrollbar:
+        if not self.shown_scrollbars[0]:
             width -= self.styles.scrollbar_size_vertical
         return width
 
@@ -256,7 +255,7 @@ class Inspector(LineView, can_focus=True):
             else:
                 lines.extend(self._wrap(line, width))
         self._lines = lines
-        set_virtual_size(self, Size(self.container_size.width, len(lines)))
+        self.set_virtual_size(Size(self.scrollable_content_region.width, len(lines)))
 
     def _wrap(self, line: list[Part], width: int) -> list[list[Part]]:
         """Word-wrap one line; continuation lines hang two columns in from its own indent."""
@@ -292,11 +291,11 @@ class Inspector(LineView, can_focus=True):
         drawn, was = len(lines), len(before)
         self.refresh_rows(
             y
-            for y in range(top, top + self.size.height)
+            for y in range(top, top + self.view_size.height)
             if (y < drawn and (y >= was or lines[y] != before[y])) or drawn <= y < was
         )
 
-    def render_line(self, y: int) -> Strip:
+    def render_content_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.base_style
         index = y + int(self.scroll_y)

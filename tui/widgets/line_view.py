@@ -9,24 +9,29 @@ itself when its box is one it can frame exactly as Textual does (left and right 
 right padding); any other box (a top border, an outline, a tint, opacity, a hatch) goes Textual's
 own way. Either way the lines live in Textual's per-widget line cache, so ``refresh`` keeps its
 meaning.
+
+A ``LineView`` also draws its own scrollbars, in its own lines (see "scrolling" below). Subclasses
+draw ``render_content_line`` rows ``view_size.width`` wide.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from math import ceil
 from typing import TYPE_CHECKING
 
+from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.color import Color
-from textual.geometry import Region
+from textual.events import MouseEvent
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
-
-from tui.widgets.scrolling import update_bar
 
 try:  # the pieces Textual frames a line with; without them, Textual's own path is taken
     from textual._border import get_box
@@ -71,10 +76,6 @@ class KeepsLines(_Widget):
         return super().render_lines(crop)
 
 
-class KeptScrollBar(KeepsLines, ScrollBar):
-    """Textual's scrollbar, keeping its lines until it is refreshed."""
-
-
 @dataclass(frozen=True)
 class Frame:
     """What Textual puts around every content line of the widget: borders and padding."""
@@ -105,6 +106,7 @@ class LineView(KeepsLines, ScrollView):
         self._base = None
         self._components = None
         self._frame_known = False
+        self._pictures = None
 
     @property
     def base_style(self) -> Style:
@@ -208,39 +210,285 @@ class LineView(KeepsLines, ScrollView):
                     strips = [strip.style_links(hover.link_id, link_style) for strip in strips]
         return strips
 
-    # --- scrolling -----------------------------------------------------------------------------
+    # --- scrolling: the pane draws its own scrollbars -----------------------------------------
+
+    # Textual's scrollbars are widgets of their own: each is drawn in full (about 400 calls for a
+    # pane-high bar) whenever one of its numbers changes, it divides every changed row of the screen
+    # once more in the compositor, and one appearing or going lays the whole screen out. A pane's
+    # lines already change when its content does, so it draws the bars itself, as the last columns
+    # (and rows) of its content, with Textual's scrollbar renderer and colours: a thumb that moves
+    # repaints the cells it leaves and lands on, and a bar that appears redraws this pane alone.
+    # Textual's ``show_*_scrollbar`` stay False, so Textual never makes or places a bar.
+
+    _shown: tuple[bool, bool] = (False, False)
+    """Whether the vertical and the horizontal bar are on show."""
+    _bars: tuple[int, int] = (0, 0)
+    """Columns of the vertical bar and rows of the horizontal bar on show (0: none)."""
+    _pictures: dict[bool, tuple[tuple[object, ...], list[Segment]]] | None = None
+    """Per axis (vertical: True): what a bar was drawn from, and its picture, a segment a cell."""
+    _bar_hover: bool | None = None
+    """The bar under the mouse (vertical: True), if any: drawn in the hover colours."""
+    _grab: tuple[bool, float, float] | None = None
+    """While a thumb is dragged: its axis, where the mouse took it (screen) and the scroll then."""
 
     @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        if self._vertical_scrollbar is None:
-            self._vertical_scrollbar = self._new_bar(vertical=True)
-        return self._vertical_scrollbar
+    def shown_scrollbars(self) -> tuple[bool, bool]:
+        """Whether the vertical and the horizontal scrollbar are on show."""
+        return self._shown
 
     @property
-    def horizontal_scrollbar(self) -> ScrollBar:
-        if self._horizontal_scrollbar is None:
-            self._horizontal_scrollbar = self._new_bar(vertical=False)
-        return self._horizontal_scrollbar
+    def scrollable_content_region(self) -> Region:
+        """The content region less the bars drawn in it: where the content is on screen."""
+        columns, rows = self._bars
+        region = self.content_region
+        return Region(region.x, region.y, max(0, region.width - columns), max(0, region.height - rows))
 
-    def _new_bar(self, *, vertical: bool) -> ScrollBar:
-        """A scrollbar that keeps its lines until it changes (as Widget creates its own)."""
-        thickness = self.scrollbar_size_vertical if vertical else self.scrollbar_size_horizontal
-        name = "vertical" if vertical else "horizontal"
-        bar = KeptScrollBar(vertical=vertical, name=name, thickness=thickness)
-        bar.display = False
-        self.app._start_widget(self, bar)
-        return bar
+    @property
+    def view_size(self) -> Size:
+        """The size of the content on screen: the pane's content area less its scrollbars."""
+        columns, rows = self._bars
+        width, height = self.content_region.size
+        return Size(max(0, width - columns), max(0, height - rows))
+
+    @property
+    def max_scroll_x(self) -> int:
+        return max(0, self.virtual_size.width - self.view_size.width)
+
+    @property
+    def max_scroll_y(self) -> int:
+        return max(0, self.virtual_size.height - self.view_size.height)
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        return not self._check_disabled() and self._shown[0]
+
+    @property
+    def allow_horizontal_scroll(self) -> bool:
+        return not self._check_disabled() and self._shown[1]
+
+    def set_virtual_size(self, size: Size) -> None:
+        """Give the pane a new virtual (scrollable) size without laying the screen out.
+
+        Assigning ``virtual_size`` asks Textual for a layout of the whole screen, which a step of
+        the debugger cannot afford; the pane's region does not depend on it, only its bars do. The
+        caller refreshes what its content changed.
+        """
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size  # not laid out yet: the ordinary way
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        self._update_bars()
+        self.scroll_x = self.validate_scroll_x(self.scroll_x)
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _refresh_scrollbars(self) -> None:
+        # Textual calls this when the pane's size or virtual size changes.
+        self._update_bars()
+
+    def _measure_bars(self) -> tuple[bool, bool]:
+        """Which bars the overflow rules show, as Textual decides it (one bar narrows the other
+        dimension, which may call for the other bar)."""
+        styles = self.styles
+        width, height = self.content_region.size
+        virtual_width, virtual_height = self.virtual_size
+
+        def needed(overflow: str, content: int, room: int) -> bool:
+            return overflow == "scroll" or (overflow == "auto" and content > room)
+
+        vertical = needed(styles.overflow_y, virtual_height, height)
+        horizontal = needed(styles.overflow_x, virtual_width, width)
+        if vertical and not horizontal:
+            horizontal = needed(styles.overflow_x, virtual_width, width - styles.scrollbar_size_vertical)
+        if horizontal and not vertical:
+            vertical = needed(styles.overflow_y, virtual_height, height - styles.scrollbar_size_horizontal)
+        return vertical, horizontal
+
+    def _update_bars(self) -> None:
+        """Show or hide the bars as the content needs, and repaint the cells of them that changed."""
+        if not self.is_mounted or not self.content_region:
+            return
+        shown = self._measure_bars()
+        if shown != self._shown:
+            styles = self.styles
+            self._shown = shown
+            self._bars = (
+                styles.scrollbar_size_vertical if shown[0] else 0,
+                styles.scrollbar_size_horizontal if shown[1] else 0,
+            )
+            self._pictures = None
+            self.refresh()  # the content's width or height changed: the whole pane, nothing else
+            return
+        columns, rows = self._bars
+        if not (columns or rows):
+            return
+        width, height = self.view_size
+        if columns:
+            before, after = self._picture(True, redraw=True)
+            if before is not None and before != after:
+                if len(before) != len(after):
+                    self.refresh(Region(width, 0, columns, height))
+                else:
+                    changed = [y for y, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+                    self.refresh(*(Region(width, y, columns, 1) for y in changed))
+        if rows:
+            before, after = self._picture(False, redraw=True)
+            if before is not None and before != after:
+                self.refresh(Region(0, height, width + columns, rows))
+
+    def _picture(self, vertical: bool, *, redraw: bool = False) -> tuple[list[Segment] | None, list[Segment]]:
+        """A bar's picture (a segment a row, or a column) and the one it replaces if it was redrawn.
+
+        It is drawn again only when what it is drawn from changed (sizes, position, colours), and
+        then by Textual's own scrollbar renderer, from the numbers Textual's bar would have.
+        """
+        pictures = self._pictures
+        if pictures is None:
+            pictures = self._pictures = {}
+        kept = pictures.get(vertical)
+        if kept is not None and not redraw:
+            return None, kept[1]
+        width, height = self.view_size
+        virtual_width, virtual_height = self.virtual_size
+        if vertical:
+            length, virtual, position, thickness = height, virtual_height, self.scroll_y, self._bars[0]
+        else:
+            length, virtual, position, thickness = width, virtual_width, self.scroll_x, self._bars[1]
+        back, bar = self._bar_colors(vertical)
+        window = length if length < virtual else 0
+        if self.screen.styles.scrollbar_color.a == 0:  # as Textual: no thumb drawn
+            virtual, window = 100, 0
+        key = (length, ceil(virtual), ceil(window), int(position * 8) / 8, thickness, back, bar)
+        if kept is not None and kept[0] == key:
+            return kept[1], kept[1]
+        segments = ScrollBar.renderer.render_bar(
+            size=length,
+            virtual_size=key[1],
+            window_size=key[2],
+            position=key[3],
+            thickness=thickness,
+            vertical=vertical,
+            back_color=back,
+            bar_color=bar,
+        )
+        base = self.base_style  # under the bar, as under a ScrollBar widget: the pane's colours
+        picture = [Segment(text, base + style) for text, style, _ in segments.segments[:length]]
+        pictures[vertical] = (key, picture)
+        return (None if kept is None else kept[1]), picture
+
+    def _bar_colors(self, vertical: bool) -> tuple[RichColor, RichColor]:
+        """Track and thumb colours, as Textual's ``ScrollBar.render`` picks them."""
+        styles = self.styles
+        if self._grab is not None and self._grab[0] == vertical:
+            background, color = styles.scrollbar_background_active, styles.scrollbar_color_active
+        elif self._bar_hover == vertical:
+            background, color = styles.scrollbar_background_hover, styles.scrollbar_color_hover
+        else:
+            background, color = styles.scrollbar_background, styles.scrollbar_color
+        if background.a < 1:
+            background = self.background_colors[0] + background
+        color = background + color
+        return background.rich_color, color.rich_color
+
+    def render_line(self, y: int) -> Strip:
+        """Content row ``y`` of the pane's own lines, with its bars (``render_content_line``)."""
+        columns, rows = self._bars
+        if not (columns or rows):
+            return self.render_content_line(y)
+        width, height = self.view_size
+        if y >= height:  # a row of the horizontal bar, and the corner
+            cells = self._picture(False)[1] if rows else []
+            if columns:
+                corner = self.styles.scrollbar_corner_color
+                cells = [*cells, Segment(" " * columns, Style(bgcolor=corner.rich_color))]
+            return Strip(cells, width + columns)
+        strip = self.render_content_line(y).adjust_cell_length(width, self.base_style)
+        if not columns:
+            return strip
+        return Strip([*strip, self._picture(True)[1][y]], width + columns)
+
+    def render_content_line(self, y: int) -> Strip:
+        """Row ``y`` of what the pane shows, ``view_size.width`` cells wide (subclasses draw it)."""
+        return Strip.blank(self.view_size.width, self.base_style)
+
+    def _in_bar(self, event: MouseEvent) -> bool | None:
+        """The bar under the mouse (vertical: True), or None."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        columns, rows = self._bars
+        width, height = self.view_size
+        if columns and width <= offset.x < width + columns and offset.y < height:
+            return True
+        if rows and height <= offset.y < height + rows and offset.x < width:
+            return False
+        return None
+
+    def in_scrollbar(self, event: MouseEvent) -> bool:
+        """Whether the mouse event is on one of the pane's scrollbars (a click there is not a row's)."""
+        return self._in_bar(event) is not None
+
+    def _set_bar_state(self, hover: bool | None, grab: tuple[bool, float, float] | None) -> None:
+        if (hover, grab is None) == (self._bar_hover, self._grab is None):
+            self._grab = grab
+            return
+        self._bar_hover, self._grab = hover, grab
+        self._update_bars()  # the colours changed: both pictures are drawn again
+
+    async def _on_mouse_down(self, event: events.MouseDown) -> None:
+        vertical = self._in_bar(event)
+        if vertical is None:
+            return
+        event.stop()
+        event.prevent_default()  # not the pane's own handling (links, selection)
+        action = event.style.meta.get("@mouse.down")
+        if action == "grab":  # the meta Textual's scrollbar renderer puts on the thumb and track
+            self.capture_mouse()
+            start = event.screen_y if vertical else event.screen_x
+            self._set_bar_state(vertical, (vertical, start, self.scroll_y if vertical else self.scroll_x))
+        elif action == "scroll_up":
+            (self.scroll_page_up if vertical else self.scroll_page_left)(animate=False)
+        elif action == "scroll_down":
+            (self.scroll_page_down if vertical else self.scroll_page_right)(animate=False)
+
+    async def _on_mouse_move(self, event: events.MouseMove) -> None:
+        grab = self._grab
+        if grab is None:
+            self._set_bar_state(self._in_bar(event), None)
+            return
+        vertical, start, position = grab
+        width, height = self.view_size
+        virtual = self.virtual_size.height if vertical else self.virtual_size.width
+        window = height if vertical else width
+        if window:
+            moved = (event.screen_y if vertical else event.screen_x) - start
+            target = position + moved * (virtual / window)
+            self.scroll_to(**{"y" if vertical else "x": target}, animate=False)  # type: ignore[arg-type]
+        event.stop()
+
+    async def _on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._grab is not None:
+            self.release_mouse()
+            self._set_bar_state(self._in_bar(event), None)
+            event.stop()
+            event.prevent_default()
+
+    def _on_mouse_release(self, event: events.MouseRelease) -> None:
+        if self._grab is not None:
+            self._set_bar_state(None, None)
+
+    def _on_leave(self, event: events.Leave) -> None:
+        if self._grab is None and self._bar_hover is not None:
+            self._set_bar_state(None, None)
 
     def watch_scroll_x(self, old: float, new: float) -> None:
-        # As ScrollView's, but the scrollbar is repainted only when its thumb moves on screen.
-        if self.show_horizontal_scrollbar:
-            update_bar(self.horizontal_scrollbar, position=new)
+        self._update_bars()  # the thumb
         if round(old) != round(new):
             self.refresh(self.size.region)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
-        if self.show_vertical_scrollbar:
-            update_bar(self.vertical_scrollbar, position=new)
+        self._update_bars()
         if round(old) != round(new):
             self.refresh(self.size.region)
 

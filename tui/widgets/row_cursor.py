@@ -79,7 +79,7 @@ class RowCursor(LineView):
         self.cursor_line = max(0, len(self.rows) - 1)
 
     def action_page_up(self) -> None:
-        self.cursor_line = max(0, self.cursor_line - max(1, self.size.height - 1))
+        self.cursor_line = max(0, self.cursor_line - max(1, self.view_size.height - 1))
 
     def action_page_down(self) -> None:
-        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + max(1, self.size.height - 1))
+        self.cursor_line = min(len(self.rows) - 1, self.cursor_line + max(1, self.view_size.height - 1))

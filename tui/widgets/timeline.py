@@ -203,7 +203,7 @@ class Timeline(LineView, can_focus=True):
         # Events between the two positions changed from applied to pending (or back), and the
         # current marker moved: redraw those lines only (a jump far away scrolls, which redraws all).
         first = max(min(previous, position) - 1, int(self.scroll_y))
-        last = min(max(previous, position) - 1, int(self.scroll_y) + self.size.height - 1)
+        last = min(max(previous, position) - 1, int(self.scroll_y) + self.view_size.height - 1)
         if first <= last:
             self.refresh_lines(first, last - first + 1)
 
@@ -257,7 +257,7 @@ class Timeline(LineView, can_focus=True):
     async def _on_click(self, event: events.Click) -> None:
         await super()._on_click(event)
         offset = event.get_content_offset(self)
-        if offset is None or self._trace is None:
+        if offset is None or self._trace is None or self.in_scrollbar(event):
             return
         index = self.scroll_offset.y + offset.y
         if 0 <= index < len(self._trace):
@@ -305,7 +305,7 @@ class Timeline(LineView, can_focus=True):
             return False
         return any(trace.in_ids[e] in breakpoints for e in trace.edges(node))
 
-    def render_line(self, y: int) -> Strip:
+    def render_content_line(self, y: int) -> Strip:
         """Row ``y`` of the viewport: event ``scroll_y + y``, built from the trace on demand."""
         width = self.scrollable_content_region.width
         base = self.base_style
