@@ -62,13 +62,13 @@ class OwnLines(LineView):
         self.set_virtual_size(Size(width, rows))
         self.refresh()
 
-    def render_content_line(self, y: int) -> Strip:
+    def content_segments(self, y: int) -> list[Segment]:
         width = self.view_size.width
         scroll_x, scroll_y = self.scroll_offset
         row = y + scroll_y
         text = text_of(row, self.line_width) if row < self.rows else ""
         strip = Strip([Segment(text, self.base_style)]).extend_cell_length(width + scroll_x, self.base_style)
-        return strip.crop(scroll_x, scroll_x + width)
+        return list(strip.crop(scroll_x, scroll_x + width))
 
 
 class SideBySide(App[None]):

@@ -442,7 +442,7 @@ class GraphTree(RowCursor, can_focus=True):
         The width never shrinks while stepping: a horizontal scrollbar does not come and go with
         the numbers.
         """
-        width = max(self._widest, self.scrollable_content_region.width)
+        width = max(self._widest, self.view_size.width)
         self.set_virtual_size(Size(width, len(self._rows)))
 
     # --- drawing -------------------------------------------------------------------------------
@@ -455,17 +455,17 @@ class GraphTree(RowCursor, can_focus=True):
             for name in self.COMPONENT_CLASSES
         }
 
-    def render_content_line(self, y: int) -> Strip:
+    def content_segments(self, y: int) -> list[Segment]:
         self._ensure_rows()
         scroll_x, scroll_y = self.scroll_offset
         width = self.view_size.width
         base = self.base_style
         index = y + scroll_y
         if index >= len(self._rows) or self._trace is None:
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         line_style, parts = self._line_parts(index, self._rows[index])
         line_style = base + line_style
-        # Segments straight from the parts, padded to the pane in the same strip: a line is drawn
+        # Segments straight from the parts, padded to the pane in the same list: a line is drawn
         # on every step that changes it, and each extra strip (extend, crop) costs as much again.
         segments = [Segment(text, line_style + style if style else line_style) for text, style in parts]
         length = sum(cell_len(text) for text, _ in parts)
@@ -475,9 +475,9 @@ class GraphTree(RowCursor, can_focus=True):
                 self.call_after_refresh(self._fit_width)  # not mid-render: the scrollbar may appear
         if scroll_x or length > width:
             strip = Strip(segments, length).extend_cell_length(width + scroll_x, line_style)
-            return strip.crop(scroll_x, scroll_x + width)
+            return list(strip.crop(scroll_x, scroll_x + width))
         segments.append(Segment(" " * (width - length), line_style))
-        return Strip(segments, width)
+        return segments
 
     def _line_parts(self, index: int, row: Row) -> tuple[Style, list[tuple[str, Style | None]]]:
         """The line's own style (cursor, current, receiving) and its text in styled parts."""

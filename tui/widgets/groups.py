@@ -324,7 +324,7 @@ class GroupsView(RowCursor, can_focus=True):
         if self._modules is not None and not self._rows:
             height = len(EMPTY)
             self._widest = max(self._widest, *(len(line) for line in EMPTY))
-        self.set_virtual_size(Size(max(self._widest, self.scrollable_content_region.width), height))
+        self.set_virtual_size(Size(max(self._widest, self.view_size.width), height))
 
     # --- marks ---------------------------------------------------------------------------------
 
@@ -378,7 +378,7 @@ class GroupsView(RowCursor, can_focus=True):
             }
         return self._styles
 
-    def render_content_line(self, y: int) -> Strip:
+    def content_segments(self, y: int) -> list[Segment]:
         self._ensure_rows()
         self._ensure_marks()
         scroll_x, scroll_y = self.scroll_offset
@@ -386,13 +386,13 @@ class GroupsView(RowCursor, can_focus=True):
         base = self.base_style
         index = y + scroll_y
         if self._modules is None:
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         if not self._rows:
             line_style = base
             muted = self._line_styles()["groups--muted"]
             parts: Parts = [(EMPTY[index], muted)] if index < len(EMPTY) else []
         elif index >= len(self._rows):
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         else:
             own_style, parts = self._line_parts(index, self._rows[index])
             line_style = base + own_style
@@ -401,9 +401,8 @@ class GroupsView(RowCursor, can_focus=True):
         if strip.cell_length > self._widest:
             self._widest = strip.cell_length
             self.call_after_refresh(self._fit_size)
-        return strip.extend_cell_length(max(width + scroll_x, strip.cell_length), line_style).crop(
-            scroll_x, scroll_x + width
-        )
+        strip = strip.extend_cell_length(max(width + scroll_x, strip.cell_length), line_style)
+        return list(strip.crop(scroll_x, scroll_x + width))
 
     def _line_parts(self, index: int, row: Row) -> tuple[Style, Parts]:
         """The line's own style (cursor, current, receiving) and its text in styled parts."""

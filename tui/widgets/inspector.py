@@ -238,7 +238,7 @@ class Inspector(LineView, can_focus=True):
 
     def _text_width(self) -> int:
         """Columns available to a line, leaving room for a scrollbar that may yet appear."""
-        width = self.scrollable_content_region.width
+        width = self.view_size.width
         if width <= 0:
             return 80  # not laid out yet; the resize handler redraws at the real width
         if not self.shown_scrollbars[0]:
@@ -255,7 +255,7 @@ class Inspector(LineView, can_focus=True):
             else:
                 lines.extend(self._wrap(line, width))
         self._lines = lines
-        self.set_virtual_size(Size(self.scrollable_content_region.width, len(lines)))
+        self.set_virtual_size(Size(self.view_size.width, len(lines)))
 
     def _wrap(self, line: list[Part], width: int) -> list[list[Part]]:
         """Word-wrap one line; continuation lines hang two columns in from its own indent."""
@@ -295,19 +295,19 @@ class Inspector(LineView, can_focus=True):
             if (y < drawn and (y >= was or lines[y] != before[y])) or drawn <= y < was
         )
 
-    def render_content_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+    def content_segments(self, y: int) -> list[Segment]:
+        width = self.view_size.width
         base = self.base_style
         index = y + int(self.scroll_y)
         if index >= len(self._lines):
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         parts = self._lines[index]
         segments = [Segment(text, base + style if style else base) for text, style in parts]
         length = cell_length(parts)
         if length > width:  # only while a resize has not re-wrapped the lines yet
-            return Strip(segments, length).crop(0, width)
-        segments.append(Segment(" " * (width - length), base))  # padded in the same strip
-        return Strip(segments, width)
+            return list(Strip(segments, length).crop(0, width))
+        segments.append(Segment(" " * (width - length), base))  # padded in the same list
+        return segments
 
     def _placeholder(self) -> Lines:
         lines = Lines()

@@ -11,12 +11,12 @@ own way. Either way the lines live in Textual's per-widget line cache, so ``refr
 meaning.
 
 A ``LineView`` also draws its own scrollbars, in its own lines (see "scrolling" below). Subclasses
-draw ``render_content_line`` rows ``view_size.width`` wide.
+draw ``content_segments``, rows ``view_size.width`` wide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from rich.style import Style
 from textual import events
 from textual.color import Color
 from textual.events import MouseEvent
+from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
@@ -82,8 +83,6 @@ class Frame:
 
     left: tuple[Segment, ...]
     right: tuple[Segment, ...]
-    fill: Style
-    """The style a short line is padded with (the widget's background)."""
     background: Color
     """The background the app's line filters are given."""
 
@@ -100,6 +99,8 @@ class LineView(KeepsLines, ScrollView):
     _components: dict[tuple[str, bool], Style] | None = None
     _frame: Frame | None = None
     _frame_known = False
+    _filters: Sequence[LineFilter] | None = None
+    """The line filters the kept lines were drawn with."""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -170,33 +171,36 @@ class LineView(KeepsLines, ScrollView):
         if right:
             edge = TextualStyle(foreground=base_background + right_color)
             after.append(get_box(right, inner, outer, edge)[1][2])
-        return Frame(tuple(before), tuple(after), fill, background)
+        return Frame(tuple(before), tuple(after), background)
 
     def draw_lines(self, crop: Region) -> list[Strip]:
         frame = self.frame()
         return super().draw_lines(crop) if frame is None else self._frame_lines(frame, crop)
 
     def _frame_lines(self, frame: Frame, crop: Region) -> list[Strip]:
+        # A changed line becomes one Strip: its segments, bars, frame and the app's line filters
+        # in one list (each Strip costs seven caches of its own, and Textual's way makes four).
+        # Kept lines are kept filtered, so a change of filters redraws them all.
         cache = self._styles_cache
         width = self.region.width
-        if width != cache._width:
+        filters = self.get_line_filters()
+        if width != cache._width or filters != self._filters:
             cache.clear()
             cache._width = width
-        content_width = self.content_region.width
+            self._filters = filters
         lines: dict[int, Strip] = cache._cache
         dirty: set[int] = cache._dirty_lines
-        filters = self.get_line_filters()
-        left, right, fill, background = frame.left, frame.right, frame.fill, frame.background
+        left, right, background = frame.left, frame.right, frame.background
         strips = []
         for y in crop.line_range:
             strip = lines.get(y)
             if strip is None or y in dirty:
-                strip = self.render_line(y).adjust_cell_length(content_width, fill)
+                segments = self._row_segments(y)
                 if left or right:
-                    strip = Strip([*left, *strip, *right], width)
-                lines[y] = strip
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
+                    segments = [*left, *segments, *right]
+                for line_filter in filters:
+                    segments = line_filter.apply(segments, background)
+                strip = lines[y] = Strip(segments, width)
             strips.append(strip)
         dirty.difference_update(crop.line_range)
         if crop.column_span != (0, width):
@@ -245,9 +249,13 @@ class LineView(KeepsLines, ScrollView):
 
     @property
     def view_size(self) -> Size:
-        """The size of the content on screen: the pane's content area less its scrollbars."""
+        """The size of the content on screen: the pane's content area less its scrollbars.
+
+        Read on every line drawn, so from the size the last layout gave (a ScrollView's container
+        size is its content area), not from ``region``, which asks the screen where the pane is.
+        """
         columns, rows = self._bars
-        width, height = self.content_region.size
+        width, height = self.container_size
         return Size(max(0, width - columns), max(0, height - rows))
 
     @property
@@ -291,7 +299,7 @@ class LineView(KeepsLines, ScrollView):
         """Which bars the overflow rules show, as Textual decides it (one bar narrows the other
         dimension, which may call for the other bar)."""
         styles = self.styles
-        width, height = self.content_region.size
+        width, height = self.container_size
         virtual_width, virtual_height = self.virtual_size
 
         def needed(overflow: str, content: int, room: int) -> bool:
@@ -307,7 +315,7 @@ class LineView(KeepsLines, ScrollView):
 
     def _update_bars(self) -> None:
         """Show or hide the bars as the content needs, and repaint the cells of them that changed."""
-        if not self.is_mounted or not self.content_region:
+        if not self.is_mounted or not self.container_size:
             return
         shown = self._measure_bars()
         if shown != self._shown:
@@ -392,25 +400,31 @@ class LineView(KeepsLines, ScrollView):
         return background.rich_color, color.rich_color
 
     def render_line(self, y: int) -> Strip:
-        """Content row ``y`` of the pane's own lines, with its bars (``render_content_line``)."""
+        """Content row ``y`` with its bars, for Textual's own way of drawing the widget."""
+        return Strip(self._row_segments(y), self.container_size.width)
+
+    def _row_segments(self, y: int) -> list[Segment]:
+        """Content row ``y``: the pane's segments, then the vertical bar's cell (or a row of the
+        horizontal bar, and the corner)."""
         columns, rows = self._bars
         if not (columns or rows):
-            return self.render_content_line(y)
+            return self.content_segments(y)
         width, height = self.view_size
         if y >= height:  # a row of the horizontal bar, and the corner
-            cells = self._picture(False)[1] if rows else []
+            cells = list(self._picture(False)[1]) if rows else [Segment(" " * width, self.base_style)]
             if columns:
                 corner = self.styles.scrollbar_corner_color
-                cells = [*cells, Segment(" " * columns, Style(bgcolor=corner.rich_color))]
-            return Strip(cells, width + columns)
-        strip = self.render_content_line(y).adjust_cell_length(width, self.base_style)
-        if not columns:
-            return strip
-        return Strip([*strip, self._picture(True)[1][y]], width + columns)
+                cells.append(Segment(" " * columns, Style(bgcolor=corner.rich_color)))
+            return cells
+        segments = self.content_segments(y)
+        if columns:
+            segments.append(self._picture(True)[1][y])
+        return segments
 
-    def render_content_line(self, y: int) -> Strip:
-        """Row ``y`` of what the pane shows, ``view_size.width`` cells wide (subclasses draw it)."""
-        return Strip.blank(self.view_size.width, self.base_style)
+    def content_segments(self, y: int) -> list[Segment]:
+        """Row ``y`` of what the pane shows (viewport row): a new list of segments exactly
+        ``view_size.width`` cells wide. Subclasses draw it."""
+        return [Segment(" " * self.view_size.width, self.base_style)]
 
     def _in_bar(self, event: MouseEvent) -> bool | None:
         """The bar under the mouse (vertical: True), or None."""

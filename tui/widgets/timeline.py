@@ -234,11 +234,11 @@ class Timeline(LineView, can_focus=True):
 
     def action_page_up(self) -> None:
         """Highlight the event one page up."""
-        self._move_highlight(-max(self.scrollable_content_region.height - 1, 1))
+        self._move_highlight(-max(self.view_size.height - 1, 1))
 
     def action_page_down(self) -> None:
         """Highlight the event one page down."""
-        self._move_highlight(max(self.scrollable_content_region.height - 1, 1))
+        self._move_highlight(max(self.view_size.height - 1, 1))
 
     def action_first(self) -> None:
         """Highlight the first event."""
@@ -267,7 +267,7 @@ class Timeline(LineView, can_focus=True):
     def _scroll_into_view(self) -> None:
         if self.highlighted is None:
             return
-        if self.scrollable_content_region.height <= 0:
+        if self.view_size.height <= 0:
             # Not laid out yet: the viewport height is unknown until the next refresh.
             self.call_after_refresh(self._scroll_into_view_now)
         else:
@@ -275,7 +275,7 @@ class Timeline(LineView, can_focus=True):
 
     def _scroll_into_view_now(self) -> None:
         index = self.highlighted
-        height = self.scrollable_content_region.height
+        height = self.view_size.height
         if index is None or height <= 0:
             return
         # Keep a little context around the highlight: the next events matter as much as the last.
@@ -305,15 +305,15 @@ class Timeline(LineView, can_focus=True):
             return False
         return any(trace.in_ids[e] in breakpoints for e in trace.edges(node))
 
-    def render_content_line(self, y: int) -> Strip:
+    def content_segments(self, y: int) -> list[Segment]:
         """Row ``y`` of the viewport: event ``scroll_y + y``, built from the trace on demand."""
-        width = self.scrollable_content_region.width
+        width = self.view_size.width
         base = self.base_style
         index = self.scroll_offset.y + y
         trace = self._trace
         if trace is None or not 0 <= index < len(trace):
-            return Strip.blank(width, base)
-        return self._render_entry(trace, index, width, base)
+            return [Segment(" " * width, base)]
+        return list(self._render_entry(trace, index, width, base))
 
     def _render_entry(self, trace: Trace, index: int, width: int, base: Style) -> Strip:
         component = self.component_style
