@@ -34,6 +34,8 @@ from tui.messages import NodeMessage
 from tui.text import printable
 from tui.widgets.row_cursor import RowCursor
 
+NO_STYLE = Style()
+
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
 INITIAL_ROWS = 48
@@ -447,13 +449,21 @@ class GraphTree(RowCursor, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------------
 
+    _styles: dict[str, Style] | None = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+
     def _line_styles(self) -> dict[str, Style]:
         """Component name -> style; the three that colour a whole line are full, the rest partial."""
-        whole_lines = ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving")
-        return {
-            name: self.component_style(name, partial=name not in whole_lines)
-            for name in self.COMPONENT_CLASSES
-        }
+        if self._styles is None:
+            whole_lines = ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving")
+            self._styles = {
+                name: self.component_style(name, partial=name not in whole_lines)
+                for name in self.COMPONENT_CLASSES
+            }
+        return self._styles
 
     def content_segments(self, y: int) -> list[Segment]:
         self._ensure_rows()
@@ -485,7 +495,9 @@ class GraphTree(RowCursor, can_focus=True):
         assert trace is not None
         i = row.node
         styles = self._line_styles()
-        line_style = Style(meta={"line": index})
+        # No per-line meta (a click finds its line from where it landed): lines share their styles,
+        # so every part's combined style comes from Rich's cache instead of being built anew.
+        line_style = NO_STYLE
         if i == self._current and row.full:
             line_style += styles["graph-tree--current"]
         elif i in self._receiving:
@@ -501,8 +513,7 @@ class GraphTree(RowCursor, can_focus=True):
         if not row.full:
             add(("↪ ", styles["graph-tree--backref"]))
         elif has_children:
-            toggle = Style(meta={"line": index, "toggle": True})
-            add(("▾ " if self._is_open(i) else "▸ ", guides + toggle))
+            add(("▾ " if self._is_open(i) else "▸ ", guides))
         else:
             add(("─ " if row.edge >= 0 else "  ", guides))
         if i in self._breakpoints:
@@ -550,11 +561,14 @@ class GraphTree(RowCursor, can_focus=True):
             self.post_message(self.ViewRootChanged(self.view_root))
 
     async def _on_click(self, event: events.Click) -> None:
-        meta = event.style.meta
-        if "line" not in meta:
+        offset = event.get_content_offset(self)
+        if offset is None or self.in_scrollbar(event):
             return
-        line = int(meta["line"])
-        if meta.get("toggle"):
+        scroll_x, scroll_y = self.scroll_offset
+        line = offset.y + scroll_y
+        if not 0 <= line < len(self.rows):
+            return
+        if self._on_toggle(self.rows[line], offset.x + scroll_x):
             self.cursor_line = line
             self.action_toggle_node()
         elif line == self.cursor_line:
@@ -563,6 +577,13 @@ class GraphTree(RowCursor, can_focus=True):
             self.cursor_line = line
             if not self.rows[line].full:
                 self.action_select_cursor()
+
+    def _on_toggle(self, row: Row, x: int) -> bool:
+        """Whether column ``x`` of ``row``'s line is its open/close triangle."""
+        if not row.full or not self._has_children(row.node):
+            return False
+        start = len(row.guides) + 2 if row.edge >= 0 else 0  # after the guides and "├─"
+        return start <= x < start + 2
 
     def _cursor_row(self) -> Row | None:
         rows = self.rows
