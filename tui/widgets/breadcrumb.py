@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from core.trace import Trace
 from tui.messages import ShowSubtree
@@ -13,9 +15,17 @@ from tui.messages import ShowSubtree
 SHOWN_CRUMBS = 4
 """Nearest ancestors named; the rest are counted, so a 20,000-deep chain costs four lookups."""
 
+Crumb = tuple[str, int | None]
+"""A piece of the line: its text, and the node a click on it re-roots the tree at (or None)."""
 
-class Breadcrumb(Static):
-    """``L › d › … 19,970 more › x31 ›`` — click a name to re-root the tree there."""
+
+class Breadcrumb(Widget):
+    """``L › d › … 19,970 more › x31 ›`` — click a name to re-root the tree there.
+
+    The line changes on most steps of a deep graph (the tree re-roots as the steps move), so it is
+    drawn straight from its pieces (the Line API), not through a Rich ``Text`` and Textual's
+    ``Static``, which rebuild the line through several representations.
+    """
 
     DEFAULT_CSS = """
     Breadcrumb {
@@ -28,8 +38,12 @@ class Breadcrumb(Static):
     Breadcrumb.-visible { display: block; }
     """
 
-    plain: str = ""
-    """The crumbs as plain text."""
+    _crumbs: tuple[Crumb, ...] = ()
+
+    @property
+    def plain(self) -> str:
+        """The crumbs as plain text."""
+        return "".join(text for text, _ in self._crumbs)
 
     def show(self, trace: Trace | None, chain: list[int], depth: int, *, keep_line: bool = False) -> None:
         """``chain`` is the view root's nearest ancestors (nearest first); ``depth`` its depth.
@@ -39,33 +53,50 @@ class Breadcrumb(Static):
         """
         if trace is None or (depth == 0 and not keep_line):
             self.set_class(False, "-visible")
-            self.plain = ""
-            self.update("", layout=False)
+            self._set_crumbs(())
             return
         self.set_class(True, "-visible")
         if depth == 0:
-            top = Text(no_wrap=True, overflow="ellipsis")
-            top.append(f"⌂ {trace.name(trace.output)}, the output: the top of the graph")
-            self.plain = top.plain
-            self.update(top, layout=False)
+            self._set_crumbs(((f"⌂ {trace.name(trace.output)}, the output: the top of the graph", None),))
             return
-        text = Text(no_wrap=True, overflow="ellipsis")
-        ancestors = chain[1:]
-        named = ancestors[:SHOWN_CRUMBS]
+        named = chain[1:][:SHOWN_CRUMBS]
         root = trace.output
-        parts: list[Text] = []
+        links: list[Crumb] = []
         if root not in named:
-            parts.append(Text(trace.name(root), Style(meta={"crumb": root}, underline=True)))
+            links.append((trace.name(root), root))
             hidden = depth - len(named) - 1
             if hidden > 0:
-                parts.append(Text(f"… {hidden:,} more"))
-        for node in reversed(named):
-            parts.append(Text(trace.name(node), Style(meta={"crumb": node}, underline=True)))
-        text.append("↑ ")
-        text.append_text(Text(" › ").join(parts))
-        text.append(" ›")
-        self.plain = text.plain
-        self.update(text, layout=False)  # one line high, whatever it says
+                links.append((f"… {hidden:,} more", None))
+        links += [(trace.name(node), node) for node in reversed(named)]
+        crumbs: list[Crumb] = [("↑ ", None)]
+        for k, link in enumerate(links):
+            if k:
+                crumbs.append((" › ", None))
+            crumbs.append(link)
+        crumbs.append((" ›", None))
+        self._set_crumbs(tuple(crumbs))
+
+    def _set_crumbs(self, crumbs: tuple[Crumb, ...]) -> None:
+        if crumbs != self._crumbs:
+            self._crumbs = crumbs
+            self.refresh()  # one line high, whatever it says: no layout
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y or width <= 0:
+            return Strip.blank(width, base)
+        segments = list(  # one segment for each run of plain text, as Rich's Text renders it
+            Segment.simplify(
+                Segment(text, base if node is None else base + Style(underline=True, meta={"crumb": node}))
+                for text, node in self._crumbs
+            )
+        )
+        length = sum(cell_len(text) for text, _ in self._crumbs)
+        if length > width:  # as a no-wrap Text with overflow="ellipsis"
+            return Strip([*Strip(segments, length).crop(0, width - 1), Segment("…", base)], width)
+        segments.append(Segment(" " * (width - length), base))
+        return Strip(segments, width)
 
     async def _on_click(self, event: events.Click) -> None:
         node = event.style.meta.get("crumb")
