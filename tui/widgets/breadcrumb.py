@@ -7,10 +7,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.strip import Strip
-from textual.widget import Widget
 
 from core.trace import Trace
 from tui.messages import ShowSubtree
+from tui.widgets.line_view import LineView
 
 SHOWN_CRUMBS = 4
 """Nearest ancestors named; the rest are counted, so a 20,000-deep chain costs four lookups."""
@@ -19,18 +19,19 @@ Crumb = tuple[str, int | None]
 """A piece of the line: its text, and the node a click on it re-roots the tree at (or None)."""
 
 
-class Breadcrumb(Widget):
+class Breadcrumb(LineView, can_focus=False):
     """``L › d › … 19,970 more › x31 ›`` — click a name to re-root the tree there.
 
     The line changes on most steps of a deep graph (the tree re-roots as the steps move), so it is
-    drawn straight from its pieces (the Line API), not through a Rich ``Text`` and Textual's
-    ``Static``, which rebuild the line through several representations.
+    drawn straight from its pieces as a ``LineView`` line, not through a Rich ``Text`` and
+    Textual's ``Static``, which rebuild the line through several representations.
     """
 
     DEFAULT_CSS = """
     Breadcrumb {
         height: 1;
         padding: 0 1;
+        overflow: hidden hidden;
         background: $boost;
         color: $text-muted;
         display: none;
@@ -81,11 +82,11 @@ class Breadcrumb(Widget):
             self._crumbs = crumbs
             self.refresh()  # one line high, whatever it says: no layout
 
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
+    def content_segments(self, y: int) -> list[Segment]:
+        width = self.view_size.width
+        base = self.base_style
         if y or width <= 0:
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         segments = list(  # one segment for each run of plain text, as Rich's Text renders it
             Segment.simplify(
                 Segment(text, base if node is None else base + Style(underline=True, meta={"crumb": node}))
@@ -94,9 +95,9 @@ class Breadcrumb(Widget):
         )
         length = sum(cell_len(text) for text, _ in self._crumbs)
         if length > width:  # as a no-wrap Text with overflow="ellipsis"
-            return Strip([*Strip(segments, length).crop(0, width - 1), Segment("…", base)], width)
+            return [*Strip(segments, length).crop(0, width - 1), Segment("…", base)]
         segments.append(Segment(" " * (width - length), base))
-        return Strip(segments, width)
+        return segments
 
     async def _on_click(self, event: events.Click) -> None:
         node = event.style.meta.get("crumb")
