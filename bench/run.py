@@ -330,8 +330,11 @@ async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
 
     First paint: wall time from calling what ``debug()`` calls (``as_value``, ``trace``, the app)
     to the first screen the compositor renders. A step: the process's CPU time (sleeping excluded)
-    from the key press until the screen is updated, less the same for a key bound to nothing (the
-    harness's own cost), i.e. the app's own work for that key: its handler and the repaint.
+    from the key press until the screen is updated, less the harness's own cost for a key, i.e.
+    the app's own work for that key: its handler and the repaint. The harness's cost is the median
+    of a key bound to nothing, pressed before every step of the round: one such press varies from
+    3 to 7 ms (timers, the collector), as much as a step costs, so taking each step's own no-op
+    press off it would add that spread to every step.
     """
     from textual.screen import Screen
 
@@ -354,20 +357,22 @@ async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
             first_paint = paints[0] - start if paints else float("nan")
             graph = app.trace
             assert graph is not None
-            steps = []
+            keys, idles = [], []
             for position in _step_positions(graph, step_samples):
                 app._move_to(position)
                 await pilot.pause()
                 for key in ("n", "N"):
-                    # What the test harness costs with nothing to do, taken off each step.
+                    # What the test harness costs with nothing to do, interleaved with the steps.
                     cpu = time.process_time()
                     await pilot.press("f12")  # bound to nothing: the key dispatch alone
                     await pilot.pause()
-                    idle = time.process_time() - cpu
+                    idles.append(time.process_time() - cpu)
                     cpu = time.process_time()
                     await pilot.press(key)
                     await pilot.pause()
-                    steps.append(max(0.0, time.process_time() - cpu - idle))
+                    keys.append(time.process_time() - cpu)
+            idle = statistics.median(idles)
+            steps = [max(0.0, cost - idle) for cost in keys]
             app._move_to(0)
             await pilot.pause()
             begin = time.perf_counter()
@@ -475,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         adapter_figures(table, repeats)
         chain_figures(table)
     if not args.no_ui:
-        app_figures(table, 4 if args.quick else 24, 1 if args.quick else 3)
+        app_figures(table, 4 if args.quick else 48, 1 if args.quick else 3)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
