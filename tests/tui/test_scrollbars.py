@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Size
@@ -24,6 +25,16 @@ def text_of(row: int, width: int) -> str:
     return (f"row {row:3d} " + "abcdefghij" * 8)[:width]
 
 
+def viewport_row(pane: ScrollView, y: int, width: int, style: Style) -> Strip:
+    """Row ``y`` of the viewport, ``width`` cells: the same text in both panes."""
+    rows, line_width = pane.shape  # type: ignore[attr-defined]
+    scroll_x, scroll_y = pane.scroll_offset
+    row = y + scroll_y
+    text = text_of(row, line_width) if row < rows else ""
+    strip = Strip([Segment(text, style)]).extend_cell_length(width + scroll_x, style)
+    return strip.crop(scroll_x, scroll_x + width)
+
+
 class TextualLines(ScrollView):
     """The reference: Textual's ScrollView and its ScrollBar widgets."""
 
@@ -31,18 +42,13 @@ class TextualLines(ScrollView):
 
     def __init__(self, rows: int, width: int) -> None:
         super().__init__()
-        self.rows, self.line_width = rows, width
+        self.shape = (rows, width)
 
     def on_mount(self) -> None:
-        self.virtual_size = Size(self.line_width, self.rows)
+        self.virtual_size = Size(self.shape[1], self.shape[0])
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        scroll_x, scroll_y = self.scroll_offset
-        row = y + scroll_y
-        text = text_of(row, self.line_width) if row < self.rows else ""
-        strip = Strip([Segment(text, self.rich_style)]).extend_cell_length(width + scroll_x, self.rich_style)
-        return strip.crop(scroll_x, scroll_x + width)
+        return viewport_row(self, y, self.scrollable_content_region.width, self.rich_style)
 
 
 class OwnLines(LineView):
@@ -52,23 +58,18 @@ class OwnLines(LineView):
 
     def __init__(self, rows: int, width: int) -> None:
         super().__init__()
-        self.rows, self.line_width = rows, width
+        self.shape = (rows, width)
 
     def on_mount(self) -> None:
-        self.set_virtual_size(Size(self.line_width, self.rows))
+        self.set_virtual_size(Size(self.shape[1], self.shape[0]))
 
     def resize_content(self, rows: int, width: int) -> None:
-        self.rows, self.line_width = rows, width
+        self.shape = (rows, width)
         self.set_virtual_size(Size(width, rows))
         self.refresh()
 
     def content_segments(self, y: int) -> list[Segment]:
-        width = self.view_size.width
-        scroll_x, scroll_y = self.scroll_offset
-        row = y + scroll_y
-        text = text_of(row, self.line_width) if row < self.rows else ""
-        strip = Strip([Segment(text, self.base_style)]).extend_cell_length(width + scroll_x, self.base_style)
-        return list(strip.crop(scroll_x, scroll_x + width))
+        return list(viewport_row(self, y, self.view_size.width, self.base_style))
 
 
 class SideBySide(App[None]):

@@ -86,7 +86,7 @@ class Breadcrumb(LineView, can_focus=False):
         width = self.view_size.width
         base = self.base_style
         if y or width <= 0:
-            return [Segment(" " * width, base)]
+            return self.blank_row()
         segments = list(  # one segment for each run of plain text, as Rich's Text renders it
             Segment.simplify(
                 Segment(text, base if node is None else base + Style(underline=True, meta={"crumb": node}))

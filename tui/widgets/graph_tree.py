@@ -449,21 +449,8 @@ class GraphTree(RowCursor, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------------
 
-    _styles: dict[str, Style] | None = None
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
-
-    def _line_styles(self) -> dict[str, Style]:
-        """Component name -> style; the three that colour a whole line are full, the rest partial."""
-        if self._styles is None:
-            whole_lines = ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving")
-            self._styles = {
-                name: self.component_style(name, partial=name not in whole_lines)
-                for name in self.COMPONENT_CLASSES
-            }
-        return self._styles
+    WHOLE_LINES = ("graph-tree--cursor", "graph-tree--current", "graph-tree--receiving")
+    """The components that colour a line's whole width (the rest colour their text only)."""
 
     def content_segments(self, y: int) -> list[Segment]:
         self._ensure_rows()
@@ -472,7 +459,7 @@ class GraphTree(RowCursor, can_focus=True):
         base = self.base_style
         index = y + scroll_y
         if index >= len(self._rows) or self._trace is None:
-            return [Segment(" " * width, base)]
+            return self.blank_row()
         line_style, parts = self._line_parts(index, self._rows[index])
         line_style = base + line_style
         # Segments straight from the parts, padded to the pane in the same list: a line is drawn
@@ -494,7 +481,7 @@ class GraphTree(RowCursor, can_focus=True):
         trace = self._trace
         assert trace is not None
         i = row.node
-        styles = self._line_styles()
+        styles = self.line_styles()
         # No per-line meta (a click finds its line from where it landed): lines share their styles,
         # so every part's combined style comes from Rich's cache instead of being built anew.
         line_style = NO_STYLE
@@ -568,7 +555,7 @@ class GraphTree(RowCursor, can_focus=True):
         line = offset.y + scroll_y
         if not 0 <= line < len(self.rows):
             return
-        if self._on_toggle(self.rows[line], offset.x + scroll_x):
+        if self._hits_toggle(self.rows[line], offset.x + scroll_x):
             self.cursor_line = line
             self.action_toggle_node()
         elif line == self.cursor_line:
@@ -578,7 +565,7 @@ class GraphTree(RowCursor, can_focus=True):
             if not self.rows[line].full:
                 self.action_select_cursor()
 
-    def _on_toggle(self, row: Row, x: int) -> bool:
+    def _hits_toggle(self, row: Row, x: int) -> bool:
         """Whether column ``x`` of ``row``'s line is its open/close triangle."""
         if not row.full or not self._has_children(row.node):
             return False

@@ -130,7 +130,6 @@ class GroupsView(RowCursor, can_focus=True):
         self._receiving: dict[int, float] = {}
         self._receiving_items: set[int] = set()
         self._forward = False
-        self._styles: dict[str, Style] | None = None
 
     # --- what the app tells the view -----------------------------------------------------------
 
@@ -361,22 +360,8 @@ class GroupsView(RowCursor, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------------
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
-
-    def _line_styles(self) -> dict[str, Style]:
-        """Component name -> style; the three that colour a whole line are full, the rest partial.
-
-        Kept until the stylesheet changes: every part of every line looks styles up here.
-        """
-        if self._styles is None:
-            whole_lines = ("groups--cursor", "groups--current", "groups--receiving")
-            self._styles = {
-                name: self.component_style(name, partial=name not in whole_lines)
-                for name in self.COMPONENT_CLASSES
-            }
-        return self._styles
+    WHOLE_LINES = ("groups--cursor", "groups--current", "groups--receiving")
+    """The components that colour a line's whole width (the rest colour their text only)."""
 
     def content_segments(self, y: int) -> list[Segment]:
         self._ensure_rows()
@@ -386,13 +371,13 @@ class GroupsView(RowCursor, can_focus=True):
         base = self.base_style
         index = y + scroll_y
         if self._modules is None:
-            return [Segment(" " * width, base)]
+            return self.blank_row()
         if not self._rows:
             line_style = base
-            muted = self._line_styles()["groups--muted"]
+            muted = self.line_styles()["groups--muted"]
             parts: Parts = [(EMPTY[index], muted)] if index < len(EMPTY) else []
         elif index >= len(self._rows):
-            return [Segment(" " * width, base)]
+            return self.blank_row()
         else:
             own_style, parts = self._line_parts(index, self._rows[index])
             line_style = base + own_style
@@ -408,7 +393,7 @@ class GroupsView(RowCursor, can_focus=True):
         """The line's own style (cursor, current, receiving) and its text in styled parts."""
         modules, trace = self._modules, self._trace
         assert modules is not None and trace is not None
-        styles = self._line_styles()
+        styles = self.line_styles()
         item = row.item
         node = self.node_of(row)
         line_style = Style(meta={"line": index})
@@ -445,7 +430,7 @@ class GroupsView(RowCursor, can_focus=True):
     def _summary_parts(self, summary: Summary, parts: Parts) -> None:
         """``params final 0/48 · computed 37/3200 · grads 3/3200``: parameters matter for their
         final grads; computed nodes for the forward pass reaching them and grads reaching them."""
-        styles = self._line_styles()
+        styles = self.line_styles()
         counts: list[tuple[str, int, int]] = []
         if summary.leaves:
             counts.append(("params final", summary.leaves_final, summary.leaves))
@@ -465,7 +450,7 @@ class GroupsView(RowCursor, can_focus=True):
         """`` = 0.23  grad -0.012 final``, with ``·`` / ``—`` for not computed / no grad yet."""
         trace = self._trace
         assert trace is not None
-        styles = self._line_styles()
+        styles = self.line_styles()
         pending, changed = styles["groups--pending"], styles["groups--changed"]
         value = trace.value(node)
         parts.append((" = ", None))

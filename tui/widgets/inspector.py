@@ -300,7 +300,7 @@ class Inspector(LineView, can_focus=True):
         base = self.base_style
         index = y + int(self.scroll_y)
         if index >= len(self._lines):
-            return [Segment(" " * width, base)]
+            return self.blank_row()
         parts = self._lines[index]
         segments = [Segment(text, base + style if style else base) for text, style in parts]
         length = cell_length(parts)
@@ -314,23 +314,11 @@ class Inspector(LineView, can_focus=True):
         lines.append("Select a node in the graph to inspect it.", self._style("inspector--muted"))
         return lines
 
-    _text_styles: dict[str, Style] | None = None
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._text_styles = None
-
     def _style(self, component: str) -> Style:
-        """A component's text style on the pane's own background (kept until the styles change)."""
+        """A component's text style on the pane's own background."""
         if not self.is_mounted:
             return Style()
-        if self._text_styles is None:
-            self._text_styles = {}
-        style = self._text_styles.get(component)
-        if style is None:
-            style = self.component_style(component) + Style(bgcolor=self.base_style.bgcolor)
-            self._text_styles[component] = style
-        return style
+        return self.component_style(component, on_background=True)
 
     def render_node(self, trace: Trace, node: int) -> Lines:
         """Everything about ``node`` at the cursor, as lines (user labels never parsed as markup)."""

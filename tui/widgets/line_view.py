@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.color import Color as RichColor
 from rich.segment import Segment
@@ -95,8 +95,12 @@ class LineView(KeepsLines, ScrollView):
     every ``refresh``, and ``rich_style`` walks every ancestor each time it is read.
     """
 
+    WHOLE_LINES: ClassVar[tuple[str, ...]] = ()
+    """Component classes that colour a line's whole width (``line_styles``); the rest colour text."""
+
     _base: Style | None = None
-    _components: dict[tuple[str, bool], Style] | None = None
+    _components: dict[tuple[str, bool, bool], Style] | None = None
+    _line_styles: dict[str, Style] | None = None
     _frame: Frame | None = None
     _frame_known = False
     _filters: Sequence[LineFilter] | None = None
@@ -106,6 +110,7 @@ class LineView(KeepsLines, ScrollView):
         super().notify_style_update()
         self._base = None
         self._components = None
+        self._line_styles = None
         self._frame_known = False
         self._pictures = None
 
@@ -116,15 +121,34 @@ class LineView(KeepsLines, ScrollView):
             self._base = self.rich_style
         return self._base
 
-    def component_style(self, name: str, *, partial: bool = False) -> Style:
-        """A component class's Rich style, as ``get_component_rich_style``."""
+    def component_style(self, name: str, *, partial: bool = False, on_background: bool = False) -> Style:
+        """A component class's Rich style, as ``get_component_rich_style``; ``on_background``: with
+        the pane's own background under it (for a part of text drawn into the pane's lines)."""
         if self._components is None:
             self._components = {}
-        key = (name, partial)
+        key = (name, partial, on_background)
         style = self._components.get(key)
         if style is None:
-            style = self._components[key] = self.get_component_rich_style(name, partial=partial)
+            style = self.get_component_rich_style(name, partial=partial)
+            if on_background:
+                style += Style(bgcolor=self.base_style.bgcolor)
+            self._components[key] = style
         return style
+
+    def line_styles(self) -> dict[str, Style]:
+        """Every component class's style by name: full for ``WHOLE_LINES`` (they colour a line's
+        whole width), partial (text colours only) for the rest."""
+        if self._line_styles is None:
+            whole_lines = self.WHOLE_LINES
+            self._line_styles = {
+                name: self.component_style(name, partial=name not in whole_lines)
+                for name in self.COMPONENT_CLASSES
+            }
+        return self._line_styles
+
+    def blank_row(self) -> list[Segment]:
+        """An empty row of the view, in the pane's own colours."""
+        return [Segment(" " * self.view_size.width, self.base_style)]
 
     # --- lines to the compositor ---------------------------------------------------------------
 
@@ -346,7 +370,8 @@ class LineView(KeepsLines, ScrollView):
                 self.refresh(Region(0, height, width + columns, rows))
 
     def _picture(self, vertical: bool, *, redraw: bool = False) -> tuple[list[Segment] | None, list[Segment]]:
-        """A bar's picture (a segment a row, or a column) and the one it replaces if it was redrawn.
+        """A bar's picture (a segment a row, or a column), and the one it replaced if it was drawn
+        again over an earlier one (else None).
 
         It is drawn again only when what it is drawn from changed (sizes, position, colours), and
         then by Textual's own scrollbar renderer, from the numbers Textual's bar would have.
@@ -369,7 +394,7 @@ class LineView(KeepsLines, ScrollView):
             virtual, window = 100, 0
         key = (length, ceil(virtual), ceil(window), int(position * 8) / 8, thickness, back, bar)
         if kept is not None and kept[0] == key:
-            return kept[1], kept[1]
+            return None, kept[1]
         segments = ScrollBar.renderer.render_bar(
             size=length,
             virtual_size=key[1],
@@ -424,7 +449,7 @@ class LineView(KeepsLines, ScrollView):
     def content_segments(self, y: int) -> list[Segment]:
         """Row ``y`` of what the pane shows (viewport row): a new list of segments exactly
         ``view_size.width`` cells wide. Subclasses draw it."""
-        return [Segment(" " * self.view_size.width, self.base_style)]
+        return self.blank_row()
 
     def _in_bar(self, event: MouseEvent) -> bool | None:
         """The bar under the mouse (vertical: True), or None."""

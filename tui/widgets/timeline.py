@@ -312,7 +312,7 @@ class Timeline(LineView, can_focus=True):
         index = self.scroll_offset.y + y
         trace = self._trace
         if trace is None or not 0 <= index < len(trace):
-            return [Segment(" " * width, base)]
+            return self.blank_row()
         return list(self._render_entry(trace, index, width, base))
 
     def _render_entry(self, trace: Trace, index: int, width: int, base: Style) -> Strip:
