@@ -10,17 +10,20 @@ marked) and compare them with the same pane redrawn from scratch by Textual's ow
 
 from __future__ import annotations
 
+import gc
 import random
 
 import pytest
+from rich.segment import Segment
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widget import Widget
 
 from core import parse, trace
 from core.examples import SEED
 from core.trace import Trace
 from tui.app import GradstepApp
-from tui.widgets.line_view import LineView
+from tui.widgets.line_view import Line, LineView
 
 SIZE = (120, 40)
 
@@ -79,3 +82,44 @@ async def test_what_is_on_screen_equals_a_full_redraw(
             for key in rng.choice(["n", "N", "nn", "NN", "nN"]):
                 await pilot.press(key)
                 await assert_panes_current(app, pilot, f"{key} after a jump")
+
+
+async def test_a_replaced_line_is_freed_when_dropped(small_network: Trace) -> None:
+    """Lines a step replaces go at once, not to the cycle collector: every line a pane that frames
+    its own lines hands the compositor is a ``Line``, which the compositor can divide without it
+    referring to itself (``Strip.divide`` caches ``[self]``: each replaced line would be garbage)."""
+    app = GradstepApp(graph=small_network, title="network")
+    async with app.run_test(size=SIZE) as pilot:
+        for key in "nnnnNNnn":
+            await pilot.press(key)
+            await pilot.pause()
+            for pane in app.query(LineView):
+                if not pane.region.area or pane.frame() is None:
+                    continue  # not on show (the modules view), or drawn by Textual (the timeline)
+                lines = pane.render_lines(pane.region.reset_offset)
+                assert all(type(line) is Line for line in lines), type(pane).__name__
+                gc.collect()
+                gc.disable()
+                try:
+                    for line in lines:  # as the compositor does, at the pane's own edges
+                        line.divide([line.cell_length])
+                    del lines
+                    pane.refresh()
+                    pane.render_lines(pane.region.reset_offset)  # every line replaced
+                    assert gc.collect() == 0, type(pane).__name__
+                finally:
+                    gc.enable()
+
+
+def test_a_plain_strip_divided_into_itself_is_a_cycle() -> None:
+    """Textual's own strip, divided into itself, is left for the cycle collector; a Line is not."""
+    gc.collect()
+    strip = Strip([Segment("abc")], 3)
+    assert strip.divide([3]) == [strip]
+    del strip
+    assert gc.collect() > 0
+    line = Line([Segment("abc")], 3)
+    assert line.divide([3]) == [line]
+    assert [piece.text for piece in line.divide([1, 3])] == ["a", "bc"]
+    del line
+    assert gc.collect() == 0
