@@ -28,6 +28,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -314,28 +315,39 @@ def adapter_figures(table: Table, repeats: int) -> None:
 # --- the debugger ---------------------------------------------------------------------------------
 
 
-@dataclass
-class AppTimes:
-    first_paint: float
-    steps: list[float]
-    to_end: float
-
-
 def seed_graph() -> Value:
     return parse(SEED, "seed.gs").output
 
 
-async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
-    """First paint of ``debug(output)``, CPU time per ``n``/``N``, and ``c`` to the end.
+async def settle(app: Any) -> None:
+    """Wait until ``app`` has done everything it was given, then paint what it changed.
 
-    First paint: wall time from calling what ``debug()`` calls (``as_value``, ``trace``, the app)
-    to the first screen the compositor renders. A step: the process's CPU time (sleeping excluded)
-    from the key press until the screen is updated, less the harness's own cost for a key, i.e.
-    the app's own work for that key: its handler and the repaint. The harness's cost is the median
-    of a key bound to nothing, pressed before every step of the round: one such press varies from
-    3 to 7 ms (timers, the collector), as much as a step costs, so taking each step's own no-op
-    press off it would add that spread to every step.
+    Done means a 20 ms sleep in which the process used under 1 ms of CPU (as Textual's own
+    ``wait_for_idle``): the key's handler, the messages it posted and theirs, the idle events.
     """
+    while True:
+        cpu = time.process_time()
+        await asyncio.sleep(0.02)
+        if time.process_time() - cpu < 0.001:
+            break
+    app.screen._on_timer_update()  # the compositor's refresh, if its timer has not run it yet
+
+
+async def press(app: Any, key: str) -> float:
+    """CPU seconds from posting ``key`` to the app, as the terminal driver does, until it settled."""
+    from textual import events
+
+    event = events.Key(key, key if len(key) == 1 else None)
+    event.set_sender(app)
+    cpu = time.process_time()
+    app.post_message(event)
+    await settle(app)
+    return time.process_time() - cpu
+
+
+async def first_paint_and_run(output: Any, label: str) -> tuple[float, float]:
+    """Seconds from calling what ``debug(output)`` calls (``as_value``, ``trace``, the app) to
+    the first screen the compositor renders, and seconds for ``c`` to run to the end."""
     from textual.screen import Screen
 
     from tui.app import GradstepApp
@@ -357,24 +369,6 @@ async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
             first_paint = paints[0] - start if paints else float("nan")
             graph = app.trace
             assert graph is not None
-            keys, idles = [], []
-            for position in _step_positions(graph, step_samples):
-                app._move_to(position)
-                await pilot.pause()
-                for key in ("n", "N"):
-                    # What the test harness costs with nothing to do, interleaved with the steps.
-                    cpu = time.process_time()
-                    await pilot.press("f12")  # bound to nothing: the key dispatch alone
-                    await pilot.pause()
-                    idles.append(time.process_time() - cpu)
-                    cpu = time.process_time()
-                    await pilot.press(key)
-                    await pilot.pause()
-                    keys.append(time.process_time() - cpu)
-            idle = statistics.median(idles)
-            steps = [max(0.0, cost - idle) for cost in keys]
-            app._move_to(0)
-            await pilot.pause()
             begin = time.perf_counter()
             await pilot.press("c")
             await pilot.pause()
@@ -382,20 +376,68 @@ async def measure_app(output: Any, label: str, step_samples: int) -> AppTimes:
             assert graph.position == len(graph)
     finally:
         Screen._compositor_refresh = original_refresh  # type: ignore[method-assign]
-    return AppTimes(first_paint, steps, to_end)
+    return first_paint, to_end
 
 
-def _step_positions(graph: Trace, samples: int) -> Iterator[int]:
-    """Cursor positions spread over the timeline: the forward pass, the seed, the backward pass."""
+async def step_costs(outputs: dict[str, Any], samples: int, rounds: int) -> dict[str, list[float]]:
+    """The app's own CPU time for each ``n`` and ``N``, on every graph, interleaved.
+
+    All the graphs are open at once, each in its own app (headless, 120x40, one process), and
+    the steps take turns: ``n`` then ``N`` from a place on the first graph, the same on the next
+    graph, then the next place. A slow spell of the machine (one running 1.5x slower for seconds
+    is common here) so falls on every graph alike, where rounds of one graph after another would
+    each get their own.
+
+    A step's cost is the process's CPU time (sleeping excluded) from posting the key to the app,
+    as the terminal driver does, until it has settled and the screen is updated, less the
+    harness's own cost for a key: the app's own work for that key (its handler, what that sets
+    off, the repaint). The harness's cost is the median, per graph, of a key bound to nothing,
+    pressed before every step. Keys go straight to the app, not through the test pilot, whose
+    wait for every widget to drain its queue costs about 3 ms a key, more than a step.
+    """
+    from tui.app import GradstepApp
+
+    apps = {name: GradstepApp(graph=trace(as_value(output)), title=name) for name, output in outputs.items()}
+    keys: dict[str, list[float]] = {name: [] for name in apps}
+    idles: dict[str, list[float]] = {name: [] for name in apps}
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            pilot = await stack.enter_async_context(app.run_test(size=SCREEN))
+            await pilot.pause()
+        places = {
+            name: [p for k in range(rounds) for p in _step_positions(app.trace, samples, k / rounds)]
+            for name, app in apps.items()
+        }
+        for k in range(rounds * (samples + 1)):
+            for name, app in apps.items():
+                graph = app.trace
+                position = places[name][k]
+                app._move_to(position)
+                await settle(app)
+                for key, moved in (("n", 1), ("N", -1)):
+                    idles[name].append(await press(app, "f12"))  # bound to nothing: the dispatch alone
+                    keys[name].append(await press(app, key))
+                    if 0 <= position + moved <= len(graph):
+                        assert graph.position == position + moved, f"{key} did not step on {name}"
+                    position = graph.position
+    costs = {}
+    for name in apps:
+        idle = statistics.median(idles[name])
+        costs[name] = [max(0.0, cost - idle) for cost in keys[name]]
+    return costs
+
+
+def _step_positions(graph: Trace, samples: int, shift: float = 0.0) -> Iterator[int]:
+    """Cursor positions spread over the timeline: the forward pass, the seed, the backward pass;
+    ``shift`` (0 to 1) moves them along by that part of the gap between two of them."""
     length = len(graph)
     for k in range(samples):
-        yield min(length - 1, max(0, round(k * (length - 1) / max(1, samples - 1))))
+        yield min(length - 1, max(0, round((k + shift) * (length - 1) / max(1, samples - 1))))
     yield graph.seed_index
 
 
 def app_figures(table: Table, samples: int, rounds: int) -> None:
-    """The debugger on the demo graph against the seed's, in alternating rounds (seed, demo, seed,
-    ...) so that a slow spell of the machine falls on both; each figure is over all rounds."""
+    """The debugger on the demo graph against the seed's (and a small network's)."""
     try:
         import tui.app  # noqa: F401
     except ImportError as error:
@@ -403,60 +445,54 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
         return
 
     seed_output, demo_output, small_output = seed_graph(), demo.gradstep_loss()[0], demo.small_network_loss()
-    seed_rounds, demo_rounds, small_rounds = [], [], []
-    for _ in range(rounds):
-        seed_rounds.append(asyncio.run(measure_app(seed_output, "seed", samples)))
-        demo_rounds.append(asyncio.run(measure_app(demo_output, "demo", samples)))
-        small_rounds.append(asyncio.run(measure_app(small_output, "small network", samples)))
-    seed, big, small = pooled(seed_rounds), pooled(demo_rounds), pooled(small_rounds)
+    opened: dict[str, list[tuple[float, float]]] = {"seed": [], "demo": []}
+    for _ in range(3):
+        for name, output in (("seed", seed_output), ("demo", demo_output)):
+            opened[name].append(asyncio.run(first_paint_and_run(output, name)))
+    paint = {name: statistics.median(p for p, _ in runs) for name, runs in opened.items()}
+    to_end = {name: statistics.median(c for _, c in runs) for name, runs in opened.items()}
+    graphs = {"seed": seed_output, "demo": demo_output, "small": small_output}
+    costs = asyncio.run(step_costs(graphs, samples, rounds))
+    step = {name: statistics.median(values) for name, values in costs.items()}
+
     table.section("Debugger: demo graph vs the seed's 7-node graph", "seed graph")
     table.add(
         "first paint of debug(loss)",
-        seconds(big.first_paint),
-        seconds(seed.first_paint),
-        times(big.first_paint / seed.first_paint),
+        seconds(paint["demo"]),
+        seconds(paint["seed"]),
+        times(paint["demo"] / paint["seed"]),
         "demo ≤ 1 s",
     )
-    step_demo, step_seed = statistics.median(big.steps), statistics.median(seed.steps)
     table.add(
         "one step (n / N): the app's CPU, median",
-        seconds(step_demo),
-        seconds(step_seed),
-        f"{step_demo / step_seed:.2f}",
+        seconds(step["demo"]),
+        seconds(step["seed"]),
+        f"{step['demo'] / step['seed']:.2f}",
         "ratio ≤ 1.2, < 16 ms",
     )
-    table.add("one step (n / N): the app's CPU, worst", seconds(max(big.steps)), seconds(max(seed.steps)))
-    step_small = statistics.median(small.steps)
+    worst = {name: max(values) for name, values in costs.items()}
+    table.add("one step (n / N): the app's CPU, worst", seconds(worst["demo"]), seconds(worst["seed"]))
     table.add(
         f"… the same, {small_output_size(small_output)}-node MLP graph (panes as full) instead of the seed",
-        seconds(step_demo),
-        seconds(step_small),
-        f"{step_demo / step_small:.2f}",
+        seconds(step["demo"]),
+        seconds(step["small"]),
+        f"{step['demo'] / step['small']:.2f}",
         "",
     )
-    table.add("c: run to the end", seconds(big.to_end), seconds(seed.to_end), "", "≤ 1 s")
+    table.add("c: run to the end", seconds(to_end["demo"]), seconds(to_end["seed"]), "", "≤ 1 s")
     table.notes.append(
-        f"Debugger: {rounds} alternating round{'s' if rounds != 1 else ''} of {len(big.steps) // rounds}"
-        " steps on each graph"
-        f" (n and N from {samples + 1} places spread over the run), 120x40."
+        f"Debugger: {len(costs['demo'])} steps on each graph (n and N from {rounds * (samples + 1)} places"
+        " spread over the run), the graphs open side by side in one process and their steps interleaved;"
+        " a step is the app's own CPU time for the key (see bench/run.py), 120x40."
     )
     if micrograd_available():
         their_loss = demo.micrograd_loss(demo.gradstep_model())[0]
-        via_adapter = asyncio.run(measure_app(their_loss, "micrograd demo", 2))
-        table.add("first paint of debug(micrograd loss)", seconds(via_adapter.first_paint), "", "", "")
+        via_adapter, _ = asyncio.run(first_paint_and_run(their_loss, "micrograd demo"))
+        table.add("first paint of debug(micrograd loss)", seconds(via_adapter), "", "", "")
 
 
 def small_output_size(output: Value) -> str:
     return f"{trace(output).size:,}"
-
-
-def pooled(rounds: list[AppTimes]) -> AppTimes:
-    """Medians of the rounds' first paints and runs to the end; every round's steps."""
-    return AppTimes(
-        statistics.median(r.first_paint for r in rounds),
-        [step for r in rounds for step in r.steps],
-        statistics.median(r.to_end for r in rounds),
-    )
 
 
 # --- main -----------------------------------------------------------------------------------------
