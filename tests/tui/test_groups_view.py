@@ -175,6 +175,19 @@ async def test_clicking_the_triangle_toggles(shown: Trace) -> None:
         assert len(view.line_texts()) == 41
 
 
+async def test_clicking_a_name_moves_the_cursor_and_a_second_click_opens(shown: Trace) -> None:
+    app = GroupsApp(shown)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(GroupsView)
+        await pilot.pause()
+        rows = len(view.line_texts())
+        await pilot.click(GroupsView, offset=(6, 3))  # the name of L0.N2, past its triangle
+        assert view.cursor_line == 3
+        assert len(view.line_texts()) == rows  # moved there, nothing opened
+        await pilot.click(GroupsView, offset=(6, 3))  # on the cursor's line: select = open
+        assert view.line_texts()[3].startswith("  ▾ N2")
+
+
 # --- numbers against the trace -------------------------------------------------------------------
 
 

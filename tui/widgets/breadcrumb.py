@@ -6,11 +6,10 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.strip import Strip
 
 from core.trace import Trace
 from tui.messages import ShowSubtree
-from tui.widgets.line_view import LineView
+from tui.widgets.line_view import LineView, fit
 
 SHOWN_CRUMBS = 4
 """Nearest ancestors named; the rest are counted, so a 20,000-deep chain costs four lookups."""
@@ -94,10 +93,7 @@ class Breadcrumb(LineView, can_focus=False):
             )
         )
         length = sum(cell_len(text) for text, _ in self._crumbs)
-        if length > width:  # as a no-wrap Text with overflow="ellipsis"
-            return [*Strip(segments, length).crop(0, width - 1), Segment("…", base)]
-        segments.append(Segment(" " * (width - length), base))
-        return segments
+        return fit(segments, length, width, base, ellipsis=base)  # as a Text with overflow="ellipsis"
 
     async def _on_click(self, event: events.Click) -> None:
         node = event.style.meta.get("crumb")

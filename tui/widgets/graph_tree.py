@@ -26,15 +26,13 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
 from tui.messages import NodeMessage
 from tui.text import printable
+from tui.widgets.line_view import NO_STYLE, fit
 from tui.widgets.row_cursor import RowCursor
-
-NO_STYLE = Style()
 
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
@@ -462,19 +460,13 @@ class GraphTree(RowCursor, can_focus=True):
             return self.blank_row()
         line_style, parts = self._line_parts(index, self._rows[index])
         line_style = base + line_style
-        # Segments straight from the parts, padded to the pane in the same list: a line is drawn
-        # on every step that changes it, and each extra strip (extend, crop) costs as much again.
         segments = [Segment(text, line_style + style if style else line_style) for text, style in parts]
         length = sum(cell_len(text) for text, _ in parts)
         if length > self._widest:
             self._widest = length
             if length > self.virtual_size.width:
                 self.call_after_refresh(self._fit_width)  # not mid-render: the scrollbar may appear
-        if scroll_x or length > width:
-            strip = Strip(segments, length).extend_cell_length(width + scroll_x, line_style)
-            return list(strip.crop(scroll_x, scroll_x + width))
-        segments.append(Segment(" " * (width - length), line_style))
-        return segments
+        return fit(segments, length, width, line_style, scroll_x=scroll_x)
 
     def _line_parts(self, index: int, row: Row) -> tuple[Style, list[tuple[str, Style | None]]]:
         """The line's own style (cursor, current, receiving) and its text in styled parts."""
@@ -548,14 +540,11 @@ class GraphTree(RowCursor, can_focus=True):
             self.post_message(self.ViewRootChanged(self.view_root))
 
     async def _on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or self.in_scrollbar(event):
+        cell = self.clicked_cell(event)
+        if cell is None:
             return
-        scroll_x, scroll_y = self.scroll_offset
-        line = offset.y + scroll_y
-        if not 0 <= line < len(self.rows):
-            return
-        if self._hits_toggle(self.rows[line], offset.x + scroll_x):
+        line, x = cell
+        if self._hits_toggle(self.rows[line], x):
             self.cursor_line = line
             self.action_toggle_node()
         elif line == self.cursor_line:

@@ -19,18 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.strip import Strip
 
 from core.groups import ModuleTree, Summary
 from core.ops import format_number
 from core.trace import Trace
 from tui.messages import NodeMessage
 from tui.text import printable
+from tui.widgets.line_view import NO_STYLE, fit
 from tui.widgets.row_cursor import RowCursor
 
 EMPTY = (
@@ -382,12 +383,11 @@ class GroupsView(RowCursor, can_focus=True):
             own_style, parts = self._line_parts(index, self._rows[index])
             line_style = base + own_style
         segments = [Segment(text, line_style + style if style else line_style) for text, style in parts]
-        strip = Strip(segments)
-        if strip.cell_length > self._widest:
-            self._widest = strip.cell_length
+        length = sum(cell_len(text) for text, _ in parts)
+        if length > self._widest:
+            self._widest = length
             self.call_after_refresh(self._fit_size)
-        strip = strip.extend_cell_length(max(width + scroll_x, strip.cell_length), line_style)
-        return list(strip.crop(scroll_x, scroll_x + width))
+        return fit(segments, length, width, line_style, scroll_x=scroll_x)
 
     def _line_parts(self, index: int, row: Row) -> tuple[Style, Parts]:
         """The line's own style (cursor, current, receiving) and its text in styled parts."""
@@ -396,7 +396,7 @@ class GroupsView(RowCursor, can_focus=True):
         styles = self.line_styles()
         item = row.item
         node = self.node_of(row)
-        line_style = Style(meta={"line": index})
+        line_style = NO_STYLE  # no per-line meta: a click finds its line from where it landed
         if (node == self._current) if node is not None else item in self._current_items:
             line_style += styles["groups--current"]
         elif (node in self._receiving) if node is not None else item in self._receiving_items:
@@ -411,8 +411,7 @@ class GroupsView(RowCursor, can_focus=True):
             add((name, styles["groups--label"]))
             add((f" #{row.occurrence + 1}", styles["groups--count"]))
         elif self._expandable(item):
-            toggle = Style(meta={"line": index, "toggle": True})
-            add(("▾ " if item in self.expanded else "▸ ", styles["groups--guides"] + toggle))
+            add(("▾ " if item in self.expanded else "▸ ", styles["groups--guides"]))
             add((name, styles["groups--label"]))
             own = modules.own_nodes(item)
             if len(own) > 1 and not modules.children[item]:
@@ -486,17 +485,24 @@ class GroupsView(RowCursor, can_focus=True):
         self.refresh()
 
     async def _on_click(self, event: events.Click) -> None:
-        meta = event.style.meta
-        if "line" not in meta:
+        cell = self.clicked_cell(event)
+        if cell is None:
             return
-        line = int(meta["line"])
-        if meta.get("toggle"):
+        line, x = cell
+        if self._hits_toggle(self.rows[line], x):
             self.cursor_line = line
             self.action_toggle_item()
         elif line == self.cursor_line:
             self.action_select_cursor()
         else:
             self.cursor_line = line
+
+    def _hits_toggle(self, row: Row, x: int) -> bool:
+        """Whether column ``x`` of ``row``'s line is its open/close triangle."""
+        if row.occurrence >= 0 or not self._expandable(row.item):
+            return False
+        start = 2 * row.depth  # after the indent
+        return start <= x < start + 2
 
     def _cursor_row(self) -> Row | None:
         rows = self.rows

@@ -15,13 +15,12 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.strip import Strip
 
 from core.ops import format_number
 from core.trace import Trace
 from tui.messages import NodeMessage
 from tui.text import printable
-from tui.widgets.line_view import LineView
+from tui.widgets.line_view import LineView, fit
 
 CONSUMER_CAP = 8
 """At most this many consumers are listed: a weight used on 100 forward passes would otherwise push
@@ -303,11 +302,7 @@ class Inspector(LineView, can_focus=True):
             return self.blank_row()
         parts = self._lines[index]
         segments = [Segment(text, base + style if style else base) for text, style in parts]
-        length = cell_length(parts)
-        if length > width:  # only while a resize has not re-wrapped the lines yet
-            return list(Strip(segments, length).crop(0, width))
-        segments.append(Segment(" " * (width - length), base))  # padded in the same list
-        return segments
+        return fit(segments, cell_length(parts), width, base)  # cut only until a resize re-wraps
 
     def _placeholder(self) -> Lines:
         lines = Lines()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import ceil
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.color import Color as RichColor
 from rich.segment import Segment
@@ -41,10 +41,8 @@ except ImportError:  # pragma: no cover - another Textual
     get_box = None  # type: ignore[assignment]
 
 
-if TYPE_CHECKING:
-    _Widget = Widget
-else:  # a plain mixin: a Widget base here would reorder the widgets' default CSS (overflow)
-    _Widget = object
+NO_STYLE = Style()
+"""A line's own style when it has none: lines that share their styles share Rich's cache of them."""
 
 
 class Line(Strip):
@@ -67,34 +65,28 @@ class Line(Strip):
         return super().divide(cuts)
 
 
-class KeepsLines(_Widget):
-    """A widget that gives the compositor the lines it gave last time until it is refreshed.
+def fit(
+    segments: list[Segment],
+    length: int,
+    width: int,
+    pad: Style,
+    *,
+    scroll_x: int = 0,
+    ellipsis: Style | None = None,
+) -> list[Segment]:
+    """A row of ``segments`` (``length`` cells) as the ``width`` cells from column ``scroll_x``.
 
-    The compositor asks every widget on screen for its lines on every update, and Textual's own
-    answer goes through the widget's whole line cache (about 400 calls for a pane-high scrollbar)
-    even when no line of it changed.
+    A row that fits is padded in the same list: rows are drawn on every step that changes them,
+    and each strip made to extend or crop one costs as much again. A row too long is cut, ending
+    in ``…`` in the ``ellipsis`` style if one is given.
     """
-
-    _drawn: tuple[Region, list[Strip]] | None = None
-    """The last lines given to the compositor and the crop they were for, until a refresh."""
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._drawn = None
-
-    def _set_dirty(self, *regions: Region) -> None:
-        self._drawn = None
-        super()._set_dirty(*regions)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        drawn = self._drawn
-        if drawn is None or drawn[0] != crop:
-            drawn = self._drawn = (crop, self.draw_lines(crop))
-        return drawn[1]
-
-    def draw_lines(self, crop: Region) -> list[Strip]:
-        """The lines afresh (from the line cache where lines were not refreshed): Textual's way."""
-        return super().render_lines(crop)
+    if not scroll_x and length <= width:
+        segments.append(Segment(" " * (width - length), pad))
+        return segments
+    if ellipsis is not None and not scroll_x and width > 1:
+        return [*Strip(segments, length).crop(0, width - 1), Segment("…", ellipsis)]
+    strip = Strip(segments, length).extend_cell_length(width + scroll_x, pad)
+    return list(strip.crop(scroll_x, scroll_x + width))
 
 
 @dataclass(frozen=True)
@@ -107,8 +99,12 @@ class Frame:
     """The background the app's line filters are given."""
 
 
-class LineView(KeepsLines, ScrollView):
+class LineView(ScrollView):
     """A ``ScrollView`` that draws its changed lines at the cost of drawing them.
+
+    The compositor asks every widget on screen for its lines on every update, and Textual's own
+    answer goes through the widget's whole line cache even when no line of it changed: a
+    ``LineView`` gives the lines it gave last time until it is refreshed.
 
     Styles are kept until ``notify_style_update`` (a theme change, a focus change that a
     ``:focus`` rule depends on, a class change): Textual forgets a widget's component styles on
@@ -125,9 +121,12 @@ class LineView(KeepsLines, ScrollView):
     _frame_known = False
     _filters: Sequence[LineFilter] | None = None
     """The line filters the kept lines were drawn with."""
+    _drawn: tuple[Region, list[Strip]] | None = None
+    """The last lines given to the compositor and the crop they were for, until a refresh."""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._drawn = None
         self._base = None
         self._components = None
         self._line_styles = None
@@ -217,9 +216,17 @@ class LineView(KeepsLines, ScrollView):
             after.append(get_box(right, inner, outer, edge)[1][2])
         return Frame(tuple(before), tuple(after), background)
 
-    def draw_lines(self, crop: Region) -> list[Strip]:
-        frame = self.frame()
-        return super().draw_lines(crop) if frame is None else self._frame_lines(frame, crop)
+    def _set_dirty(self, *regions: Region) -> None:
+        self._drawn = None
+        super()._set_dirty(*regions)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        drawn = self._drawn
+        if drawn is None or drawn[0] != crop:
+            frame = self.frame()
+            lines = super().render_lines(crop) if frame is None else self._frame_lines(frame, crop)
+            drawn = self._drawn = (crop, lines)
+        return drawn[1]
 
     def _frame_lines(self, frame: Frame, crop: Region) -> list[Strip]:
         # A changed line becomes one Strip: its segments, bars, frame and the app's line filters

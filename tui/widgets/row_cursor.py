@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.events import MouseEvent
 from textual.geometry import Region
 from textual.reactive import reactive
 
@@ -45,6 +46,18 @@ class RowCursor(LineView):
     def cursor_reached(self, node: int) -> None:
         """The cursor landed on a line of ``node``, coming from another node's line."""
         raise NotImplementedError
+
+    def clicked_cell(self, event: MouseEvent) -> tuple[int, int] | None:
+        """The row and column of the content a click landed on, or None (off the rows, or on a
+        scrollbar). Lines carry no meta of their own, so that they share their styles."""
+        offset = event.get_content_offset(self)
+        if offset is None or self.in_scrollbar(event):
+            return None
+        scroll_x, scroll_y = self.scroll_offset
+        line = offset.y + scroll_y
+        if not 0 <= line < len(self.rows):
+            return None
+        return line, offset.x + scroll_x
 
     def forget_cursor_node(self) -> None:
         """A new graph: the next line the cursor lands on is reported even if its node number

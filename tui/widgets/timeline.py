@@ -16,11 +16,10 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
 
 from core.trace import Trace
 from tui.text import printable
-from tui.widgets.line_view import LineView
+from tui.widgets.line_view import LineView, fit
 
 CURRENT_MARKER = "▶"
 """Drawn in front of the event on screen (the one just applied)."""
@@ -313,9 +312,9 @@ class Timeline(LineView, can_focus=True):
         trace = self._trace
         if trace is None or not 0 <= index < len(trace):
             return self.blank_row()
-        return list(self._render_entry(trace, index, width, base))
+        return self._render_entry(trace, index, width, base)
 
-    def _render_entry(self, trace: Trace, index: int, width: int, base: Style) -> Strip:
+    def _render_entry(self, trace: Trace, index: int, width: int, base: Style) -> list[Segment]:
         component = self.component_style
 
         line_style = base
@@ -344,7 +343,5 @@ class Timeline(LineView, can_focus=True):
             Segment("  ", line_style),
             Segment(printable(trace.describe(index)), words_style),
         ]
-        strip = Strip(segments)
-        if strip.cell_length > width > 1:
-            strip = Strip([*strip.crop(0, width - 1), Segment("…", words_style)], width)
-        return strip.extend_cell_length(width, line_style)
+        length = sum(segment.cell_length for segment in segments)
+        return fit(segments, length, width, line_style, ellipsis=words_style)
