@@ -38,12 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core import demo  # noqa: E402
-from core.adapter import as_value  # noqa: E402
-from core.engine import Value  # noqa: E402
-from core.examples import SEED  # noqa: E402
-from core.language import parse  # noqa: E402
-from core.trace import Trace, trace  # noqa: E402
+from gradstep.core import demo  # noqa: E402
+from gradstep.core.adapter import as_value  # noqa: E402
+from gradstep.core.engine import Value  # noqa: E402
+from gradstep.core.examples import SEED  # noqa: E402
+from gradstep.core.language import parse  # noqa: E402
+from gradstep.core.trace import Trace, trace  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 CHAIN_DEPTH = 100_000
@@ -348,9 +348,8 @@ async def press(app: Any, key: str) -> float:
 async def first_paint_and_run(output: Any, label: str) -> tuple[float, float]:
     """Seconds from calling what ``debug(output)`` calls (``as_value``, ``trace``, the app) to
     the first screen the compositor renders, and seconds for ``c`` to run to the end."""
+    from gradstep.tui.app import GradstepApp
     from textual.screen import Screen
-
-    from tui.app import GradstepApp
 
     paints: list[float] = []
     original_refresh = Screen._compositor_refresh
@@ -395,7 +394,7 @@ async def step_costs(outputs: dict[str, Any], samples: int, rounds: int) -> dict
     pressed before every step. Keys go straight to the app, not through the test pilot, whose
     wait for every widget to drain its queue costs about 3 ms a key, more than a step.
     """
-    from tui.app import GradstepApp
+    from gradstep.tui.app import GradstepApp
 
     apps = {name: GradstepApp(graph=trace(as_value(output)), title=name) for name, output in outputs.items()}
     keys: dict[str, list[float]] = {name: [] for name in apps}
@@ -439,7 +438,7 @@ def _step_positions(graph: Trace, samples: int, shift: float = 0.0) -> Iterator[
 def app_figures(table: Table, samples: int, rounds: int) -> None:
     """The debugger on the demo graph against the seed's (and a small network's)."""
     try:
-        import tui.app  # noqa: F401
+        import gradstep.tui.app  # noqa: F401
     except ImportError as error:
         table.notes.append(f"debugger figures skipped: {error}")
         return

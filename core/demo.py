@@ -14,9 +14,9 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.datasets import make_moons
-from core.engine import Value
-from core.nn import MLP
+from gradstep.core.datasets import make_moons
+from gradstep.core.engine import Value
+from gradstep.core.nn import MLP
 
 SEED = 1337
 ALPHA = 1e-4

@@ -3,7 +3,7 @@
 The exact setup of the notebook: ``random.seed(1337)``, 100 two-moons points with noise 0.1, labels
 mapped to -1/+1, ``MLP(2, [16, 16, 1])``, the SVM max-margin loss ``relu(1 - y * score)`` averaged
 over the points, plus ``1e-4 * sum(p * p)`` L2 regularisation. The loss is built with gradstep's
-engine (``core.nn``) and, when micrograd is installed, with micrograd's from the same initial
+engine (``gradstep.core.nn``) and, when micrograd is installed, with micrograd's from the same initial
 weights, so the two losses can be compared. The graph has 65,818 nodes, like micrograd's.
 
     python examples/micrograd_demo.py              # print the losses, then debug gradstep's graph
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.demo import count_nodes, gradstep_loss, micrograd_loss
+from gradstep.core.demo import count_nodes, gradstep_loss, micrograd_loss
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--micrograd", action="store_true", help="debug micrograd's graph via the adapter")
     args = parser.parse_args(argv)
 
-    from core.engine import topological_order
+    from gradstep.core.engine import topological_order
 
     loss, model = gradstep_loss()
     print(f"gradstep  loss {loss.data!r}  nodes {len(topological_order(loss))}")
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.no_ui:
         return 0
-    from tui import debug  # type: ignore[attr-defined]
+    from gradstep.tui import debug  # type: ignore[attr-defined]
 
     debug(micrograd_graph if args.micrograd else loss)
     return 0

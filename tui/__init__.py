@@ -10,12 +10,12 @@ def debug(output: object, *, title: str = "debug()") -> None:
     """Open the stepping debugger on ``output``'s graph (a gradstep or micrograd ``Value``).
 
     The graph is read, never changed: the caller's values and grads stay as they were. Raises
-    ``core.adapter.UnsupportedGraph`` when ``output`` is not a graph gradstep can read.
+    ``gradstep.core.adapter.UnsupportedGraph`` when ``output`` is not a graph gradstep can read.
     """
-    from core.adapter import as_value
-    from core.trace import trace
+    from gradstep.core.adapter import as_value
+    from gradstep.core.trace import trace
 
     graph = trace(as_value(output))
-    from tui.app import run_on_trace
+    from gradstep.tui.app import run_on_trace
 
     run_on_trace(graph, title)

@@ -13,27 +13,26 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from gradstep.core.examples import SEED, SEED_NAME
+from gradstep.core.language import ExpressionError, Program, load, parse
+from gradstep.core.trace import Trace, trace
+from gradstep.tui.messages import ShowSubtree
+from gradstep.tui.screens.help import HelpScreen
+from gradstep.tui.screens.jump import JumpScreen
+from gradstep.tui.screens.open_file import OpenFileScreen
+from gradstep.tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
+from gradstep.tui.widgets.error_panel import ErrorPanel
+from gradstep.tui.widgets.graph_tree import GraphTree
+from gradstep.tui.widgets.groups import GroupsView
+from gradstep.tui.widgets.inspector import Inspector
+from gradstep.tui.widgets.status import StatusBar
+from gradstep.tui.widgets.timeline import Timeline
 from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
-
-from core.examples import SEED, SEED_NAME
-from core.language import ExpressionError, Program, load, parse
-from core.trace import Trace, trace
-from tui.messages import ShowSubtree
-from tui.screens.help import HelpScreen
-from tui.screens.jump import JumpScreen
-from tui.screens.open_file import OpenFileScreen
-from tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
-from tui.widgets.error_panel import ErrorPanel
-from tui.widgets.graph_tree import GraphTree
-from tui.widgets.groups import GroupsView
-from tui.widgets.inspector import Inspector
-from tui.widgets.status import StatusBar
-from tui.widgets.timeline import Timeline
 
 POLL_SECONDS = 0.5
 """How often the open file is checked for changes (its mtime and size)."""

@@ -15,8 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-import core
-from core.examples import SEED, SEED_NAME
+from gradstep import core
+from gradstep.core.examples import SEED, SEED_NAME
 
 EXIT_ERROR = 2
 
@@ -70,12 +70,12 @@ def run_trace(argv: Sequence[str]) -> int:
         return _fail(str(error))
     result = core.trace(program.output)
     if args.json:
-        from core.export import to_document
+        from gradstep.core.export import to_document
 
         json.dump(to_document(result, program.path), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
-    from tui.trace_view import print_trace
+    from gradstep.tui.trace_view import print_trace
 
     print_trace(result, program.path)
     return 0
@@ -89,7 +89,7 @@ def run(argv: Sequence[str]) -> int:
         problem = _check_readable(args.file)
         if problem:
             return _fail(problem)
-    from tui.app import run_app
+    from gradstep.tui.app import run_app
 
     return run_app(args.file)
 

@@ -1,4 +1,4 @@
-"""Save the README's screenshots: ``python -m tui.screenshots [DIR]`` (default ``screenshots/``).
+"""Save the README's screenshots: ``python -m gradstep.tui.screenshots [DIR]`` (default ``screenshots/``).
 
 Each shot drives the real app headless (``App.run_test``) with the same keys a person would press,
 then saves Textual's SVG. Nothing here is a mock-up: if the app changes, rerun this.
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tui.app import GradstepApp
+from gradstep.tui.app import GradstepApp
 
 EXAMPLES = Path(os.path.relpath(Path(__file__).resolve().parent.parent / "examples"))
 SIZE = (120, 36)

@@ -5,13 +5,12 @@ Rich only; this module must not import Textual, so the headless command starts f
 
 from __future__ import annotations
 
+from gradstep.core.events import BackwardStep
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
-
-from core.events import BackwardStep
-from core.ops import format_number
-from core.trace import Trace
 
 
 def _n(x: float) -> str:

@@ -15,7 +15,7 @@ EXAMPLES = ROOT / "examples"
 
 def gradstep(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
+        [sys.executable, "-m", "gradstep.tui.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -105,7 +105,7 @@ def test_help_and_version() -> None:
 
 def test_trace_does_not_import_textual() -> None:
     code = (
-        "import sys; from tui.cli import main; "
+        "import sys; from gradstep.tui.cli import main; "
         "main(['trace', '--json', 'examples/seed.gs']); "
         "sys.stderr.write(str('textual' in sys.modules))"
     )

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from gradstep.core.adapter import UnsupportedGraph, as_value
+from gradstep.core.engine import Value, topological_order
+from gradstep.core.trace import trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from core.adapter import UnsupportedGraph, as_value
-from core.engine import Value, topological_order
-from core.trace import trace
 
 micrograd = pytest.importorskip("micrograd.engine")
 MV = micrograd.Value

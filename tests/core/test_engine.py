@@ -18,11 +18,10 @@ from typing import Any
 
 import micrograd.engine
 import pytest
+from gradstep import core
+from gradstep.core import Value, parse, topological_order, trace, zero_grad
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-import core
-from core import Value, parse, topological_order, trace, zero_grad
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -394,8 +393,8 @@ def test_same_program_gives_the_same_events() -> None:
 
 _EVENTS_SCRIPT = """
 import sys
-from core import parse, trace
-from core.examples import SEED
+from gradstep.core import parse, trace
+from gradstep.core.examples import SEED
 text = SEED + "m = b * e + c * b; n = m * L + a; n = n * n - b / c; n\\n"
 t = trace(parse(text).output)
 for event in t.events():
@@ -486,12 +485,13 @@ def test_graphs_and_traces_are_freed_without_the_cycle_collector() -> None:
 
 def test_importing_core_loads_neither_textual_nor_rich() -> None:
     script = (
-        "import pkgutil, importlib, sys, core\n"
+        "import pkgutil, importlib, sys\n"
+        "import gradstep.core as core\n"
         "for info in pkgutil.iter_modules(core.__path__):\n"
-        "    importlib.import_module('core.' + info.name)\n"
+        "    importlib.import_module('gradstep.core.' + info.name)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(bad)\n"
-        "print(len([m for m in sys.modules if m.startswith('core.')]))\n"
+        "print(len([m for m in sys.modules if m.startswith('gradstep.core.')]))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from gradstep.core import Value, demo, parse
+from gradstep.core.groups import ModuleTree, Summary
+from gradstep.core.trace import Trace, trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from core import Value, demo, parse
-from core.groups import ModuleTree, Summary
-from core.trace import Trace, trace
 
 FIELDS = (
     "leaves",

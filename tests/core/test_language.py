@@ -12,13 +12,12 @@ from pathlib import Path
 
 import micrograd.engine
 import pytest
+from gradstep import core
+from gradstep.core import ExpressionError, Program, load, parse, trace
+from gradstep.core.engine import topological_order
+from gradstep.core.examples import SEED
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import core.language
-from core import ExpressionError, Program, load, parse, trace
-from core.engine import topological_order
-from core.examples import SEED
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"

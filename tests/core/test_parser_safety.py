@@ -13,12 +13,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from gradstep import core
+from gradstep.core import ExpressionError, Program, Value, load, parse
+from gradstep.core.engine import topological_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import core.language
-from core import ExpressionError, Program, Value, load, parse
-from core.engine import topological_order
 
 SAFETY = settings(
     max_examples=300,

@@ -12,13 +12,12 @@ import random
 from typing import Any
 
 import pytest
-
-from core import demo
-from core.adapter import as_value
-from core.datasets import linspace, make_moons
-from core.engine import Value, topological_order
-from core.nn import MLP, Neuron
-from core.trace import trace
+from gradstep.core import demo
+from gradstep.core.adapter import as_value
+from gradstep.core.datasets import linspace, make_moons
+from gradstep.core.engine import Value, topological_order
+from gradstep.core.nn import MLP, Neuron
+from gradstep.core.trace import trace
 
 
 @pytest.fixture()

@@ -1,7 +1,7 @@
 """The trace: its events checked by hand, and its cursor checked against a walker written here.
 
 The reference walker below runs backprop itself, one node at a time, with local derivatives written
-out in this file (not taken from ``core.ops``), so the trace's recorded arithmetic and its cursor
+out in this file (not taken from ``gradstep.core.ops``), so the trace's recorded arithmetic and its cursor
 state are compared with something that does not share their code.
 """
 
@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gradstep.core import BackwardStep, Contribution, Edge, ForwardEvent, SeedStep, Trace, Value, parse, trace
+from gradstep.core.engine import topological_order
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
-
-from core import BackwardStep, Contribution, Edge, ForwardEvent, SeedStep, Trace, Value, parse, trace
-from core.engine import topological_order
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.gs"))

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from core import demo, trace
-from core.examples import SEED
-from core.trace import Trace
+from gradstep.core import demo, trace
+from gradstep.core.examples import SEED
+from gradstep.core.trace import Trace
 
 
 def write(path: Path, text: str) -> Path:

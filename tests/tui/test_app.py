@@ -11,19 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gradstep.core.examples import SEED_NAME
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.screens.help import HelpScreen
+from gradstep.tui.screens.jump import JumpScreen
+from gradstep.tui.screens.open_file import OpenFileScreen
+from gradstep.tui.widgets.breadcrumb import Breadcrumb
+from gradstep.tui.widgets.error_panel import ErrorPanel
+from gradstep.tui.widgets.inspector import Inspector
+from gradstep.tui.widgets.status import StatusBar
+from gradstep.tui.widgets.timeline import Timeline
 from textual.geometry import Region
 from textual.widgets import Input
-
-from core.examples import SEED_NAME
-from tui.app import GradstepApp
-from tui.screens.help import HelpScreen
-from tui.screens.jump import JumpScreen
-from tui.screens.open_file import OpenFileScreen
-from tui.widgets.breadcrumb import Breadcrumb
-from tui.widgets.error_panel import ErrorPanel
-from tui.widgets.inspector import Inspector
-from tui.widgets.status import StatusBar
-from tui.widgets.timeline import Timeline
 
 SIZE = (120, 40)
 
@@ -340,8 +339,8 @@ async def test_open_dialog_loads_another_file(seed_file: Path) -> None:
 
 
 async def test_control_characters_in_a_label_stay_on_one_row() -> None:
-    from core.engine import Value
-    from core.trace import trace
+    from gradstep.core.engine import Value
+    from gradstep.core.trace import trace
 
     x = Value(2.0, label="evil\n\x1b[31mred")
     y = x * x
@@ -367,8 +366,8 @@ async def test_clicks_move_the_cursor_and_a_clicked_back_reference_jumps() -> No
 
 
 async def test_breadcrumb_click_re_roots_the_tree() -> None:
-    from core.engine import Value
-    from core.trace import trace
+    from gradstep.core.engine import Value
+    from gradstep.core.trace import trace
 
     x = Value(1.0, label="x0")
     for k in range(1, 61):

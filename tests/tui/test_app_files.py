@@ -6,13 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from gradstep.core.engine import Value
+from gradstep.core.trace import trace
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.error_panel import ErrorPanel
+from gradstep.tui.widgets.status import StatusBar
 from textual.widgets import Input
-
-from core.engine import Value
-from core.trace import trace
-from tui.app import GradstepApp
-from tui.widgets.error_panel import ErrorPanel
-from tui.widgets.status import StatusBar
 
 SIZE = (120, 40)
 Rewrite = Callable[[Path, str], Path]
@@ -177,8 +176,7 @@ async def test_the_app_never_writes_to_the_file(seed_file: Path) -> None:
 
 
 def test_debug_traces_without_touching_the_callers_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tui
-    import tui.app
+    from gradstep import tui
 
     shown: list[tuple[object, str]] = []
     monkeypatch.setattr(tui.app, "run_on_trace", lambda graph, title: shown.append((graph, title)) or 0)
@@ -193,8 +191,8 @@ def test_debug_traces_without_touching_the_callers_values(monkeypatch: pytest.Mo
 
 
 def test_debug_refuses_what_it_cannot_read() -> None:
-    import tui
-    from core.adapter import UnsupportedGraph
+    from gradstep import tui
+    from gradstep.core.adapter import UnsupportedGraph
 
     with pytest.raises(UnsupportedGraph, match="cannot debug a str"):
         tui.debug("not a graph")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.ops import format_number
-from core.trace import Trace
-from tui.app import GradstepApp
-from tui.widgets.graph_tree import GraphTree
-from tui.widgets.groups import GroupsView
-from tui.widgets.inspector import Inspector
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.graph_tree import GraphTree
+from gradstep.tui.widgets.groups import GroupsView
+from gradstep.tui.widgets.inspector import Inspector
 
 SIZE = (120, 40)
 

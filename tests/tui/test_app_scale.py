@@ -10,12 +10,11 @@ import math
 from pathlib import Path
 
 import micrograd.engine as mg
-
-from core.engine import Value
-from core.trace import trace
-from tui.app import GradstepApp
-from tui.widgets.breadcrumb import Breadcrumb
-from tui.widgets.timeline import Timeline
+from gradstep.core.engine import Value
+from gradstep.core.trace import trace
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.breadcrumb import Breadcrumb
+from gradstep.tui.widgets.timeline import Timeline
 
 SIZE = (120, 40)
 MAX_ROWS = 200

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from gradstep.tui.app import GradstepApp
 from textual.pilot import Pilot
-
-from tui.app import GradstepApp
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

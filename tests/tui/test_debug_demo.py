@@ -1,7 +1,7 @@
 """``debug(loss)`` on micrograd's demo graph (65,818 nodes): it opens, steps both ways, and the
 numbers on screen are micrograd's.
 
-The app is built the way ``tui.debug`` builds it (``trace(as_value(loss))``); one test checks
+The app is built the way ``gradstep.tui.debug`` builds it (``trace(as_value(loss))``); one test checks
 that ``debug`` itself hands the app that trace and leaves the caller's graph alone. Speed is
 measured in bench/, not here.
 """
@@ -11,15 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-import tui
-import tui.app
-from core import demo
-from core.adapter import as_value
-from core.ops import format_number
-from core.trace import Trace, trace
-from tui.app import GradstepApp
-from tui.widgets.status import StatusBar
+from gradstep import tui
+from gradstep.core import demo
+from gradstep.core.adapter import as_value
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace, trace
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.status import StatusBar
 
 SIZE = (120, 40)
 

@@ -11,15 +11,14 @@ import random
 from typing import Any
 
 import pytest
+from gradstep.core import demo, parse
+from gradstep.core.examples import SEED
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace, trace
+from gradstep.tui.widgets.groups import EMPTY, GroupsView
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.pilot import Pilot
-
-from core import demo, parse
-from core.examples import SEED
-from core.ops import format_number
-from core.trace import Trace, trace
-from tui.widgets.groups import EMPTY, GroupsView
 
 SIZE = (120, 40)
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import itertools
 
+from gradstep.core import Trace, Value, load, parse, trace
+from gradstep.core.examples import SEED
+from gradstep.tui.widgets.inspector import CONSUMER_CAP, ROW_CAP, Inspector, slice_parts, word_breaks
 from hypothesis import given
 from hypothesis import strategies as st
 from micrograd.engine import Value as MicrogradValue
@@ -15,10 +18,6 @@ from rich.cells import cell_len
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.geometry import Region
-
-from core import Trace, Value, load, parse, trace
-from core.examples import SEED
-from tui.widgets.inspector import CONSUMER_CAP, ROW_CAP, Inspector, slice_parts, word_breaks
 
 
 class InspectorApp(App[None]):

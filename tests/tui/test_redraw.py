@@ -14,16 +14,15 @@ import gc
 import random
 
 import pytest
+from gradstep.core import parse, trace
+from gradstep.core.examples import SEED
+from gradstep.core.trace import Trace
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.line_view import Line, LineView
 from rich.segment import Segment
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
-
-from core import parse, trace
-from core.examples import SEED
-from core.trace import Trace
-from tui.app import GradstepApp
-from tui.widgets.line_view import Line, LineView
 
 SIZE = (120, 40)
 

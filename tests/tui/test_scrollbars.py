@@ -8,6 +8,7 @@ the same cells on screen, and the mouse on a bar must scroll as it does on Textu
 from __future__ import annotations
 
 import pytest
+from gradstep.tui.widgets.line_view import LineView
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
@@ -15,8 +16,6 @@ from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-
-from tui.widgets.line_view import LineView
 
 SIZE = (80, 20)
 

@@ -9,13 +9,12 @@ backward steps L4 f5 d6 e7 c8 b9 a10.
 from __future__ import annotations
 
 import pytest
+from gradstep.core import Trace, Value, parse, trace
+from gradstep.core.examples import SEED
+from gradstep.core.ops import format_number
+from gradstep.tui.widgets.timeline import BREAKPOINT_MARKER, CURRENT_MARKER, SCROLL_MARGIN, Timeline
 from textual.app import App, ComposeResult
 from textual.widgets import Static
-
-from core import Trace, Value, parse, trace
-from core.examples import SEED
-from core.ops import format_number
-from tui.widgets.timeline import BREAKPOINT_MARKER, CURRENT_MARKER, SCROLL_MARGIN, Timeline
 
 
 class TimelineApp(App[None]):

@@ -46,7 +46,7 @@ Tree keys: `up`/`down`, `enter` (jump or expand), `space` expand/collapse, `shif
 
 ## The modules view (`g`)
 
-Labels with dots (`L0.N5.w0`, as `core.nn.MLP` writes them) name modules: the view groups the
+Labels with dots (`L0.N5.w0`, as `gradstep.core.nn.MLP` writes them) name modules: the view groups the
 graph's nodes into layers and neurons, with how many are computed and have (final) grads at this
 step. An entry used on every forward pass (`L0.N5.out ×100`) opens into its occurrences. Select a
 node to inspect it (its ledger stays in the inspector as you step); `enter` shows it in the tree.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace
+from gradstep.tui.text import printable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,10 +14,6 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
-
-from core.ops import format_number
-from core.trace import Trace
-from tui.text import printable
 
 MAX_MATCHES = 200
 """Matches listed; the rest are counted. A 60,000-node graph must not fill the list."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from gradstep.core.trace import Trace
+from gradstep.tui.messages import ShowSubtree
+from gradstep.tui.widgets.line_view import LineView, fit
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-
-from core.trace import Trace
-from tui.messages import ShowSubtree
-from tui.widgets.line_view import LineView, fit
 
 SHOWN_CRUMBS = 4
 """Nearest ancestors named; the rest are counted, so a 20,000-deep chain costs four lookups."""

@@ -20,19 +20,18 @@ from __future__ import annotations
 from array import array
 from typing import ClassVar, NamedTuple
 
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace
+from gradstep.tui.messages import NodeMessage
+from gradstep.tui.text import printable
+from gradstep.tui.widgets.line_view import NO_STYLE, fit
+from gradstep.tui.widgets.row_cursor import RowCursor
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-
-from core.ops import format_number
-from core.trace import Trace
-from tui.messages import NodeMessage
-from tui.text import printable
-from tui.widgets.line_view import NO_STYLE, fit
-from tui.widgets.row_cursor import RowCursor
 
 EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""

@@ -1,7 +1,7 @@
 """The graph's labelled nodes as modules: layers, neurons, and each neuron's weights and outputs.
 
 micrograd's demo has 65,818 nodes; a person learning backprop wants "layer 0 → neuron 5 → its
-weights' grads" while stepping, and the 100 outputs of that neuron. ``core.groups`` reads that
+weights' grads" while stepping, and the 100 outputs of that neuron. ``gradstep.core.groups`` reads that
 structure from the labels (``L0.N5.w0``); this pane draws it as a tree of rows:
 
 - a group (``▾ L0  params final 0/48 · computed 37/3200 · grads 3/3200``), expandable;
@@ -19,6 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from gradstep.core.groups import ModuleTree, Summary
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace
+from gradstep.tui.messages import NodeMessage
+from gradstep.tui.text import printable
+from gradstep.tui.widgets.line_view import NO_STYLE, fit
+from gradstep.tui.widgets.row_cursor import RowCursor
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -26,19 +33,11 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 
-from core.groups import ModuleTree, Summary
-from core.ops import format_number
-from core.trace import Trace
-from tui.messages import NodeMessage
-from tui.text import printable
-from tui.widgets.line_view import NO_STYLE, fit
-from tui.widgets.row_cursor import RowCursor
-
 EMPTY = (
     "No module labels in this graph.",
     "Labels with dots name modules:",
     "L0.N5.w0 is layer 0, neuron 5,",
-    "weight 0 (core.nn.MLP labels so).",
+    "weight 0 (gradstep.core.nn.MLP labels so).",
 )
 """What the pane says when no label holds a dot, a short line each (the pane may be narrow)."""
 

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.core.ops import format_number
+from gradstep.core.trace import Trace
+from gradstep.tui.messages import NodeMessage
+from gradstep.tui.text import printable
+from gradstep.tui.widgets.line_view import LineView, fit
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -15,12 +20,6 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.reactive import reactive
-
-from core.ops import format_number
-from core.trace import Trace
-from tui.messages import NodeMessage
-from tui.text import printable
-from tui.widgets.line_view import LineView, fit
 
 CONSUMER_CAP = 8
 """At most this many consumers are listed: a weight used on 100 forward passes would otherwise push

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from gradstep.tui.widgets.line_view import LineView
 from textual.binding import Binding, BindingType
 from textual.events import MouseEvent
 from textual.geometry import Region
 from textual.reactive import reactive
-
-from tui.widgets.line_view import LineView
 
 
 class RowCursor(LineView):

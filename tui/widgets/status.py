@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from gradstep.core.trace import Trace
+from gradstep.tui.text import printable
 from rich.text import Text
 from textual.widgets import Static
-
-from core.trace import Trace
-from tui.text import printable
 
 
 def phase_name(trace: Trace) -> str:

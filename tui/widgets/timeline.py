@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.core.trace import Trace
+from gradstep.tui.text import printable
+from gradstep.tui.widgets.line_view import LineView, fit
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -16,10 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-
-from core.trace import Trace
-from tui.text import printable
-from tui.widgets.line_view import LineView, fit
 
 CURRENT_MARKER = "▶"
 """Drawn in front of the event on screen (the one just applied)."""
