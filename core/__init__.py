@@ -5,10 +5,10 @@ Plain Python: nothing here imports Textual or Rich.
 
 from __future__ import annotations
 
-from gradstep.core.engine import Value, topological_order, zero_grad
-from gradstep.core.events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
-from gradstep.core.language import ExpressionError, Program, load, parse
-from gradstep.core.trace import Contribution, Trace, trace
+from .engine import Value, topological_order, zero_grad
+from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
+from .language import ExpressionError, Program, load, parse
+from .trace import Contribution, Trace, trace
 
 __version__ = "0.1.0"
 

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradstep.core.engine import Value, _result
-from gradstep.core.ops import ADD, EXP, MUL, POW, RELU, TANH, Op
+from .engine import Value, _result
+from .ops import ADD, EXP, MUL, POW, RELU, TANH, Op
 
 SUPPORTED = "+, *, **k, ReLU, tanh, exp"
 """The micrograd ops gradstep reads, for error messages."""

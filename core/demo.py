@@ -14,9 +14,9 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gradstep.core.datasets import make_moons
-from gradstep.core.engine import Value
-from gradstep.core.nn import MLP
+from .datasets import make_moons
+from .engine import Value
+from .nn import MLP
 
 SEED = 1337
 ALPHA = 1e-4

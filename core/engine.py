@@ -16,7 +16,7 @@ import itertools
 import operator
 from collections.abc import Iterable
 
-from gradstep.core.ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
+from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
 
 _ids = itertools.count()
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gradstep.core.events import BackwardStep, ForwardEvent, SeedStep
-from gradstep.core.trace import Trace
+from .events import BackwardStep, ForwardEvent, SeedStep
+from .trace import Trace
 
 FORMAT_VERSION = 1
 

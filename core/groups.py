@@ -22,7 +22,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from gradstep.core.trace import INDEX, Trace
+from .trace import INDEX, Trace
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gradstep.core.engine import Value
-from gradstep.core.ops import UNARY_FUNCTIONS
+from .engine import Value
+from .ops import UNARY_FUNCTIONS
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are refused before they are read."""

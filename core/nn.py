@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from gradstep.core.engine import Value
+from .engine import Value
 
 Input = Value | float
 

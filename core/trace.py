@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from gradstep.core.engine import Value, topological_order
-from gradstep.core.events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
-from gradstep.core.ops import ADD, MUL, RELU, Op, describe_local, format_number
+from .engine import Value, topological_order
+from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
+from .ops import ADD, MUL, RELU, Op, describe_local, format_number
 
 INDEX = "i"
 """The array type of node, edge and event numbers: C int, 4 bytes, enough for 2**31 events."""
