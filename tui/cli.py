@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
@@ -81,9 +81,13 @@ def run_trace(argv: Sequence[str]) -> int:
     return 0
 
 
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"trace": run_trace}
+"""The subcommands, each given the arguments after its name; the bare command opens the debugger."""
+
+
 def run(argv: Sequence[str]) -> int:
-    if argv and argv[0] == "trace":
-        return run_trace(argv[1:])
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
     args = _app_parser().parse_args(argv)
     if args.file is not None:
         problem = _check_readable(args.file)
