@@ -2,6 +2,7 @@
 
     gradstep [FILE]               open the stepping debugger (the built-in example without FILE)
     gradstep trace [--json] [FILE] print the whole trace and exit
+    gradstep export FILE --to FMT  the graph, walkthrough, trace or a recording (tui/exports.py)
 
 Errors go to stderr with exit status 2, never as a traceback. ``gradstep trace`` never imports
 Textual.
@@ -35,7 +36,8 @@ def _app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradstep",
         description="A terminal stepping debugger for backpropagation.",
-        epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit",
+        epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit"
+        "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
@@ -81,7 +83,13 @@ def run_trace(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"trace": run_trace}
+def run_export(argv: Sequence[str]) -> int:
+    from gradstep.tui.exports import run_export
+
+    return run_export(argv)
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"trace": run_trace, "export": run_export}
 """The subcommands, each given the arguments after its name; the bare command opens the debugger."""
 
 
