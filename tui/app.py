@@ -15,8 +15,11 @@ from typing import ClassVar
 
 from gradstep.core.examples import SEED, SEED_NAME
 from gradstep.core.language import ExpressionError, Program, load, parse
+from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
+from gradstep.tui.app_export import export_step
 from gradstep.tui.messages import ShowSubtree
+from gradstep.tui.screens.export import ExportScreen
 from gradstep.tui.screens.help import HelpScreen
 from gradstep.tui.screens.jump import JumpScreen
 from gradstep.tui.screens.open_file import OpenFileScreen
@@ -61,6 +64,7 @@ class GradstepApp(App[int]):
     | `g` | Show the graph's modules (layers, neurons) in place of the tree, or the tree again. |
     | `o` | Open another file. |
     | `s` | Save an SVG screenshot. |
+    | `x` | Export the current step (graph, walkthrough or trace) to a file. |
     | `?` | Help. |
     | `q` | Quit. |
     """
@@ -79,6 +83,7 @@ class GradstepApp(App[int]):
         Binding("g", "toggle_groups", "Groups"),
         Binding("o", "open", "Open"),
         Binding("s", "screenshot_svg", "Shot", show=False),
+        Binding("x", "export", "Export", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -453,6 +458,20 @@ class GradstepApp(App[int]):
             return
         self.notify(f"Screenshot saved: {name}", timeout=4)
 
+    def action_export(self) -> None:
+        """Ask for a format and a path, then export the current step there (see tui/exports.py)."""
+        graph = self.trace
+        if graph is None:
+            return
+        position = graph.position
+        heading = f"Export step {position} of {len(graph)} of {shown(self.source_name, 200)}"
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer is not None and self.trace is graph:
+                export_step(self, graph, position, *answer)
+
+        self.push_screen(ExportScreen(heading, self.path, position), chosen)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -479,6 +498,9 @@ class GradstepApp(App[int]):
         yield SystemCommand("Open file (o)", "Open another expression file", self.action_open)
         yield SystemCommand(
             "Save screenshot (s)", "An SVG in the current directory", self.action_screenshot_svg
+        )
+        yield SystemCommand(
+            "Export this step (x)", "The graph, walkthrough or trace to a file", self.action_export
         )
         yield SystemCommand("Help (?)", "Keys and how to read the panes", self.action_help)
 
