@@ -63,7 +63,7 @@ def _walk(trace: Trace, end: int, source: str | None) -> list[str]:
     ]
     leaves = [i for i in range(trace.size) if trace.ops[i] is None]
     if leaves:
-        lines.append("Leaves: " + ", ".join(f"{code(trace.name(i))} = {code(_n(trace.data[i]))}" for i in leaves))
+        lines.append("Leaves: " + ", ".join(_leaf(trace, i) for i in leaves))
         lines.append("")
     for k in range(min(end, trace.seed_index)):
         i = trace.step_node(k)
@@ -112,6 +112,12 @@ def _walk(trace: Trace, end: int, source: str | None) -> list[str]:
         )
     lines += ["", "`·`: not computed yet; `—`: no grad received yet."]
     return lines
+
+
+def _leaf(trace: Trace, i: int) -> str:
+    if not trace.labels[i]:
+        return f"{code(_n(trace.data[i]))} (a constant)"
+    return f"{code(trace.name(i))} = {code(_n(trace.data[i]))}"
 
 
 def _cell(text: str) -> str:

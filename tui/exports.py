@@ -115,21 +115,29 @@ def render(
     raise ExportError(f"unknown format {to!r}: one of {', '.join(FORMATS)}")
 
 
-def write_new(out: str, text: str, *, force: bool = False, source_path: str | None = None) -> None:
-    """Write ``text`` to ``out``, refusing an existing file (unless ``force``) and ``source_path``
-    itself (always). Creating with mode ``x`` makes the refusal race-free."""
+def check_output(out: str, *, force: bool = False, source_path: str | None = None) -> None:
+    """Raise ExportError if ``out`` may not be written: the input file, a directory, or (without
+    ``force``) a file that exists."""
     where = shown(out, 300)
     if source_path is not None and os.path.exists(out) and os.path.samefile(out, source_path):
         raise ExportError(f"{where}: error: that is the input file; gradstep never writes over it")
     if os.path.isdir(out):
         raise ExportError(f"{where}: error: this is a directory; give a file name")
+    if not force and os.path.lexists(out):
+        raise ExportError(f"{where}: error: the file exists; add --force to replace it")
+
+
+def write_new(out: str, text: str, *, force: bool = False, source_path: str | None = None) -> None:
+    """Write ``text`` to ``out`` if ``check_output`` allows it. Without ``force`` the file is
+    created with mode ``x``, so a file that appears meanwhile is refused too."""
+    check_output(out, force=force, source_path=source_path)
     try:
         with open(out, "w" if force else "x", encoding="utf-8", newline="") as handle:
             handle.write(text)
     except FileExistsError:
-        raise ExportError(f"{where}: error: the file exists; add --force to replace it") from None
+        raise ExportError(f"{shown(out, 300)}: error: the file exists; add --force to replace it") from None
     except OSError as error:
-        raise ExportError(f"{where}: error: cannot write the file: {error.strerror or error}") from None
+        raise ExportError(f"{shown(out, 300)}: error: cannot write the file: {error.strerror or error}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,14 +166,11 @@ def run_export(argv: Sequence[str]) -> int:
         return EXIT_ERROR
     trace = core.trace(program.output)
     if args.step is not None and not 0 <= args.step <= len(trace):
-        parser.error(f"--step {args.step} is outside 0..{len(trace)} ({shown(program.path, 200)} has {len(trace)} steps)")
-    if args.output is not None and args.file is not None:
-        # Before the work (a cast takes a moment): the same checks write_new makes.
-        if os.path.exists(args.output) and os.path.samefile(args.output, args.file):
-            return _fail(f"{shown(args.output, 300)}: error: that is the input file; gradstep never writes over it")
-    if args.output is not None and not args.force and os.path.exists(args.output):
-        return _fail(f"{shown(args.output, 300)}: error: the file exists; add --force to replace it")
+        where = shown(program.path, 200)
+        parser.error(f"--step {args.step} is outside 0..{len(trace)} ({where} has {len(trace)} steps)")
     try:
+        if args.output is not None:  # before the work (a cast takes a moment), and again when writing
+            check_output(args.output, force=args.force, source_path=args.file)
         text = render(trace, args.to, program.path, args.step, args.file)
         if args.output is None:
             sys.stdout.write(text)
