@@ -51,16 +51,17 @@ def _fail(message: str) -> int:
 
 
 def _check_readable(path: str) -> str | None:
-    """Why ``path`` cannot be opened, or None if it can."""
+    """Why ``path`` cannot be opened, or None if it can; worded as ``gradstep trace`` words it
+    (the core's ``load``), so both commands say the same about the same file."""
     if not os.path.exists(path):
-        return f"gradstep: error: {path}: no such file"
+        return f"{path}: error: no such file"
     if os.path.isdir(path):
-        return f"gradstep: error: {path}: is a directory, not an expression file"
+        return f"{path}: error: this is a directory, not an expression file"
     try:
         with open(path, "rb"):
             pass
     except OSError as error:
-        return f"gradstep: error: {path}: cannot read the file ({error.strerror or error})"
+        return f"{path}: error: cannot read the file: {error.strerror or error}"
     return None
 
 

@@ -111,3 +111,11 @@ def test_trace_does_not_import_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stderr.strip().endswith("False"), result.stderr
+
+
+@pytest.mark.parametrize("name", ["nope.gs", "."])
+def test_the_debugger_and_trace_word_a_bad_path_the_same(tmp_path: Path, name: str) -> None:
+    path = str(tmp_path / name)
+    opened, traced = gradstep(path), gradstep("trace", path)
+    assert opened.returncode == traced.returncode == 2
+    assert opened.stderr == traced.stderr and opened.stderr.startswith(f"{tmp_path / name}: error: ")

@@ -1,5 +1,6 @@
 """The export dialog (``x``): a format and a path, both shown before anything is written.
 
+A path ending in ``.dot .svg .md .json`` picks that format; the buttons pick it for any other name.
 Nothing is written unasked: the path is a suggestion in the prompt (``seed.step5.dot`` in the current
 directory), and enter is the person's yes. An existing file is refused here, in the dialog, so the
 person can pick another name; the app writes the file and says where.
@@ -90,7 +91,10 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
         elif os.path.exists(path):
             problem.update(Content(f"{shown(path, 200)} exists: gradstep does not replace files; give another name."))
         else:
-            self.dismiss((self._format, path))
+            # A name ending in one of the formats' extensions means that format (``notes.md`` is
+            # never a DOT file); any other name takes the format picked above.
+            extension = os.path.splitext(path)[1].lstrip(".").lower()
+            self.dismiss((extension if extension in APP_FORMATS else self._format, path))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
