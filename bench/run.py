@@ -1,9 +1,14 @@
 """gradstep's benchmarks: the engine against micrograd, the trace's memory, the debugger's speed.
 
     python -m bench              # all of it; writes bench/RESULTS.md
+    python -m bench --no-write   # all of it; prints the table only
     python -m bench --quick      # fewer repeats
+    python -m bench --ui-only    # only the debugger figures
     python -m bench --no-ui      # skip the debugger figures
     python bench/run.py          # the same as python -m bench
+
+Only the full run (no --quick, --ui-only or --no-ui) writes bench/RESULTS.md: the committed table is
+the one the README quotes, and a partial or quick run must not replace it by accident.
 
 Every figure is a median over interleaved runs in one process (gradstep, micrograd, gradstep,
 ...), with the interpreter's default settings: the cycle collector stays on. Between runs an
@@ -499,7 +504,9 @@ def small_output_size(output: Value) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="gradstep's benchmarks")
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"fewer repeats (prints only: never writes {RESULTS.name})"
+    )
     parser.add_argument("--no-ui", action="store_true", help="skip the debugger figures")
     parser.add_argument("--ui-only", action="store_true", help="only the debugger figures")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
@@ -531,7 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     ).rstrip()
     print()
     print(text)
-    if not args.no_write:
+    # Only a full run writes (see the module's docstring).
+    if not (args.no_write or args.quick or args.ui_only or args.no_ui):
         RESULTS.write_text(text + "\n")
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0

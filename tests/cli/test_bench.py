@@ -10,15 +10,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_debugger_benchmark_runs_and_prints_its_table() -> None:
+def test_the_debugger_benchmark_runs_and_prints_its_table_and_a_quick_run_writes_nothing() -> None:
+    results = ROOT / "bench" / "RESULTS.md"
+    before = results.read_bytes(), results.stat().st_mtime_ns
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--ui-only", "--no-write"],
+        [sys.executable, "-m", "bench", "--quick", "--ui-only"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
+    assert (results.read_bytes(), results.stat().st_mtime_ns) == before  # the committed table stays
+    assert "written to" not in done.stdout
     step = re.search(
         r"^\| one step \(n / N\): the app's CPU, median \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+) \|",
         done.stdout,
