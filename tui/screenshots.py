@@ -2,21 +2,46 @@
 
 Each shot drives the real app headless (``App.run_test``) with the same keys a person would press,
 then saves Textual's SVG. Nothing here is a mock-up: if the app changes, rerun this.
+
+The same build writes the same bytes, from a checkout or an installed package alike: the examples
+come from the installed ``gradstep.examples`` and are copied into a temporary folder that becomes the
+current directory for the run, so every shot shows ``examples/shared.gs`` whatever the folders are
+(no temporary or site-packages path gets into a picture), and Rich names the SVG's classes from a
+hash of its content, not at random.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
 from pathlib import Path
 
 from gradstep.tui.app import GradstepApp
 
-EXAMPLES = Path(os.path.relpath(Path(__file__).resolve().parent.parent / "examples"))
+EXAMPLES = Path("examples")
+"""Where the shots open their files, relative to the run's own folder (see ``examples_folder``)."""
 SIZE = (120, 36)
+
+
+@contextmanager
+def examples_folder() -> Iterator[Path]:
+    """A temporary current directory holding ``examples/*.gs`` copied from the installed package."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / EXAMPLES).mkdir()
+        for item in files("gradstep.examples").iterdir():
+            if item.name.endswith(".gs"):
+                (Path(folder) / EXAMPLES / item.name).write_bytes(item.read_bytes())
+        os.chdir(folder)
+        try:
+            yield Path(folder)
+        finally:
+            os.chdir(here)
 
 
 async def _shoot(app: GradstepApp, keys: list[str], target: Path, *, settle: float = 0.3) -> None:
@@ -29,22 +54,28 @@ async def _shoot(app: GradstepApp, keys: list[str], target: Path, *, settle: flo
 
 
 async def _error_in_app(target: Path) -> None:
-    """A good graph on screen, then the file gets an error: the error shows, the graph stays."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "shared.gs"
-        shutil.copy(EXAMPLES / "shared.gs", path)
-        app = GradstepApp(str(path))
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            for _ in range(6):
-                await pilot.press("n")
-            path.write_text(path.read_text().replace("m = b + c", "m = b + c +"))
-            await pilot.pause(1.5)  # the app polls the file twice a second
-            app.save_screenshot(filename=target.name, path=str(target.parent))
+    """A good graph on screen, then the file gets an error: the error shows, the graph stays.
+
+    The file changed is the run's temporary copy (see ``examples_folder``)."""
+    path = EXAMPLES / "shared.gs"
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(6):
+            await pilot.press("n")
+        path.write_text(path.read_text().replace("m = b + c", "m = b + c +"))
+        await pilot.pause(1.5)  # the app polls the file twice a second
+        app.save_screenshot(filename=target.name, path=str(target.parent))
 
 
 async def main(folder: Path) -> list[Path]:
+    folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    with examples_folder():
+        return await _all_shots(folder)
+
+
+async def _all_shots(folder: Path) -> list[Path]:
     shots = {
         "start.svg": (GradstepApp(None), []),
         # Step 7 on shared.gs: e's step sends +14 to b, which already had -6 from m.
