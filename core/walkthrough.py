@@ -75,7 +75,8 @@ def _walk(trace: Trace, end: int, source: str | None) -> list[str]:
             "",
             "## Backward pass",
             "",
-            "Each step sends its node's grad to its operands: `operand.grad += local derivative × node.grad`.",
+            "Each step sends its node's grad to its operands:"
+            " `operand.grad += local derivative × node.grad`.",
             "Grads accumulate: each edge ends with its operand's grad before → after it.",
             "",
             f"{trace.seed_index + 1}. Seed: {code(f'{trace.name(out)}.grad = 1')}",
@@ -85,7 +86,9 @@ def _walk(trace: Trace, end: int, source: str | None) -> list[str]:
         step = trace.event(k)
         assert isinstance(step, BackwardStep)
         if not step.edges:
-            lines.append(f"{k + 1}. {code(trace.name(i))}: leaf, its grad is final: {code(_n(trace.grad[i]))}")
+            lines.append(
+                f"{k + 1}. {code(trace.name(i))}: leaf, its grad is final: {code(_n(trace.grad[i]))}"
+            )
             continue
         lines.append(
             f"{k + 1}. {code(trace.name(i))} = {code(trace.expression(i))},"

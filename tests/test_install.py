@@ -85,10 +85,15 @@ def test_the_installed_command_works(venv: Path, tmp_path: Path) -> None:
     shutil.copy(ROOT / "examples" / "seed.gs", tmp_path / "seed.gs")
     document = json.loads(run(venv / "gradstep", "trace", "--json", "seed.gs", cwd=tmp_path).stdout)
     assert {node["label"]: node["grad"] for node in document["nodes"]} == SEED_GRADS
-    assert "b.grad += a.data * e.grad = 2 * -2 = -4" in run(venv / "gradstep", "trace", "seed.gs", cwd=tmp_path).stdout
+    assert (
+        "b.grad += a.data * e.grad = 2 * -2 = -4"
+        in run(venv / "gradstep", "trace", "seed.gs", cwd=tmp_path).stdout
+    )
     dot = run(venv / "gradstep", "export", "seed.gs", "--to", "dot", "--step", "7", cwd=tmp_path).stdout
     assert '"{ e | data -6.0000 | grad -2.0000 }"' in dot
-    where = run(venv / "python", "-c", "import gradstep.tui; print(gradstep.tui.__file__)", cwd=tmp_path).stdout
+    where = run(
+        venv / "python", "-c", "import gradstep.tui; print(gradstep.tui.__file__)", cwd=tmp_path
+    ).stdout
     assert str(venv.parent) in where  # the venv's own copy, not the checkout
 
 
@@ -104,14 +109,17 @@ def test_installed_screenshots_are_the_checkouts_bytes(venv: Path, tmp_path: Pat
         assert str(tmp_path) not in text and "site-packages" not in text and "/tmp" not in text
 
 
+INFO = "dummy_collider-1.0.dist-info"
+
+
 def _dummy_wheel(folder: Path) -> Path:
     """A wheel of a distribution 'dummy-collider' shipping top-level ``core`` and ``tui`` packages."""
     path = folder / "dummy_collider-1.0-py3-none-any.whl"
     files = {
         "core/__init__.py": "WHO = 'dummy core'\n",
         "tui/__init__.py": "WHO = 'dummy tui'\n",
-        "dummy_collider-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: dummy-collider\nVersion: 1.0\n",
-        "dummy_collider-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{INFO}/METADATA": "Metadata-Version: 2.1\nName: dummy-collider\nVersion: 1.0\n",
+        f"{INFO}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = "".join(f"{name},,\n" for name in files) + "dummy_collider-1.0.dist-info/RECORD,,\n"
     with zipfile.ZipFile(path, "w") as wheel:
@@ -123,7 +131,9 @@ def _dummy_wheel(folder: Path) -> Path:
 
 def test_gradstep_beside_top_level_core_and_tui_packages(venv: Path, tmp_path: Path) -> None:
     wheel = _dummy_wheel(tmp_path)
-    run(venv / "python", "-m", "pip", "install", "--quiet", "--no-index", "--disable-pip-version-check", wheel)
+    run(
+        venv / "python", "-m", "pip", "install", "--quiet", "--no-index", "--disable-pip-version-check", wheel
+    )
     both = run(venv / "python", "-c", "import core, tui; print(core.WHO, '|', tui.WHO)", cwd=tmp_path)
     assert both.stdout.strip() == "dummy core | dummy tui"
     shutil.copy(ROOT / "examples" / "seed.gs", tmp_path / "seed.gs")

@@ -95,9 +95,7 @@ def graphviz_svg(dot_text: str) -> str:
     return done.stdout.decode(errors="replace")
 
 
-def render(
-    trace: Trace, to: str, source: str, position: int | None = None, path: str | None = None
-) -> str:
+def render(trace: Trace, to: str, source: str, position: int | None = None, path: str | None = None) -> str:
     """The export's text. ``path`` is the file to record for ``cast`` (None: the built-in example);
     ``position`` None is the end (for ``json``: the plain trace document)."""
     if to == "dot":
@@ -137,7 +135,9 @@ def write_new(out: str, text: str, *, force: bool = False, source_path: str | No
     except FileExistsError:
         raise ExportError(f"{shown(out, 300)}: error: the file exists; add --force to replace it") from None
     except OSError as error:
-        raise ExportError(f"{shown(out, 300)}: error: cannot write the file: {error.strerror or error}") from None
+        raise ExportError(
+            f"{shown(out, 300)}: error: cannot write the file: {error.strerror or error}"
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:

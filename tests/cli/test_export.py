@@ -47,7 +47,9 @@ def expected_state(k: int) -> dict[str, tuple[float | None, float | None]]:
     }
 
 
-def gradstep(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def gradstep(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gradstep.tui.cli", *args],
         capture_output=True,

@@ -32,7 +32,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-async def test_x_asks_then_writes_the_current_steps_dot_and_says_where(seed_file: Path, workdir: Path) -> None:
+async def test_x_asks_then_writes_the_current_steps_dot_and_says_where(
+    seed_file: Path, workdir: Path
+) -> None:
     app = GradstepApp(str(seed_file))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"nnnnnnn")  # step 7: d's step has sent -2 to e and c

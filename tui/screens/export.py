@@ -89,7 +89,9 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
         elif os.path.isdir(path):
             problem.update(Content(f"{shown(path, 200)} is a directory: give a file name."))
         elif os.path.exists(path):
-            problem.update(Content(f"{shown(path, 200)} exists: gradstep does not replace files; give another name."))
+            problem.update(
+                Content(f"{shown(path, 200)} exists: gradstep does not replace files; give another name.")
+            )
         else:
             # A name ending in one of the formats' extensions means that format (``notes.md`` is
             # never a DOT file); any other name takes the format picked above.

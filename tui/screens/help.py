@@ -25,7 +25,7 @@ Lowercase steps forward, uppercase steps back (as in gdb's reverse debugging).
 | `g` | the modules view (layers, neurons, from labels like `L0.N5.w0`) in place of the tree, or back |
 | `o` | open another expression file |
 | `s` | save an SVG screenshot in the current directory |
-| `x` | export this step: the graph (DOT or SVG), the walkthrough (Markdown) or the trace (JSON), to a path you confirm |
+| `x` | export this step (graph as DOT or SVG, walkthrough as Markdown, trace as JSON) to a path you confirm |
 | `tab` | move between the tree, the inspector and the timeline |
 | `ctrl+p` | command palette: every action by name |
 | `?` | this help |
