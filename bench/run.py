@@ -516,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     where = machine()
     print(f"gradstep benchmarks on {where}", flush=True)
     if not micrograd_available():
-        print("micrograd is not installed: measuring gradstep only (pip install micrograd)", flush=True)
+        print("micrograd is not installed: gradstep only (pip install 'gradstep[micrograd]')", flush=True)
     if not args.ui_only:
         engine_figures(table, repeats)
         adapter_figures(table, repeats)

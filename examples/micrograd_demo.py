@@ -39,13 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         micrograd_graph, _ = micrograd_loss(model)
     except ImportError:
-        print("micrograd is not installed: only gradstep's graph was built")
+        print("micrograd is not installed (pip install 'gradstep[micrograd]'): gradstep's graph only")
     if micrograd_graph is not None:
         difference = abs(micrograd_graph.data - loss.data)
         print(f"micrograd loss {micrograd_graph.data!r}  nodes {count_nodes(micrograd_graph)}")
         print(f"difference {difference:.3g}")
     if args.micrograd and micrograd_graph is None:
-        print("--micrograd needs micrograd: pip install micrograd", file=sys.stderr)
+        print("--micrograd needs micrograd: pip install 'gradstep[micrograd]'", file=sys.stderr)
         return 1
     if args.no_ui:
         return 0
