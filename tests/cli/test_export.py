@@ -241,9 +241,10 @@ _MOVE = re.compile(r"\x1b\[(\d+);(\d+)H")
 _OTHER = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def screen_rows(frame: str, height: int) -> list[str]:
-    """A frame's text by row: each ``ESC[y;xH`` starts the row it names, other sequences dropped."""
-    rows = [""] * height
+def screen_rows(frame: str, rows: list[str]) -> list[str]:
+    """``rows`` (the screen's text) after a frame: each ``ESC[y;1H`` starts the row it rewrites,
+    other sequences (colours) are dropped."""
+    rows = list(rows)
     parts = _MOVE.split(frame)
     for at in range(1, len(parts), 3):
         y, text = int(parts[at]), parts[at + 2]
@@ -263,11 +264,13 @@ def test_cast_is_asciicast_v2_with_a_frame_per_step_showing_that_step(k: int) ->
     assert [e[1] for e in events] == ["o"] * (k + 1)
     times = [e[0] for e in events]
     assert times == sorted(times) and len(set(times)) == len(times)
+    rows = [""] * header["height"]
     for position, (_, _, frame) in enumerate(events):
-        rows = screen_rows(frame, header["height"])
+        rows = screen_rows(frame, rows)
         assert all(len(row) == header["width"] for row in rows)  # every cell painted
         assert f"step {position} of 11" in rows[0]
-    final = screen_rows(events[-1][2], header["height"])
+    final = rows
+    assert all(len(frame) < len(events[0][2]) for _, _, frame in events[1:])  # the changed rows only
     for label, (data, grad) in expected_state(k).items():
         # The tree's line for the node: ``├─▾ d (+)  = 4  grad -2 (-2)``.
         line = next(row for row in final if re.search(rf"[─▾▸] {label}(?: \([^)]*\))?  = ", row))
