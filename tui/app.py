@@ -470,7 +470,8 @@ class GradstepApp(App[int]):
             if answer is not None and self.trace is graph:
                 export_step(self, graph, position, *answer)
 
-        self.push_screen(ExportScreen(heading, self.path, position), chosen)
+        stem = Path(self.path).stem if self.path else ("graph" if self._initial_graph is not None else "seed")
+        self.push_screen(ExportScreen(heading, stem, position), chosen)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -121,3 +121,15 @@ async def test_svg_is_drawn_in_a_thread_and_written(seed_file: Path, workdir: Pa
     svg = (workdir / "seed.step11.svg").read_text()
     assert "</svg>" in svg and "grad 6.0000" in svg
     assert os.listdir(workdir) == ["seed.step11.svg"]
+
+
+async def test_a_debug_graph_suggests_a_neutral_name(workdir: Path) -> None:
+    from gradstep.core import Value, trace
+
+    app = GradstepApp(graph=trace(Value(2.0, label="a") * Value(3.0, label="b")), title="debug()")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "x")
+        assert app.screen.query_one("#path", Input).value == "graph.step1.dot"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert '"{ a | data 2.0000 | grad — }"' in (workdir / "graph.step1.dot").read_text()

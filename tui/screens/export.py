@@ -24,9 +24,8 @@ APP_FORMATS = ("dot", "svg", "md", "json")
 (A ``cast`` records every step, not the current one: that is ``gradstep export --to cast``.)"""
 
 
-def suggested_name(source: str | None, position: int, to: str) -> str:
+def suggested_name(stem: str, position: int, to: str) -> str:
     """``seed.step5.dot`` for ``examples/seed.gs`` at step 5: a name in the current directory."""
-    stem = os.path.splitext(os.path.basename(source))[0] if source else "seed"
     return f"{stem or 'graph'}.step{position}.{to}"
 
 
@@ -50,10 +49,11 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
     ExportScreen #problem { color: $error; }
     """
 
-    def __init__(self, heading: str, source: str | None, position: int) -> None:
+    def __init__(self, heading: str, stem: str, position: int) -> None:
+        """``stem`` names the suggested file: the opened file's name without its extension."""
         super().__init__()
         self._heading = heading
-        self._source = source
+        self._stem = stem
         self._position = position
         self._format = APP_FORMATS[0]
 
@@ -65,7 +65,7 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
                 for to in APP_FORMATS:
                     yield RadioButton(to, value=to == self._format, name=to)
             yield Label("Write to (enter to export, escape to cancel):")
-            yield Input(value=suggested_name(self._source, self._position, self._format), id="path")
+            yield Input(value=suggested_name(self._stem, self._position, self._format), id="path")
             yield Label("", id="problem")
 
     def on_mount(self) -> None:
