@@ -23,6 +23,7 @@ from gradstep.tui.screens.export import ExportScreen
 from gradstep.tui.screens.help import HelpScreen
 from gradstep.tui.screens.jump import JumpScreen
 from gradstep.tui.screens.open_file import OpenFileScreen
+from gradstep.tui.served import ServedFolder
 from gradstep.tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
 from gradstep.tui.widgets.error_panel import ErrorPanel
 from gradstep.tui.widgets.graph_tree import GraphTree
@@ -97,10 +98,15 @@ class GradstepApp(App[int]):
         graph: Trace | None = None,
         title: str | None = None,
         watch: bool = True,
+        served: ServedFolder | None = None,
     ) -> None:
-        """Open ``path``, or ``graph`` (an in-memory trace, e.g. from ``debug()``), or the example."""
+        """Open ``path``, or ``graph`` (an in-memory trace, e.g. from ``debug()``), or the example.
+
+        ``served``: the app runs for a browser (``gradstep serve``) and reads only in that folder.
+        """
         super().__init__()
         self.path = path
+        self.served = served
         self.source_name = title or (path if path is not None else SEED_NAME)
         self.trace: Trace | None = graph
         self.program: Program | None = None
@@ -168,10 +174,13 @@ class GradstepApp(App[int]):
     def _load_file(self, path: str, *, keep_position: bool = False) -> bool:
         """Load ``path``; on an error show it and keep the graph on screen. True when loaded."""
         self._signature = _signature(path)
+        if self.served is not None and (refusal := self.served.refusal(path)):
+            self._show_error(refusal)  # checked before every read, reloads included
+            return False
         try:
             program = load(path)
         except ExpressionError as error:
-            self._show_error(str(error))
+            self._show_error(str(error) if self.served is None else self.served.describe(error))
             return False
         except Exception as error:  # the core promises ExpressionError only; never crash anyway
             self._show_error(f"{path}: error: could not load the file: {error!r}")
@@ -437,7 +446,7 @@ class GradstepApp(App[int]):
         """Open ``path`` in place of the current file. On an error, the current graph stays."""
         path = os.path.expanduser(path)
         loaded = self._load_file(path)
-        if loaded or os.path.isfile(path):
+        if loaded or (os.path.isfile(path) and (self.served is None or self.served.allows(path))):
             # Watch a broken file too: saving the fix loads it.
             self.path = path
             self.source_name = path
@@ -506,9 +515,12 @@ class GradstepApp(App[int]):
         yield SystemCommand("Help (?)", "Keys and how to read the panes", self.action_help)
 
 
-def run_app(path: str | None) -> int:
-    """Run the debugger on ``path`` (None: the built-in example) and return the exit status."""
-    app = GradstepApp(path)
+def run_app(path: str | None, *, served: bool = False) -> int:
+    """Run the debugger on ``path`` (None: the built-in example) and return the exit status.
+
+    ``served``: for a browser tab of ``gradstep serve``; only ``path``'s folder may be read.
+    """
+    app = GradstepApp(path, served=ServedFolder.of(path) if served else None)
     result = app.run()
     return result if isinstance(result, int) else 0
 

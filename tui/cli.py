@@ -3,6 +3,7 @@
     gradstep [FILE]               open the stepping debugger (the built-in example without FILE)
     gradstep trace [--json] [FILE] print the whole trace and exit
     gradstep export FILE --to FMT  the graph, walkthrough, trace or a recording (tui/exports.py)
+    gradstep serve [FILE] [--port N] [--host H]   the debugger in a browser, one app per tab
 
 Errors go to stderr with exit status 2, never as a traceback. ``gradstep trace`` never imports
 Textual.
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
+from gradstep.tui.serve import run_serve
 
 EXIT_ERROR = 2
 
@@ -37,11 +39,15 @@ def _app_parser() -> argparse.ArgumentParser:
         prog="gradstep",
         description="A terminal stepping debugger for backpropagation.",
         epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit"
-        "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]",
+        "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]"
+        "\n  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
     parser.add_argument("--version", action="version", version=f"gradstep {core.__version__}")
+    # Internal: how `gradstep serve` starts the app of each browser tab. It only narrows what the
+    # app may read (to FILE's folder, derived from FILE, never given), so it needs no checking.
+    parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -90,7 +96,11 @@ def run_export(argv: Sequence[str]) -> int:
     return run_export(argv)
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"trace": run_trace, "export": run_export}
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "trace": run_trace,
+    "export": run_export,
+    "serve": run_serve,
+}
 """The subcommands, each given the arguments after its name; the bare command opens the debugger."""
 
 
@@ -104,7 +114,7 @@ def run(argv: Sequence[str]) -> int:
             return _fail(problem)
     from gradstep.tui.app import run_app
 
-    return run_app(args.file)
+    return run_app(args.file, served=args.served)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
