@@ -39,7 +39,11 @@ SEED_STEPS = len(trace(parse(SEED, "seed.gs").output))
 
 def gradstep(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gradstep.tui.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=WAIT
+        [sys.executable, "-m", "gradstep.tui.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=WAIT,
     )
 
 
@@ -197,7 +201,10 @@ def test_the_page_names_the_file_and_answers_only_pages_of_its_own(tmp_path: Pat
         # Another site's page (or a name of another site pointed at 127.0.0.1) gets nothing.
         assert get(server.url, headers={"Host": "attacker.example"})[0] == 403
         assert get(server.url, "/ws", upgrade("http://attacker.example"))[0] == 403
-        assert get(server.url, "/ws", {**upgrade("http://attacker.example"), "Host": "attacker.example"})[0] == 403
+        assert (
+            get(server.url, "/ws", {**upgrade("http://attacker.example"), "Host": "attacker.example"})[0]
+            == 403
+        )
         assert get(server.url, "/ws", upgrade(f"http://{host}"))[0] == 101
         status, _, err = server.stop()
     assert status == 0, err
@@ -245,7 +252,14 @@ def test_help_lists_serve_and_hides_the_internal_flag() -> None:
 
 def test_the_command_for_each_tab_quotes_the_file() -> None:
     path = "/srv/my class/$(rm -rf ~); x.gs"
-    assert shlex.split(app_command(path)) == [sys.executable, "-m", "gradstep.tui.cli", "--served", "--", path]
+    assert shlex.split(app_command(path)) == [
+        sys.executable,
+        "-m",
+        "gradstep.tui.cli",
+        "--served",
+        "--",
+        path,
+    ]
 
 
 # --- in a real browser ----------------------------------------------------------------------------

@@ -87,7 +87,9 @@ async def test_served_o_refuses_a_file_outside_the_folder_and_keeps_the_graph(fo
         pytest.param(lambda folder: _copy(folder / ".env"), id="hidden-file"),
     ],
 )
-async def test_served_o_refuses_every_way_around_the_fence(folder: Path, make: Callable[[Path], Path]) -> None:
+async def test_served_o_refuses_every_way_around_the_fence(
+    folder: Path, make: Callable[[Path], Path]
+) -> None:
     target = make(folder)
     served = str(folder / "seed.gs")
     app = GradstepApp(served, served=ServedFolder.of(served))
