@@ -459,7 +459,14 @@ class GradstepApp(App[int]):
         return loaded
 
     def action_screenshot_svg(self) -> None:
-        """Save the screen as an SVG (in the current directory) and say where."""
+        """Save the screen as an SVG (in the current directory) and say where.
+
+        After the next refresh: what the keys before ``s`` changed is on screen then (a panel one
+        of them showed is laid out only on that refresh, and the SVG would lack it).
+        """
+        self.call_after_refresh(self._save_screenshot)
+
+    def _save_screenshot(self) -> None:
         try:
             name = self.save_screenshot(path=self.screenshot_dir)
         except OSError as error:

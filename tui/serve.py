@@ -21,6 +21,7 @@ import asyncio
 import errno
 import html
 import ipaddress
+import os
 import shlex
 import signal
 import socket
@@ -120,8 +121,11 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def who_can_reach(host: str, port: int) -> list[str]:
-    """What to tell the person who chose ``--host``: who can now open the debugger."""
+def who_can_reach(host: str, port: int, folder: str | None) -> list[str]:
+    """What to tell the person who chose ``--host``: who can now open the debugger, and what it reads.
+
+    ``folder``: the served file's folder as given, or None for the built-in example.
+    """
     if is_loopback(host):
         return ["Only this machine can reach it."]
     if is_wildcard(host):
@@ -129,10 +133,8 @@ def who_can_reach(host: str, port: int) -> list[str]:
         where = f"anyone who can reach this machine ({machine}) on port {port}, on any of its networks"
     else:
         where = f"anyone who can reach {host} on port {port}"
-    return [
-        f"Reachable by {where}:",
-        "each of them gets the debugger and presses its keys (it opens only files in the served folder).",
-    ]
+    reads = "no other file" if folder is None else f"only the files in {escape(folder)}"
+    return [f"Reachable by {where}:", f"each of them gets a debugger and presses its keys; it opens {reads}."]
 
 
 def _server_class() -> type:
@@ -262,13 +264,16 @@ def run_serve(argv: Sequence[str]) -> int:
     port = sock.getsockname()[1]
     server = server_class(app_command(args.file), page_title(args.file), host, port)
     shown = socket.gethostname() if is_wildcard(host) else host
-    print(f"gradstep serve: {escape(args.file or SEED_NAME)} on {url_for(shown, port)}", flush=True)
-    if args.host is not None:
-        for line in who_can_reach(host, port):
-            print(line, flush=True)
-    print("Every browser tab gets its own debugger. Press Ctrl+C to stop.", flush=True)
     try:
+        print(f"gradstep serve: {escape(args.file or SEED_NAME)} on {url_for(shown, port)}", flush=True)
+        if args.host is not None:
+            folder = None if args.file is None else os.path.dirname(args.file) or "."
+            for line in who_can_reach(host, port, folder):
+                print(line, flush=True)
+        print("Every browser tab gets its own debugger. Press Ctrl+C to stop.", flush=True)
         server.serve_on(sock)
+    except KeyboardInterrupt:
+        pass  # Ctrl+C before the server's own handler was in place: the same stop
     finally:
         sock.close()
     print("gradstep serve: stopped", flush=True)

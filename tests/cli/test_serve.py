@@ -237,9 +237,11 @@ def test_a_chosen_host_says_who_can_reach_it(served_file: Path, shots: Path) -> 
     with serving(str(served_file), "--port", "0", "--host", "127.0.0.1", cwd=shots) as server:
         assert "Only this machine can reach it." in wait_until(server.printed, "the second line")  # type: ignore[operator]
         server.stop()
-    everyone = " ".join(who_can_reach("0.0.0.0", 8000))
+    everyone = " ".join(who_can_reach("0.0.0.0", 8000, "examples"))
     assert "anyone who can reach this machine" in everyone and "port 8000" in everyone
-    assert "presses its keys" in everyone and "only files in the served folder" in everyone
+    assert "presses its keys" in everyone and "only the files in examples" in everyone
+    assert "opens no other file" in " ".join(who_can_reach("192.0.2.7", 8000, None))
+    assert who_can_reach("::1", 8000, "examples") == ["Only this machine can reach it."]
 
 
 def test_help_lists_serve_and_hides_the_internal_flag() -> None:
@@ -303,6 +305,14 @@ def open_tab(browser: object, url: str) -> object:
     return page
 
 
+def svg_text(svg: Path) -> str | None:
+    """The text an SVG screenshot shows, or None while it is still being written."""
+    markup = svg.read_text()
+    if "</svg>" not in markup[-20:]:
+        return None
+    return html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", markup))).replace("\xa0", " ")
+
+
 def screenshot_after(page: object, shots: Path, keys: str) -> str:
     """Press ``keys`` then `s` in ``page``; the text of the SVG that `s` wrote."""
     before = set(shots.glob("*.svg"))
@@ -311,9 +321,22 @@ def screenshot_after(page: object, shots: Path, keys: str) -> str:
     page.keyboard.press("s")  # type: ignore[attr-defined]
     new = wait_until(lambda: set(shots.glob("*.svg")) - before, "the screenshot's SVG")
     (svg,) = new  # type: ignore[misc]
-    text = wait_until(lambda: "</svg>" in svg.read_text()[-20:] and svg.read_text(), "the SVG written")
-    lines = re.findall(r"<text[^>]*>(.*?)</text>", str(text))
-    return html.unescape("".join(lines)).replace("\xa0", " ")
+    return str(wait_until(lambda: svg_text(svg), "the SVG written"))
+
+
+def screenshot_showing(page: object, shots: Path, words: str) -> str:
+    """Press `s` until a screenshot shows ``words``: keys typed as a dialog closes may go to the dialog."""
+    seen = set(shots.glob("*.svg"))
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        page.keyboard.press("s")  # type: ignore[attr-defined]
+        time.sleep(0.5)
+        for svg in set(shots.glob("*.svg")) - seen:
+            if (text := svg_text(svg)) is not None:
+                seen.add(svg)
+                if words in text:
+                    return text
+    raise AssertionError(f"no screenshot showed {words!r}")
 
 
 @needs_browser
@@ -325,6 +348,15 @@ def test_keys_pressed_in_the_browser_reach_the_app(served_file: Path, shots: Pat
         assert f"step 3 of {SEED_STEPS}" in shown and "forward" in shown
         shown = screenshot_after(page, shots, "N")
         assert f"step 2 of {SEED_STEPS}" in shown
+        # Served, `o` reads only in the file's folder: the line of a file outside is never shown.
+        secret = served_file.parent.parent / "secret.gs"
+        secret.write_text("password = hunter2 ( secret\n")
+        page.keyboard.press("o")  # type: ignore[attr-defined]
+        page.keyboard.type(str(secret))  # replaces the folder the dialog starts with, selected  # type: ignore[attr-defined]
+        page.keyboard.press("Enter")  # type: ignore[attr-defined]
+        shown = screenshot_showing(page, shots, "showing the last good graph")  # served or not
+        assert "not in the served folder" in shown and "hunter2" not in shown
+        assert f"step 2 of {SEED_STEPS}" in shown  # the graph on screen stays
         page.close()  # type: ignore[attr-defined]
         wait_until(lambda: not app_processes(served_file), "the tab's app to quit")
         status, _, err = server.stop()
