@@ -29,7 +29,7 @@ import pytest
 from gradstep.core.examples import SEED
 from gradstep.core.language import parse
 from gradstep.core.trace import trace
-from gradstep.tui.serve import app_command, who_can_reach
+from gradstep.tui.serve import app_command, run_serve, who_can_reach
 
 WAIT = 60.0
 """Seconds to wait for something that takes well under one (a guard against a hang, not a goal)."""
@@ -242,6 +242,15 @@ def test_a_chosen_host_says_who_can_reach_it(served_file: Path, shots: Path) -> 
     assert "presses its keys" in everyone and "only the files in examples" in everyone
     assert "opens no other file" in " ".join(who_can_reach("192.0.2.7", 8000, None))
     assert who_can_reach("::1", 8000, "examples") == ["Only this machine can reach it."]
+
+
+def test_without_the_web_extra_it_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # as if not installed
+    assert run_serve(["--port", "0"]) == 2
+    captured = capsys.readouterr()
+    assert "pip install 'gradstep[web]'" in captured.err and captured.out == ""
 
 
 def test_help_lists_serve_and_hides_the_internal_flag() -> None:
