@@ -211,13 +211,23 @@ def _server_class() -> type:
         def serve_on(self, sock: socket.socket) -> None:
             """Serve on the bound ``sock`` until Ctrl+C (or SIGTERM), then stop every tab's app."""
             self.initialize_logging()
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
+            # Ctrl+C while the loop is being made would leave a half-made loop whose __del__
+            # prints a traceback at exit: hold the signals until the loop's handlers are in place.
+            stops = {signal.SIGINT, signal.SIGTERM}
+            can_hold = hasattr(signal, "pthread_sigmask")
+            if can_hold:
+                signal.pthread_sigmask(signal.SIG_BLOCK, stops)
             try:
-                loop.add_signal_handler(signal.SIGINT, self.request_exit)
-                loop.add_signal_handler(signal.SIGTERM, self.request_exit)
-            except NotImplementedError:  # Windows: Ctrl+C arrives as KeyboardInterrupt instead
-                pass
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+                try:
+                    for stop in stops:
+                        loop.add_signal_handler(stop, self.request_exit)
+                except NotImplementedError:  # Windows: Ctrl+C arrives as KeyboardInterrupt instead
+                    pass
+            finally:
+                if can_hold:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
             web.run_app(
                 self._make_app(),
                 sock=sock,
