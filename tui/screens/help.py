@@ -63,8 +63,8 @@ The answer bar asks, before each backward step is shown, what each operand recei
 `b.grad += ?`. Type a number or arithmetic (`-2 * 3`, `1e-3`, `(7*2)`) and press enter: right
 (within 1e-6, or the 6 digits the app shows) applies the step; wrong shows the right value and
 its arithmetic, and goes on. `ctrl+t` shows a hint (the local derivative with the node names),
-`ctrl+s` skips, `escape` leaves the input for the panes (`shift+tab` comes back). The status line keeps `score K/N`
-(right first time / asked); the end shows the ops you missed.
+`ctrl+s` skips, `escape` leaves the input for the panes (`shift+tab` comes back). The status
+line keeps `score K/N` (right first time / asked); the end shows the ops you missed.
 
 The file reloads when it changes on disk; an error is shown above the last good graph.
 """
