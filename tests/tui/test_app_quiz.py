@@ -9,6 +9,7 @@ from gradstep.tui.quiz.bar import AnswerInput, QuizBar
 from gradstep.tui.quiz.summary import SummaryScreen
 from gradstep.tui.screens.nudge_step import NudgeStepScreen
 from gradstep.tui.widgets.inspector import Inspector
+from textual import events
 from textual.pilot import Pilot
 
 SIZE = (120, 40)
@@ -142,3 +143,19 @@ async def test_u_on_an_intermediate_node_says_its_inputs_are_held(seed_file: Pat
         await pilot.press("down", "u")  # d
         text = app.query_one(Inspector).plain
         assert "L(d+h) = -8.002" in text and "d's inputs held" in text
+
+
+async def test_answers_typed_in_one_burst_each_meet_their_question() -> None:
+    """Keys arriving together (a paste, a script, a fast typist): enter must submit the characters
+    typed before it, not those behind it."""
+    app = GradstepApp(None, predict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        burst = "-3\b2\r4\r-2\r-2\r6\r-4\r"
+        names = {"\r": "enter", "\b": "backspace", "-": "minus"}
+        for char in burst:  # posted all at once, as a terminal's read delivers them
+            key = names.get(char, char)
+            app.post_message(events.Key(key, None if key in ("enter", "backspace") else char))
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, SummaryScreen)
+        assert "score 6/6" in app.screen.plain

@@ -9,6 +9,7 @@ from gradstep.core.quiz import AnswerError, Question, Quiz, Verdict
 from gradstep.core.trace import Trace
 from gradstep.tui.text import printable
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -38,14 +39,42 @@ class AnswerInput(Input):
     | escape | Leave the input for the panes (predict mode stays on; p turns it off). |
     """
 
-    def action_hint(self) -> None:
-        self.post_message(QuizBar.HintWanted())
+    @property
+    def bar(self) -> QuizBar:
+        return next(node for node in self.ancestors if isinstance(node, QuizBar))
 
-    def action_skip(self) -> None:
-        self.post_message(QuizBar.SkipWanted())
+    async def _on_key(self, event: events.Key) -> None:
+        # The input's keys (enter, backspace, ctrl+u, the hint, the skip, ...) act here, in the
+        # input's own queue, in order with the characters typed: as bindings they would run once
+        # the key had bubbled up to the app, after any characters typed behind them (a burst of
+        # "-2<enter>4<enter>" would submit "-24"). The bindings stay for the footer.
+        action = _INPUT_ACTIONS.get(event.key)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(action)
+            return
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        self.bar.submit(self.value)
+
+    async def action_hint(self) -> None:
+        self.bar.hint()
+
+    async def action_skip(self) -> None:
+        self.bar.skip()
 
     def action_leave(self) -> None:
         self.screen.focus_next()
+
+
+_INPUT_ACTIONS = {
+    binding.key: binding.action
+    for binding in Binding.make_bindings([*Input.BINDINGS, *AnswerInput.BINDINGS])
+    if binding.key != "escape"  # leaving the input may well wait for the keys before it
+}
+"""The input's own keys and their actions, run in order with the characters typed."""
 
 
 class QuizBar(Vertical):
@@ -76,12 +105,6 @@ class QuizBar(Vertical):
 
     class Finished(Message):
         """The last question was answered: time for the summary."""
-
-    class HintWanted(Message):
-        """The hint key was pressed in the input."""
-
-    class SkipWanted(Message):
-        """The skip key was pressed in the input."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -188,26 +211,26 @@ class QuizBar(Vertical):
         if self.quiz.finished:
             self.post_message(QuizBar.Finished())
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def submit(self, text: str) -> None:
+        """Check ``text`` against the question on show (enter in the input)."""
         if self.quiz is None or self.quiz.finished:
             return
         try:
-            verdict = self.quiz.answer(event.value)
+            verdict = self.quiz.answer(text)
         except AnswerError as error:  # not counted: say why and let them retype
             self._say(Text("Not an answer: ", style="bold yellow") + Text(str(error)))
             return
         self._verdict(verdict)
         self._after()
 
-    def on_quiz_bar_hint_wanted(self, message: HintWanted) -> None:
-        message.stop()
+    def hint(self) -> None:
+        """Show the local derivative's formula for the question on show."""
         if self.quiz is None or self.quiz.finished:
             return
         self._say(Text("Hint: ", style="bold") + Text(printable(self.quiz.take_hint())))
 
-    def on_quiz_bar_skip_wanted(self, message: SkipWanted) -> None:
-        message.stop()
+    def skip(self) -> None:
+        """Give up on the question on show: the right value is shown and it counts as missed."""
         if self.quiz is None or self.quiz.finished:
             return
         self._verdict(self.quiz.skip())
