@@ -43,7 +43,7 @@ class AnswerInput(Input):
     def bar(self) -> QuizBar:
         return next(node for node in self.ancestors if isinstance(node, QuizBar))
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         # The input's keys (enter, backspace, ctrl+u, the hint, the skip, ...) act here, in the
         # input's own queue, in order with the characters typed: as bindings they would run once
         # the key had bubbled up to the app, after any characters typed behind them (a burst of
@@ -53,8 +53,7 @@ class AnswerInput(Input):
             event.stop()
             event.prevent_default()
             await self.run_action(action)
-            return
-        await super()._on_key(event)
+        # Anything else (a character) goes on to Input's own handler.
 
     async def action_submit(self) -> None:
         self.bar.submit(self.value)
