@@ -21,7 +21,7 @@ from itertools import accumulate
 
 from .engine import Value, topological_order
 from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
-from .ops import ADD, MUL, RELU, Op, describe_local, format_number
+from .ops import ADD, MUL, RELU, Op, format_number
 
 INDEX = "i"
 """The array type of node, edge and event numbers: C int, 4 bytes, enough for 2**31 events."""
@@ -254,18 +254,31 @@ class Trace:
         return "" if op is None else op.symbol(self.params[i])
 
     def formula(self, e: int) -> str:
-        """The local derivative of edge ``e`` as a formula, e.g. ``d(a*b)/da = b``."""
+        """The local derivative of edge ``e`` with the graph's own names: ``dL/dd = f`` for
+        ``L = d * f``'s edge into ``d``, ``do/dn = 1 - o**2`` for ``o = tanh(n)``.
+
+        Written with the nodes' names, not ``a``/``b`` placeholders, which in a graph with leaves
+        called ``a`` and ``b`` read as those leaves. ``describe_local`` has the generic form.
+        """
         i = self.edge_owner[e]
-        op = self.ops[i]
-        assert op is not None
-        return describe_local(op, e - self.in_start[i], self.params[i])
+        return f"{self.partial(i, self.in_ids[e])} = {unwrap(self.local_expression(e, suffix=''))}"
+
+    def partial(self, i: int, j: int) -> str:
+        """``dL/dd``: the derivative of node ``i`` by its operand ``j``, by their names
+        (``d(a*b)/d(2)`` when they are an expression or a constant)."""
+        return f"d{self._wrapped(i)}/d{self._wrapped(j)}"
+
+    def _wrapped(self, i: int) -> str:
+        """A label as it is; an expression, a number or a ``#id`` in parentheses."""
+        name = self.name(i)
+        return name if self.labels[i] else f"({name})"
 
     def arithmetic(self, e: int) -> str:
         """Edge ``e``'s contribution with its arithmetic: ``b.grad += a.data * e.grad = 2 * -2 = -4``."""
         i = self.edge_owner[e]
         upstream = self.grad[i]
         return (
-            f"{self._ref(self.in_ids[e])}.grad += {self.local_expression(e)} * {self._ref(i)}.grad"
+            f"{self.ref(self.in_ids[e])}.grad += {self.local_expression(e)} * {self.ref(i)}.grad"
             f" = {format_number(self.local[e])} * {format_number(upstream)}"
             f" = {format_number(self.local[e] * upstream)}"
         )
@@ -290,9 +303,9 @@ class Trace:
         """``a.data`` for a named node; a constant is just its number."""
         if self.ops[i] is None and not self.labels[i]:
             return format_number(self.data[i])
-        return f"{self._ref(i)}{suffix}"
+        return f"{self.ref(i)}{suffix}"
 
-    def _ref(self, i: int) -> str:
+    def ref(self, i: int) -> str:
         """Node ``i``'s name, in parentheses when it is an expression: ``(a*b).grad``, ``(2).grad``."""
         name = self.name(i)
         bare = self.labels[i] or name.startswith("#") or (name[:1].isalpha() and name.endswith(")"))
@@ -463,20 +476,30 @@ class Trace:
         return [Contribution(self.backward_index(owner[e]), owner[e], self._edge(e), e) for e in edges]
 
     def touches(self, i: int) -> array[int]:
-        """The events that touch node ``i``, sorted: computed, seeded, its consumers' steps, its own.
+        """The events that touch node ``i``, sorted: where it is computed, where the forward pass
+        uses it (``d = e + c`` touches ``c``), the seed (the output), its consumers' backward steps
+        (which send it grads) and its own.
 
+        A breakpoint on a leaf thus stops where the leaf first matters, in the forward pass.
         Built from the consumer table on demand (O(uses)), so recording keeps no per-node lists.
-        Consumers have larger ids, so their backward steps come before node ``i``'s own.
+        Consumers have larger ids: they are computed after node ``i`` and step back before it.
         """
         events = array(INDEX)
         computed = self.forward_index[i]
         if computed >= 0:
             events.append(computed)
+        owner = self.edge_owner
+        uses = self.out_edges[self.out_start[i] : self.out_start[i + 1]]
+        last = -1
+        for e in uses:  # in edge order: the consumers in creation order, so their forward events too
+            consumer = owner[e]
+            if consumer != last:  # a + a: one event, two edges
+                events.append(self.forward_index[consumer])
+            last = consumer
         if i == self.output:
             events.append(self.seed_index)
-        owner = self.edge_owner
         last = -1
-        for e in reversed(self.out_edges[self.out_start[i] : self.out_start[i + 1]]):
+        for e in reversed(uses):
             consumer = owner[e]
             if consumer != last:  # a + a: one step, two edges
                 events.append(self.backward_index(consumer))
@@ -529,6 +552,18 @@ class Trace:
             self.out_start, self.out_edges, self.edge_owner, self._grads,
         )  # fmt: skip
         return sum(a.itemsize * len(a) for a in arrays)
+
+
+def unwrap(expression: str) -> str:
+    """``1 - o**2`` for ``(1 - o**2)``: a formula standing alone needs no outer parentheses."""
+    if not (expression.startswith("(") and expression.endswith(")")):
+        return expression
+    depth = 0
+    for k, char in enumerate(expression):
+        depth += 1 if char == "(" else -1 if char == ")" else 0
+        if depth == 0 and k < len(expression) - 1:
+            return expression  # (a) * (b): the first parenthesis closes early
+    return expression[1:-1]
 
 
 def trace(output: Value) -> Trace:

@@ -15,13 +15,17 @@ from typing import ClassVar
 
 from gradstep.core.examples import SEED, SEED_NAME
 from gradstep.core.language import ExpressionError, Program, load, parse
+from gradstep.core.nudge import NUDGE_H, Nudge, nudge
 from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
 from gradstep.tui.app_export import export_step
 from gradstep.tui.messages import ShowSubtree
+from gradstep.tui.quiz.bar import QuizBar
+from gradstep.tui.quiz.summary import SummaryScreen
 from gradstep.tui.screens.export import ExportScreen
 from gradstep.tui.screens.help import HelpScreen
 from gradstep.tui.screens.jump import JumpScreen
+from gradstep.tui.screens.nudge_step import NudgeStepScreen
 from gradstep.tui.screens.open_file import OpenFileScreen
 from gradstep.tui.served import ServedFolder
 from gradstep.tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
@@ -63,6 +67,8 @@ class GradstepApp(App[int]):
     | `b` | Toggle a breakpoint on the selected node. |
     | `/` | Jump to a node by label. |
     | `g` | Show the graph's modules (layers, neurons) in place of the tree, or the tree again. |
+    | `p` | Predict mode on or off: work out each contribution before it is shown. |
+    | `u` / `U` | Nudge the selected node by h and compare with its grad / change h. |
     | `o` | Open another file. |
     | `s` | Save an SVG screenshot. |
     | `x` | Export the current step (graph, walkthrough or trace) to a file. |
@@ -82,12 +88,22 @@ class GradstepApp(App[int]):
         Binding("b", "toggle_breakpoint", "Break"),
         Binding("slash", "jump", "Jump"),
         Binding("g", "toggle_groups", "Groups"),
+        # p and u show in the footer from FOOTER_ROOMY columns; narrower, the same keys work unseen
+        # (the second binding of each), so the footer keeps n ... q at 80 columns.
+        Binding("p", "toggle_predict", "Predict"),
+        Binding("p", "toggle_predict_unseen", "Predict", show=False),
+        Binding("u", "nudge", "Nudge"),
+        Binding("u", "nudge_unseen", "Nudge", show=False),
+        Binding("U", "nudge_step", "Nudge h", show=False),
         Binding("o", "open", "Open"),
         Binding("s", "screenshot_svg", "Shot", show=False),
         Binding("x", "export", "Export", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
+
+    FOOTER_ROOMY = 100
+    """From this many columns the footer has room for p and u."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual reads it as is)
 
@@ -99,10 +115,12 @@ class GradstepApp(App[int]):
         title: str | None = None,
         watch: bool = True,
         served: ServedFolder | None = None,
+        predict: bool = False,
     ) -> None:
         """Open ``path``, or ``graph`` (an in-memory trace, e.g. from ``debug()``), or the example.
 
         ``served``: the app runs for a browser (``gradstep serve``) and reads only in that folder.
+        ``predict``: start in predict mode (``gradstep quiz``).
         """
         super().__init__()
         self.path = path
@@ -116,8 +134,13 @@ class GradstepApp(App[int]):
         self._watch = watch and path is not None and graph is None
         self._signature: FileSignature | None = None
         self._initial_graph = graph
-        self._inspected: tuple[int, int | None, int | None] | None = None
+        self._inspected: tuple[int, int | None, int | None, int] | None = None
         self._crumbs: tuple[int, int, bool] | None = None
+        self._predict = predict
+        self.nudge_h = NUDGE_H
+        """The step of the ``u`` nudge (``U`` changes it)."""
+        self.nudged: Nudge | None = None
+        """The nudge on show in the inspector (for its node), or None."""
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -130,6 +153,7 @@ class GradstepApp(App[int]):
         self._inspector = Inspector(id="inspector")
         self._timeline = Timeline(id="timeline")
         self._groups = GroupsView(id="groups")
+        self._quiz_bar = QuizBar(id="quiz")
         yield self._status
         yield ErrorPanel(id="error")
         with Horizontal(id="panes"):
@@ -139,12 +163,22 @@ class GradstepApp(App[int]):
                 yield self._groups
             yield self._inspector
         yield self._timeline
+        yield self._quiz_bar
         yield Footer(compact=True)
 
     def on_resize(self, event: events.Resize) -> None:
         # Below 90 columns every key of ours fits in the footer only without the palette's hint
         # (ctrl+p still works, and the help screen lists it).
         self.query_one(Footer).show_command_palette = event.size.width >= 90
+        self.refresh_bindings()  # p and u in the footer or not (check_action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        roomy = self.size.width >= self.FOOTER_ROOMY
+        if action in ("toggle_predict", "nudge"):
+            return roomy
+        if action in ("toggle_predict_unseen", "nudge_unseen"):
+            return not roomy
+        return True
 
     def on_mount(self) -> None:
         if self._initial_graph is not None:
@@ -156,6 +190,8 @@ class GradstepApp(App[int]):
         if self._watch:
             self.set_interval(POLL_SECONDS, self.check_file)
         self._tree.focus()
+        if self._quiz_bar.active:
+            self._quiz_bar.input.focus()
 
     @property
     def graph_tree(self) -> GraphTree:
@@ -226,6 +262,9 @@ class GradstepApp(App[int]):
         self, graph: Trace, *, expanded: set[int] | None = None, groups_open: set[str] | None = None
     ) -> None:
         self.trace = graph
+        self.nudged = None  # node numbers may mean other nodes now
+        if self._predict:
+            self._quiz_bar.start(graph)  # a new graph, a new quiz (from the carried-over step)
         tree = self.graph_tree
         tree.set_trace(graph, expanded)
         self._groups.set_trace(graph, groups_open)
@@ -268,21 +307,24 @@ class GradstepApp(App[int]):
             if self.showing_groups:
                 self._groups.show_position()
         self._refresh_breadcrumb()  # now, not when the tree's message arrives: one repaint a step
+        self._quiz_bar.sync()
         self._show_inspector(self.selected_node)
         self._refresh_status()
 
     def _refresh_status(self) -> None:
         source = self.source_name if self.path is None else self.path
-        self._status.show(self.trace, source, len(self.breakpoints), stale=self.error is not None)
+        self._status.show(
+            self.trace, source, len(self.breakpoints), stale=self.error is not None, note=self._quiz_bar.score
+        )
 
     def _show_inspector(self, node: int | None) -> None:
         # A step both redraws the inspector and, a moment later, hears the tree's highlight message
         # for the same node; draw once per (graph, cursor, node).
-        shown = (id(self.trace), None if self.trace is None else self.trace.position, node)
+        shown = (id(self.trace), None if self.trace is None else self.trace.position, node, id(self.nudged))
         if shown == self._inspected:
             return
         self._inspected = shown
-        self._inspector.show(self.trace, node)
+        self._inspector.show(self.trace, node, self.nudged)
 
     def _refresh_breadcrumb(self) -> None:
         tree = self.graph_tree
@@ -366,6 +408,13 @@ class GradstepApp(App[int]):
         self._show_groups(False)
         self._select(message.node)
 
+    def on_quiz_bar_moved(self, message: QuizBar.Moved) -> None:
+        self._refresh_view()
+
+    def on_quiz_bar_finished(self, message: QuizBar.Finished) -> None:
+        if self._quiz_bar.quiz is not None:
+            self.push_screen(SummaryScreen(self._quiz_bar.quiz))
+
     def on_show_subtree(self, message: ShowSubtree) -> None:
         self.graph_tree.set_view_root(message.node)
         self.graph_tree.focus()
@@ -418,6 +467,52 @@ class GradstepApp(App[int]):
         self._refresh_status()
         state = "set on" if node in self.breakpoints else "cleared from"
         self.notify(f"Breakpoint {state} {self.trace.name(node)}", timeout=2)
+
+    def action_toggle_predict(self) -> None:
+        """Predict mode on or off at the cursor: each backward contribution is asked before it is shown."""
+        graph = self.trace
+        if graph is None:
+            return
+        self._predict = not self._predict
+        if self._predict:
+            self._quiz_bar.start(graph)  # moves the cursor past the seed if it is before it
+            if self._quiz_bar.quiz is not None and self._quiz_bar.quiz.finished:
+                self.notify("Nothing left to predict from here: step back (N, r) and press p again.")
+        else:
+            self._quiz_bar.stop()
+            (self._groups if self.showing_groups else self.graph_tree).focus()
+        self._refresh_view()
+
+    def action_toggle_predict_unseen(self) -> None:
+        self.action_toggle_predict()
+
+    def action_nudge_unseen(self) -> None:
+        self.action_nudge()
+
+    def action_nudge(self) -> None:
+        """Show, for the selected node, (L(x+h) - L(x)) / h beside its grad (or stop showing it)."""
+        node = self.selected_node
+        if node is None or self.trace is None:
+            return
+        if self.nudged is not None and self.nudged.node == node:
+            self.nudged = None
+        else:
+            self.nudged = nudge(self.trace, node, self.nudge_h)
+        self._show_inspector(node)
+
+    def action_nudge_step(self) -> None:
+        """Ask for a new h for the nudge."""
+
+        def chosen(h: float | None) -> None:
+            if h is None:
+                return
+            self.nudge_h = h
+            if self.nudged is not None and self.trace is not None:
+                self.nudged = nudge(self.trace, self.nudged.node, h)
+                self._show_inspector(self.selected_node)
+            self.notify(f"Nudge h = {h:g}", timeout=2)
+
+        self.push_screen(NudgeStepScreen(self.nudge_h), chosen)
 
     def action_jump(self) -> None:
         """Pick a node by label and put the tree's cursor on it."""
@@ -512,6 +607,13 @@ class GradstepApp(App[int]):
         yield SystemCommand(
             "Modules view (g)", "Layers and neurons from labels like L0.N5.w0", self.action_toggle_groups
         )
+        yield SystemCommand(
+            "Predict mode (p)",
+            "Work out each backward contribution before it is shown",
+            self.action_toggle_predict,
+        )
+        yield SystemCommand("Nudge (u)", "(L(x+h) - L(x)) / h for the selected node", self.action_nudge)
+        yield SystemCommand("Nudge h (U)", "Change the h of the nudge", self.action_nudge_step)
         yield SystemCommand("Open file (o)", "Open another expression file", self.action_open)
         yield SystemCommand(
             "Save screenshot (s)", "An SVG in the current directory", self.action_screenshot_svg

@@ -4,6 +4,8 @@
     gradstep trace [--json] [FILE] print the whole trace and exit
     gradstep export FILE --to FMT  the graph, walkthrough, trace or a recording (tui/exports.py)
     gradstep serve [FILE] [--port N] [--host H]   the debugger in a browser, one app per tab
+    gradstep trace --gradcheck [--json] FILE   check every leaf's grad against a central difference
+    gradstep quiz [FILE]          predict mode: work out each contribution before it is shown
 
 Errors go to stderr with exit status 2, never as a traceback. ``gradstep trace`` never imports
 Textual.
@@ -31,6 +33,11 @@ def _trace_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("file", nargs="?", help="expression file (default: the built-in example)")
     parser.add_argument("--json", action="store_true", help="print one JSON document (see README)")
+    parser.add_argument(
+        "--gradcheck",
+        action="store_true",
+        help="check every leaf's grad against a central difference; exit 1 if one disagrees",
+    )
     return parser
 
 
@@ -38,9 +45,14 @@ def _app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradstep",
         description="A terminal stepping debugger for backpropagation.",
-        epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit"
-        "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]"
-        "\n  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab",
+        epilog=(
+            "commands:\n"
+            "  gradstep trace [--json] [FILE]  print the whole trace and exit\n"
+            "  gradstep trace --gradcheck [--json] [FILE]  check every grad by central differences\n"
+            "  gradstep quiz [FILE]  predict each backward contribution before it is shown\n"
+            "  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]\n"
+            "  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
@@ -78,6 +90,8 @@ def run_trace(argv: Sequence[str]) -> int:
     except core.ExpressionError as error:
         return _fail(str(error))
     result = core.trace(program.output)
+    if args.gradcheck:
+        return _gradcheck(result, program.path, as_json=args.json)
     if args.json:
         from gradstep.core.export import to_document
 
@@ -96,10 +110,32 @@ def run_export(argv: Sequence[str]) -> int:
     return run_export(argv)
 
 
+def _gradcheck(result: core.Trace, source: str, *, as_json: bool) -> int:
+    """Exit 0 when every leaf agrees with its central difference, 1 otherwise."""
+    from gradstep.core.nudge import gradcheck
+
+    check = gradcheck(result)
+    if as_json:
+        json.dump(check.to_json(), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        from gradstep.tui.gradcheck_view import print_gradcheck
+
+        print_gradcheck(check, source)
+    return 0 if check.ok else 1
+
+
+def run_quiz(argv: Sequence[str]) -> int:
+    from gradstep.tui.quiz.command import run_quiz as run
+
+    return run(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "trace": run_trace,
     "export": run_export,
     "serve": run_serve,
+    "quiz": run_quiz,
 }
 """The subcommands, each given the arguments after its name; the bare command opens the debugger."""
 

@@ -88,6 +88,10 @@ async def _all_shots(folder: Path) -> list[Path]:
             GradstepApp(str(EXAMPLES / "tiny_mlp.gs")),
             ["n"] * 70 + ["g", "down", "down", "right", "down", "down"],
         ),
+        # Predict mode on the seed: d answered right, f wrong; the bar asks for e.
+        "quiz.svg": (GradstepApp(None, predict=True), ["minus", "2", "enter", "minus", "4", "enter"]),
+        # The neuron at the end, n nudged by h = 0.001: the slope beside the grad.
+        "nudge.svg": (GradstepApp(str(EXAMPLES / "neuron.gs")), ["c", "up", "up", "up", "u"]),
     }
     written = []
     for name, (app, keys) in shots.items():

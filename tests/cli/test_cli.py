@@ -119,3 +119,60 @@ def test_the_debugger_and_trace_word_a_bad_path_the_same(tmp_path: Path, name: s
     opened, traced = gradstep(path), gradstep("trace", path)
     assert opened.returncode == traced.returncode == 2
     assert opened.stderr == traced.stderr and opened.stderr.startswith(f"{tmp_path / name}: error: ")
+
+
+# --- gradstep trace --gradcheck and gradstep quiz ---------------------------------------------
+
+
+def test_gradcheck_json_is_exactly_the_contract() -> None:
+    result = gradstep("trace", "--gradcheck", str(EXAMPLES / "seed.gs"), "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document) == {"ok", "h", "leaves"}
+    assert document["ok"] is True and isinstance(document["h"], float)
+    assert [leaf["label"] for leaf in document["leaves"]] == ["a", "b", "c", "f"]
+    for leaf in document["leaves"]:
+        assert set(leaf) == {"label", "grad", "numeric", "rel_error", "ok"}
+        assert leaf["ok"] is True and leaf["rel_error"] < 1e-6
+    # By hand: dL/da = b * f = 6, dL/db = a * f = -4, dL/dc = f = -2, dL/df = d = 4.
+    numeric = {leaf["label"]: leaf["numeric"] for leaf in document["leaves"]}
+    assert numeric == pytest.approx({"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}, rel=1e-6)
+
+
+def test_gradcheck_table_and_a_relu_kink(tmp_path: Path) -> None:
+    result = gradstep("trace", "--gradcheck", str(EXAMPLES / "neuron.gs"))
+    assert result.returncode == 0, result.stderr
+    assert "relative error" in result.stdout and "✓ every leaf agrees" in result.stdout
+    kink = tmp_path / "kink.gs"
+    kink.write_text("x = Value(0.0, label='x')\nw = Value(2.0, label='w')\ny = relu(x) * w\ny\n")
+    result = gradstep("trace", "--gradcheck", "--json", str(kink))
+    assert result.returncode == 0, result.stderr
+    leaves = {leaf["label"]: leaf for leaf in json.loads(result.stdout)["leaves"]}
+    assert leaves["x"]["ok"] is True and "relu" in leaves["x"]["note"]
+    assert "note" not in leaves["w"]
+    table = gradstep("trace", "--gradcheck", str(kink))
+    assert "not differentiable" in table.stdout
+
+
+def test_gradcheck_errors_exit_2() -> None:
+    result = gradstep("trace", "--gradcheck", "no-such-file.gs")
+    assert result.returncode == 2 and "no such file" in result.stderr and not result.stdout
+
+
+def test_quiz_refuses_a_missing_file() -> None:
+    result = gradstep("quiz", "no-such-file.gs")
+    assert result.returncode == 2 and "no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_gradcheck_exits_1_when_a_leaf_disagrees(tmp_path: Path) -> None:
+    # 1/x with a pole between x - h and x + h: the central difference is nowhere near -1/x**2.
+    pole = tmp_path / "pole.gs"
+    pole.write_text("x = Value(1e-7, label='x')\ny = 1 / x\ny\n")
+    result = gradstep("trace", "--gradcheck", "--json", str(pole))
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert [leaf["ok"] for leaf in document["leaves"] if leaf["label"] == "x"] == [False]
+    table = gradstep("trace", "--gradcheck", str(pole))
+    assert table.returncode == 1 and "✗" in table.stdout and "disagree" in table.stdout

@@ -192,7 +192,9 @@ def test_seed_edge_arithmetic_in_words() -> None:
     b_edge_of_e = t.in_start[3] + 1
     assert t.in_ids[b_edge_of_e] == 1 and t.edge_owner[b_edge_of_e] == 3
     assert t.arithmetic(b_edge_of_e) == "b.grad += a.data * e.grad = 2 * -2 = -4"
-    assert t.formula(b_edge_of_e) == "d(a*b)/db = a"
+    # With the graph's own names: e = a * b, so de/db = a (no a/b placeholders).
+    assert t.formula(b_edge_of_e) == "de/db = a"
+    assert t.partial(6, 4) == "dL/dd"
 
 
 def test_shared_node_edges_show_grad_before_and_after() -> None:
@@ -413,7 +415,11 @@ def touches_by_brute_force(t: Trace, i: int) -> list[int]:
     found = []
     for k in range(len(t)):
         event = t.event(k)
-        if event.node == i or (isinstance(event, BackwardStep) and any(e.operand == i for e in event.edges)):
+        if (
+            event.node == i
+            or (isinstance(event, BackwardStep) and any(e.operand == i for e in event.edges))
+            or (isinstance(event, ForwardEvent) and i in event.inputs)
+        ):
             found.append(k)
     return found
 
@@ -421,7 +427,10 @@ def touches_by_brute_force(t: Trace, i: int) -> list[int]:
 def test_touching_on_the_seed_by_hand() -> None:
     t = seed_trace()
     b = 1
-    assert list(t.touches(b)) == [7, 9]  # e's step gives b its grad; then b's own step
+    # e = a*b reads b (event 0); e's step gives b its grad; then b's own step.
+    assert list(t.touches(b)) == [0, 7, 9]
+    assert t.next_touching([b]) == 1
+    t.goto(1)
     assert t.next_touching([b]) == 8
     t.goto(8)
     assert t.next_touching([b]) == 10
@@ -429,9 +438,13 @@ def test_touching_on_the_seed_by_hand() -> None:
     assert t.next_touching([b]) is None
     assert t.previous_touching([b]) == 8
     t.goto(8)
-    assert t.previous_touching([b]) is None
-    # e: computed at 0, its step at 7, and it receives from d at 6.
-    assert list(t.touches(3)) == [0, 6, 7]
+    assert t.previous_touching([b]) == 1
+    # e: computed at 0, read by d = e + c at 1, its step at 7, and it receives from d at 6.
+    assert list(t.touches(3)) == [0, 1, 6, 7]
+    # The case: a breakpoint on c from step 0 stops at the forward step d = e + c.
+    t.to_start()
+    c = t.labels.index("c")
+    assert t.next_touching([c]) == 2 and t.describe(1) == "d = e + c = 4"
     t.to_start()
     assert t.next_touching([b, 3]) == 1
 
@@ -543,7 +556,8 @@ def test_names_expressions_and_formulas_of_each_op() -> None:
         (a.tanh(), "tanh(a)", "tanh(a)", ["d(tanh(a))/da = 1 - tanh(a)**2"]),
         (a.exp(), "exp(a)", "exp(a)", ["d(exp(a))/da = exp(a)"]),
         (a.log(), "log(a)", "log(a)", ["d(log(a))/da = 1/a"]),
-        (2 * a, "2*a", "2 * a", ["d(a*b)/da = b", "d(a*b)/db = a"]),
+        (2 * a, "2*a", "2 * a", ["d(2*a)/d(2) = a", "d(2*a)/da = 2"]),
+        (a.relu(), "relu(a)", "relu(a)", ["d(relu(a))/da = relu(a) > 0"]),
     ]
     for node, name, expression, formulas in cases:
         t = trace(node)

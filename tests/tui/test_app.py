@@ -126,18 +126,19 @@ async def test_breakpoint_on_e_stops_at_every_step_touching_it(seed_file: Path) 
         assert "● e (*)" in line_of(app, "● e")
         assert app.query_one(Timeline).breakpoints == frozenset({3})
         assert "1 breakpoint" in status_text(app)
-        # e is touched by event 0 (computed), 6 (d's step sends it a grad) and 7 (its own step).
+        # e is touched by event 0 (computed), 1 (d = e + c reads it), 6 (d's step sends it a
+        # grad) and 7 (its own step).
         positions = []
-        for _ in range(4):
+        for _ in range(5):
             await pilot.press("c")
             assert app.trace is not None
             positions.append(app.trace.position)
-        assert positions == [1, 7, 8, 11]
+        assert positions == [1, 2, 7, 8, 11]
         positions = []
-        for _ in range(4):
+        for _ in range(5):
             await pilot.press("C")
             positions.append(app.trace.position)
-        assert positions == [8, 7, 1, 0]
+        assert positions == [8, 7, 2, 1, 0]
         # b again on e clears it.
         await pilot.press("r")
         app.graph_tree.reveal(3)

@@ -77,10 +77,11 @@ async def test_b_in_the_modules_view_breaks_on_the_selected_node(small_network: 
         assert app.query_one(GroupsView).reveal(b)
         await pilot.press("b", "c")
         assert app.breakpoints == {b}
-        # c stops at the first step that touches the output neuron's bias: a leaf is touched when
-        # a consumer steps back and sends it a grad.
+        # c stops at the first step that touches the output neuron's bias: the forward step that
+        # reads it (a leaf is touched where it is used, and again when a consumer steps back).
         assert graph.current == graph.touches(b)[0]
-        assert graph.phase(graph.current) == "backward"
+        assert graph.phase(graph.current) == "forward"
+        assert b in graph.inputs(graph.step_node(graph.current))
 
 
 def micrograd_tiny_mlp_grads() -> dict[str, float]:

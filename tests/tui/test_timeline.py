@@ -146,14 +146,15 @@ async def test_breakpoint_entries_are_where_continue_stops() -> None:
         timeline.set_breakpoints(frozenset({b}))
         await pilot.pause()
         marked = [i for i, line in enumerate(visible_lines(timeline)) if line[1:2] == BREAKPOINT_MARKER]
-        # b is a leaf: touched by e's backward step (e = a*b sends it a grad) and by its own step.
-        assert marked == [7, 9]
-        assert shown.next_touching([b]) == 8  # continue from the start stops just after event 7
+        # b is a leaf: touched where e = a*b reads it (0), by e's backward step (which sends it a
+        # grad) and by its own step.
+        assert marked == [0, 7, 9]
+        assert shown.next_touching([b]) == 1  # continue from the start stops just after event 0
         timeline.set_breakpoints(frozenset({shown.labels.index("d")}))
         await pilot.pause()
         marked = [i for i, line in enumerate(visible_lines(timeline)) if line[1:2] == BREAKPOINT_MARKER]
-        # d: computed (1), L's step sends it a grad (4), its own step (6).
-        assert marked == [1, 4, 6]
+        # d: computed (1), read by L = d * f (2), L's step sends it a grad (4), its own step (6).
+        assert marked == [1, 2, 4, 6]
         for k in range(len(shown)):
             assert timeline.touches_breakpoint(k) == (k in set(shown.touches(shown.labels.index("d"))))
 

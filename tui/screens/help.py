@@ -20,9 +20,11 @@ Lowercase steps forward, uppercase steps back (as in gdb's reverse debugging).
 | `n` / `N` | next step / previous step |
 | `c` / `C` | continue to the next breakpoint or the end / back to the previous one or the start |
 | `r` | restart: back to step 0 |
-| `b` | toggle a breakpoint on the selected node (stop at any step that touches it) |
+| `b` | toggle a breakpoint on the selected node (stop at any step that touches it, see below) |
 | `/` | jump to a node by label |
 | `g` | the modules view (layers, neurons, from labels like `L0.N5.w0`) in place of the tree, or back |
+| `p` | predict mode on/off: each backward contribution is asked (`b.grad += ?`) before it is shown |
+| `u` / `U` | nudge the selected node by h: `(L(x+h) - L(x)) / h` beside its grad / change h |
 | `o` | open another expression file |
 | `s` | save an SVG screenshot in the current directory |
 | `x` | export this step (graph as DOT or SVG, walkthrough as Markdown, trace as JSON) to a path you confirm |
@@ -30,6 +32,9 @@ Lowercase steps forward, uppercase steps back (as in gdb's reverse debugging).
 | `ctrl+p` | command palette: every action by name |
 | `?` | this help |
 | `q` | quit |
+
+A step **touches** a node when it computes it, reads it in the forward pass (`d = e + c` touches
+`c`), sends it a grad, or is its own backward step: a breakpoint stops at each of those.
 
 ## The tree
 
@@ -51,6 +56,15 @@ Labels with dots (`L0.N5.w0`, as `gradstep.core.nn.MLP` writes them) name module
 graph's nodes into layers and neurons, with how many are computed and have (final) grads at this
 step. An entry used on every forward pass (`L0.N5.out ×100`) opens into its occurrences. Select a
 node to inspect it (its ledger stays in the inspector as you step); `enter` shows it in the tree.
+
+## Predict mode (`p`, or `gradstep quiz`)
+
+The answer bar asks, before each backward step is shown, what each operand receives:
+`b.grad += ?`. Type a number or arithmetic (`-2 * 3`, `1e-3`, `(7*2)`) and press enter: right
+(within 1e-6, or the 6 digits the app shows) applies the step; wrong shows the right value and
+its arithmetic, and goes on. `ctrl+t` shows a hint (the local derivative with the node names),
+`ctrl+s` skips, `escape` leaves the input for the panes (`shift+tab` comes back). The status
+line keeps `score K/N` (right first time / asked); the end shows the ops you missed.
 
 The file reloads when it changes on disk; an error is shown above the last good graph.
 """

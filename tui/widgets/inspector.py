@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.core.nudge import Nudge
 from gradstep.core.ops import format_number
 from gradstep.core.trace import Trace
 from gradstep.tui.messages import NodeMessage
@@ -191,6 +192,7 @@ class Inspector(LineView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._trace: Trace | None = None
+        self._nudge: Nudge | None = None
         self._text = Lines()
         self._lines: list[list[Part]] = []
 
@@ -204,10 +206,13 @@ class Inspector(LineView, can_focus=True):
         """What the inspector shows, as plain text with its own line breaks (before wrapping)."""
         return self._text.plain
 
-    def show(self, trace: Trace | None, node: int | None) -> None:
-        """Redraw for ``node`` at ``trace``'s cursor (or a hint when there is nothing to show)."""
+    def show(self, trace: Trace | None, node: int | None, nudge: Nudge | None = None) -> None:
+        """Redraw for ``node`` at ``trace``'s cursor (or a hint when there is nothing to show).
+
+        ``nudge``, when it is about ``node``, is shown under the grad (the ``u`` key)."""
         previous = self.node
         self._trace = trace
+        self._nudge = nudge
         self.node = node if trace is not None and node is not None and 0 <= node < trace.size else None
         if not self.is_mounted:
             return  # drawn on mount
@@ -223,10 +228,10 @@ class Inspector(LineView, can_focus=True):
 
     def on_mount(self) -> None:
         # ``show`` may come before the stylesheet is there to colour the text: redraw with it.
-        self.show(self._trace, self.node)
+        self.show(self._trace, self.node, self._nudge)
 
     def on_resize(self) -> None:
-        self.show(self._trace, self.node)
+        self.show(self._trace, self.node, self._nudge)
 
     def action_pick_node(self, node: int) -> None:
         """A name was clicked: tell the app which node (``Inspector.NodeClicked``)."""
@@ -353,18 +358,17 @@ class Inspector(LineView, can_focus=True):
             else:
                 text.append("  so far", muted)
 
+        if self._nudge is not None and self._nudge.node == node:
+            self._append_nudge(text, trace, self._nudge)
+
         edges = trace.edges(node)
         if len(edges):
             text.append("\n\nOperands", heading)
-            width = self._text_width()
             for e in edges:
-                formula = trace.formula(e)
-                operand = printable(trace.name(trace.in_ids[e]))
+                # With the graph's own names (dL/dd = f = -2), never a/b placeholders.
+                formula = printable(trace.formula(e))
                 text.append("\n  ")
                 link_to(trace.in_ids[e])
-                partial = f"  d{name}/d{operand}"
-                if 2 + len(operand) + len(partial) <= width:  # else it would wrap: the formula says it
-                    text.append(partial, muted)
                 text.append(f"\n    {formula}")
                 if value is None:
                     text.append("  (known once computed)", muted)
@@ -430,3 +434,25 @@ class Inspector(LineView, can_focus=True):
                 text.append("  final", final_style)
             else:
                 text.append("  so far", muted)
+
+    def _append_nudge(self, text: Lines, trace: Trace, nudge: Nudge) -> None:
+        """The lecture's first derivative: move the node by h, see the output move, divide."""
+        heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
+        x, out = printable(trace.ref(nudge.node)), printable(trace.ref(trace.output))
+        h = format_number(nudge.h)
+        text.append("\n\nNudge", heading)
+        text.append(f"  {x} by h = {h}", muted)
+        text.append(f"\n  {out}({x}) = {format_number(nudge.output)}")
+        text.append(f"\n  {out}({x}+h) = ")
+        if nudge.error is not None:
+            text.append("could not compute", BOLD)
+            text.append(f"\n    {printable(nudge.error)}", muted)
+            return
+        text.append(format_number(nudge.nudged))
+        text.append(f"\n  ({out}({x}+h) - {out}({x})) / h = ")
+        text.append(format_number(nudge.numeric), BOLD)
+        text.append(f"\n  d{out}/d{x} from backprop = ")
+        text.append(format_number(nudge.grad), BOLD)
+        text.append(f"\n  difference {nudge.difference:.2g}", muted)
+        if trace.ops[nudge.node] is not None:
+            text.append(f"\n  ({x}'s inputs held; what uses {x} recomputed)", muted)

@@ -32,8 +32,16 @@ class StatusBar(Static):
     plain: str = ""
     """The status as plain text (what is on screen, without styles)."""
 
-    def show(self, trace: Trace | None, source: str, breakpoints: int = 0, stale: bool = False) -> None:
-        """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now."""
+    def show(
+        self,
+        trace: Trace | None,
+        source: str,
+        breakpoints: int = 0,
+        stale: bool = False,
+        note: str | None = None,
+    ) -> None:
+        """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now;
+        ``note``: predict mode's ``score K/N``, at the start of the second line."""
         top = Text(no_wrap=True, overflow="ellipsis")
         top.append("gradstep ", "bold")
         top.append(printable(source), "bold")
@@ -50,11 +58,14 @@ class StatusBar(Static):
             top.append(f"  ·  step {trace.position} of {len(trace)}")
             if breakpoints:
                 top.append(f"  ·  ● {breakpoints} breakpoint{'s' if breakpoints != 1 else ''}")
+            if note is not None:  # first on its line: a long path cannot push it off screen
+                bottom.append(note, "bold reverse")
+                bottom.append("  ")
             current = trace.current
             if current is None:
                 bottom.append("Nothing computed yet: press n to step, c to run to a breakpoint or the end.")
             else:
                 bottom.append(printable(trace.describe(current)))
-        content = Text("\n").join([top, bottom])
+        content = Text("\n", no_wrap=True, overflow="ellipsis").join([top, bottom])
         self.plain = content.plain
         self.update(content, layout=False)  # height is fixed at 2: no relayout per step

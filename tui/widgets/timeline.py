@@ -289,8 +289,9 @@ class Timeline(LineView, can_focus=True):
     def touches_breakpoint(self, index: int) -> bool:
         """Whether event ``index`` touches a breakpoint node, by the trace's own rule.
 
-        The rule is ``Trace.touches``: a forward event touches the node it computes, the seed
-        touches the output, a backward step touches its node and the operands it sends grads to.
+        The rule is ``Trace.touches``: a forward event touches the node it computes and the
+        operands it reads, the seed touches the output, a backward step touches its node and the
+        operands it sends grads to.
         So a marked entry is exactly where ``c`` (continue to the next breakpoint) stops. O(1).
         """
         trace, breakpoints = self._trace, self._breakpoints
@@ -299,7 +300,7 @@ class Timeline(LineView, can_focus=True):
         node = trace.step_node(index)
         if node in breakpoints:
             return True
-        if index <= trace.seed_index:
+        if index == trace.seed_index:
             return False
         return any(trace.in_ids[e] in breakpoints for e in trace.edges(node))
 
