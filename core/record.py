@@ -1,0 +1,297 @@
+"""Running a learner's ``backward()`` once, with every step and every grad change recorded.
+
+Two temporary hooks, both removed before ``record`` returns, so their objects end as their own
+backward left them:
+
+* each node's ``_backward`` is wrapped (per instance, as micrograd stores a closure per node; or on
+  the class, where it is a method): the wrapper notes which node's step runs, then calls theirs;
+* their class's ``grad`` becomes a property that writes through to where ``grad`` really lives (the
+  instance dict, a slot, or their own property) and logs every write with the step running at the
+  time. This sees a grad changed anywhere, not only on the step's own operands (a ``stray``).
+
+Where a class allows neither hook (no ``_backward`` to wrap), only the final grads are compared,
+and the recording says why. Their ``backward()`` runs on a daemon thread: one that does not return
+within ``timeout`` seconds is reported, not waited for. What it raises is kept with its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import inspect
+import math
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .foreign import ForeignGraph, ForeignGraphError
+
+TIMEOUT = 10.0
+"""Seconds their ``backward()`` may take before it is reported as hanging."""
+
+_MISSING = object()
+
+
+@dataclass
+class Recording:
+    """What happened during their backward.
+
+    ``steps[s]`` is the node whose ``_backward`` ran as step ``s`` (0-based; nested calls each count),
+    ``starts[s]`` how many writes had happened when it began. ``writes`` holds ``(step, done, node,
+    old, new)``: the innermost step running (-1 outside any), how many steps had begun, the node
+    written (-1 for an object outside the graph) and the grad before and after.
+    """
+
+    initial: list[float]
+    final: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    finished: set[int] = field(default_factory=set)
+    """The steps whose ``_backward`` returned (the one that raised is not among them)."""
+    starts: list[int] = field(default_factory=list)
+    writes: list[tuple[int, int, int, Any, Any]] = field(default_factory=list)
+    stepwise: bool = True
+    why_not_stepwise: str = ""
+    error: BaseException | None = None
+    timed_out: bool = False
+
+
+def grad_of(obj: Any) -> float:
+    """Their node's grad as a float (``None``, as some engines start, is 0)."""
+    value = getattr(obj, "grad", 0.0)
+    if value is None:
+        return 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ForeignGraphError(f"a node's grad is {value!r}, not a number") from None
+
+
+def number(value: Any) -> float:
+    if value is None:
+        return 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class _Hooks:
+    """The temporary hooks on their classes and nodes, and how to take them off again."""
+
+    def __init__(self, graph: ForeignGraph, recording: Recording) -> None:
+        self.graph = graph
+        self.recording = recording
+        self.stack: list[int] = []
+        self.undo: list[Callable[[], None]] = []
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def wrap_steps(self) -> bool:
+        """Wrap every node's ``_backward``; False when their class has none to wrap."""
+        steps, starts, writes, stack = (
+            self.recording.steps,
+            self.recording.starts,
+            self.recording.writes,
+            self.stack,
+        )
+        finished = self.recording.finished
+
+        def enter(k: int) -> None:
+            starts.append(len(writes))
+            stack.append(len(steps))
+            steps.append(k)
+
+        wrapped_any = False
+        patched_classes: set[type] = set()
+        per_node: list[tuple[Any, Any, Any]] = []
+        index = self.graph.index
+        for k, obj in enumerate(self.graph.objects):
+            cls = type(obj)
+            own = getattr(obj, "__dict__", {}).get("_backward", _MISSING)
+            if own is _MISSING:
+                static = inspect.getattr_static(cls, "_backward", _MISSING)
+                if inspect.isfunction(static):
+                    if cls not in patched_classes:
+                        patched_classes.add(cls)
+                        self._wrap_method(cls, static, enter, index, finished)
+                    wrapped_any = True
+                    continue
+                own = getattr(obj, "_backward", _MISSING)  # a slot
+                if own is _MISSING or not callable(own):
+                    continue
+            wrapper = _step_wrapper(k, own, enter, stack, finished)
+            try:
+                obj._backward = wrapper
+            except (AttributeError, TypeError):
+                continue
+            per_node.append((obj, own, wrapper))
+            wrapped_any = True
+
+        def unwrap() -> None:
+            for obj, original, wrapper in per_node:
+                with contextlib.suppress(Exception):
+                    if getattr(obj, "_backward", None) is wrapper:  # theirs may have replaced it
+                        obj._backward = original
+
+        self.undo.append(unwrap)
+        return wrapped_any
+
+    def _wrap_method(
+        self, cls: type, method: Any, enter: Callable[[int], None], index: dict[int, int], finished: set[int]
+    ) -> None:
+        stack = self.stack
+
+        def _backward(node: Any, *args: Any, **kwargs: Any) -> Any:
+            enter(index.get(id(node), -1))
+            try:
+                result = method(node, *args, **kwargs)
+                finished.add(stack[-1])
+                return result
+            finally:
+                stack.pop()
+
+        original = cls.__dict__.get("_backward", _MISSING)
+        cls._backward = _backward  # type: ignore[attr-defined]
+
+        def restore() -> None:
+            if original is _MISSING:
+                delattr(cls, "_backward")
+            else:
+                cls._backward = original  # type: ignore[attr-defined]
+
+        self.undo.append(restore)
+
+    # --- grads ---------------------------------------------------------------------------------
+
+    def watch_grads(self) -> bool:
+        """Log every write of ``grad`` on their classes; False where a class cannot be hooked."""
+        return all(self._watch(cls) for cls in {type(obj) for obj in self.graph.objects})
+
+    def _watch(self, cls: type) -> bool:
+        static = inspect.getattr_static(cls, "grad", _MISSING)
+        own = cls.__dict__.get("grad", _MISSING)
+        getter: Callable[[Any], Any]
+        setter: Callable[[Any, Any], None]
+        if static is not _MISSING and hasattr(type(static), "__set__") and hasattr(type(static), "__get__"):
+            descriptor = static
+
+            def getter(obj: Any) -> Any:
+                return descriptor.__get__(obj, cls)
+
+            def setter(obj: Any, value: Any) -> None:
+                descriptor.__set__(obj, value)
+
+        elif hasattr(cls, "__dict__") and not hasattr(cls, "__slots__"):
+            default = static
+
+            def getter(obj: Any) -> Any:
+                try:
+                    return obj.__dict__["grad"]
+                except KeyError:
+                    if default is _MISSING:
+                        raise AttributeError("grad") from None
+                    return default
+
+            def setter(obj: Any, value: Any) -> None:
+                obj.__dict__["grad"] = value
+
+        else:
+            return False
+        writes, stack, steps = self.recording.writes, self.stack, self.recording.steps
+        index = self.graph.index
+
+        def write(obj: Any, value: Any) -> None:
+            try:
+                old = getter(obj)
+            except AttributeError:
+                old = None
+            setter(obj, value)
+            writes.append((stack[-1] if stack else -1, len(steps), index.get(id(obj), -1), old, value))
+
+        try:
+            cls.grad = property(getter, write)  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            return False
+
+        def restore() -> None:
+            if own is _MISSING:
+                delattr(cls, "grad")
+            else:
+                cls.grad = own  # type: ignore[attr-defined]
+
+        self.undo.append(restore)
+        return True
+
+    def remove(self) -> None:
+        for undo in reversed(self.undo):
+            with contextlib.suppress(Exception):
+                undo()
+        self.undo.clear()
+
+
+def _step_wrapper(
+    k: int, original: Any, enter: Callable[[int], None], stack: list[int], finished: set[int]
+) -> Callable[..., Any]:
+    def _backward(*args: Any, **kwargs: Any) -> Any:
+        enter(k)
+        try:
+            result = original(*args, **kwargs)
+            finished.add(stack[-1])
+            return result
+        finally:
+            stack.pop()
+
+    return _backward
+
+
+def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
+    """Call their output's ``backward()`` once, recorded (see the module doc)."""
+    objects = graph.objects
+    output = objects[graph.output]
+    if not callable(getattr(output, "backward", None)):
+        raise ForeignGraphError(
+            f"your {type(output).__name__} has no backward(): gradstep calls it on the output"
+        )
+    recording = Recording([grad_of(obj) for obj in objects])
+    hooks = _Hooks(graph, recording)
+    collecting = gc.isenabled()
+    gc.disable()  # their graph is full of reference cycles: a collection would walk all of it, often
+    try:
+        if not hooks.wrap_steps():
+            recording.stepwise = False
+            recording.why_not_stepwise = (
+                "your nodes have no _backward to follow, so only final grads are compared"
+            )
+        elif not hooks.watch_grads():
+            recording.stepwise = False
+            recording.why_not_stepwise = (
+                "your class's grad cannot be watched, so only final grads are compared"
+            )
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                output.backward()
+            except BaseException as error:  # their code: handed to the caller
+                failure.append(error)
+
+        worker = threading.Thread(target=run, name="gradstep-their-backward", daemon=True)
+        # Their prints must not mix with a JSON document; restored here even if theirs never returns.
+        with contextlib.redirect_stdout(sys.stderr):
+            worker.start()
+            worker.join(timeout)
+        if worker.is_alive():
+            recording.timed_out = True
+        elif failure:
+            recording.error = failure[0]
+    finally:
+        hooks.remove()
+        if collecting:
+            gc.enable()
+    # A hung backward may still be writing: keep what was recorded up to now.
+    recording.steps = list(recording.steps)
+    recording.writes = list(recording.writes)
+    recording.final = [number(getattr(obj, "grad", 0.0)) for obj in objects]
+    return recording
