@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from .build import build
-from .engine import Value
+from .engine import Value, topological_order
 from .foreign import ForeignGraph, close, read
 from .learner import load_engine, their_traceback, where_raised
-from .ops import Op, describe_local, format_number
+from .ops import MUL, Op, describe_local, format_number
 from .record import TIMEOUT, Recording, record
+from .trace import Trace
 
 Kind = Literal[
     "disconnected",
@@ -304,6 +305,14 @@ class _Judge:
                 if ref.label:
                     labels[k] = ref.label
         self.names = node_names(graph, labels)
+        if reference_output is not None:  # the file's nodes are named as `gradstep trace` names them
+            traced = Trace(reference_output)
+            named = {id(node): traced.name(i) for i, node in enumerate(topological_order(reference_output))}
+            for ref, theirs in reference:
+                k = graph.index.get(id(theirs))
+                if k is not None and id(ref) in named:
+                    self.names[k] = named[id(ref)]
+        self.bare = [bool(labels[k]) or _is_bare(name) for k, name in enumerate(self.names)]
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
 
@@ -431,8 +440,9 @@ class _Judge:
                         None,
                         0.0,
                         self.rec.initial[k],
-                        f"{name}.grad was {format_number(self.rec.initial[k])} when backward started, not 0: "
-                        "grads left from an earlier backward() add to this one (zero them first)",
+                        f"{self.g(k)} was {format_number(self.rec.initial[k])} when backward started, not 0: "
+                        "a grad starts at 0 and is zeroed again before each backward(), or what is left adds "
+                        "to this one",
                         k,
                     )
                 )
@@ -518,7 +528,7 @@ class _Judge:
             name,
             previous,
             value,
-            f"{when}, your backward changed {name}.grad from {format_number(previous)} to "
+            f"{when}, your backward changed {self.g(j)} from {format_number(previous)} to "
             f"{format_number(value)}",
             None,
             j,
@@ -549,7 +559,7 @@ class _Judge:
                 1.0,
                 grad_v,
                 f"the output {name}'s grad was {format_number(grad_v)} when its step ran, not 1: "
-                f"set {name}.grad = 1 before the first step",
+                f"set {self.g(v)} = 1 before the first step",
                 v,
             )
         operands = g.operands[v]
@@ -577,9 +587,14 @@ class _Judge:
                         None,
                         self.truth[v],
                         grad_v,
-                        f"{name}'s step ran before the step of {self.names[c]}, which uses it: {name}.grad "
-                        f"was {format_number(grad_v)}, not yet its whole grad {format_number(self.truth[v])} "
-                        "(run the steps in reverse topological order)",
+                        f"{name}'s step ran before the step of {self.names[c]}, which uses it: {self.g(v)} "
+                        f"was {format_number(grad_v)}, "
+                        + (
+                            f"not yet its whole grad {format_number(self.truth[v])}"
+                            if not close(grad_v, self.truth[v])
+                            else "its whole grad only because the rest happens to be 0"
+                        )
+                        + " (run the steps in reverse topological order)",
                         v,
                     )
         contributions: list[Contribution] = []
@@ -618,13 +633,22 @@ class _Judge:
                 self.names[j],
                 old,
                 new,
-                f"{name}'s step changed {self.names[j]}.grad from {format_number(old)} to "
-                f"{format_number(new)}, but {self.names[j]} is not an operand of {name}"
-                + (" (a step should leave its own grad alone)" if j == v else ""),
+                (
+                    f"{name}'s step changed its own grad, {self.g(j)}, from {format_number(old)} to "
+                    f"{format_number(new)}: a step only adds to its operands' grads"
+                    if j == v
+                    else f"{name}'s step changed {self.g(j)} from {format_number(old)} to "
+                    f"{format_number(new)}, but {self.names[j]} is not an operand of {name}"
+                ),
                 v,
                 j,
             )
         return Step(number, v, grad_v, self.truth[v], tuple(contributions), strays, problem)
+
+    def g(self, k: int) -> str:
+        """``x.grad``, ``(x*w).grad``: node ``k``'s grad as written in a message."""
+        name = self.names[k]
+        return f"{name}.grad" if self.bare[k] else f"({name}).grad"
 
     @staticmethod
     def arithmetic(locals_: list[float], grad_v: float, expected: float) -> str:
@@ -648,7 +672,7 @@ class _Judge:
                 expected_after,
                 c.after,
                 f"{name}'s step sent nothing to {operand}; the chain rule sends {c.formula}, times "
-                f"{name}.grad: {c.arithmetic}",
+                f"{self.g(v)}: {c.arithmetic}",
                 v,
                 c.operand,
             )
@@ -667,8 +691,8 @@ class _Judge:
                 operand,
                 expected_after,
                 c.after,
-                f"{name}'s step set {operand}.grad to {format_number(c.after)}: {held}; grads accumulate "
-                f"(write {operand}.grad += ..., not =): {format_number(c.before)} + "
+                f"{name}'s step set {self.g(c.operand)} to {format_number(c.after)}: {held}; grads accumulate "
+                f"(+=, not =): {format_number(c.before)} + "
                 f"{format_number(c.expected)} = {format_number(expected_after)}",
                 v,
                 c.operand,
@@ -681,7 +705,7 @@ class _Judge:
             expected_after,
             c.after,
             f"{name}'s step sent {format_number(c.got)} to {operand}; the chain rule sends "
-            f"{c.formula}, times {name}.grad: {c.arithmetic}",
+            f"{c.formula}, times {self.g(v)}: {c.arithmetic}",
             v,
             c.operand,
         )
@@ -788,10 +812,11 @@ class _Judge:
                 "no node is used twice, so `=` where `+=` belongs cannot show here "
                 "(try a file where one node feeds two ops, as examples/shared.gs)"
             )
+        in_products = {j for k in range(g.size) if g.ops[k] is MUL and g.reachable[k] for j in g.operands[k]}
         zeros = [
             self.names[k]
             for k in range(g.size)
-            if g.reachable[k] and g.ops[k] is None and g.data[k] == 0.0 and uses[k]
+            if g.reachable[k] and g.ops[k] is None and g.data[k] == 0.0 and k in in_products
         ]
         if zeros:
             shown = ", ".join(zeros[:5]) + (" ..." if len(zeros) > 5 else "")
@@ -800,6 +825,11 @@ class _Judge:
                 "derivative there cannot show"
             )
         return notes
+
+
+def _is_bare(name: str) -> bool:
+    """A name that reads as one thing before ``.grad``: ``x``, ``#5``, ``tanh(n)``; not ``x*w``."""
+    return name.startswith("#") or name.isidentifier() or (name[:1].isalpha() and name.endswith(")"))
 
 
 def _num(x: Any) -> float:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
 from gradstep.tui.serve import run_serve
+from gradstep.tui.check_cmd import run_check
 
 EXIT_ERROR = 2
 
@@ -41,6 +42,7 @@ def _app_parser() -> argparse.ArgumentParser:
         epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit"
         "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]"
         "\n  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab",
+        "\n  gradstep check --engine SPEC FILE [--json]  step your own engine's backward beside the chain rule",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
@@ -100,6 +102,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "trace": run_trace,
     "export": run_export,
     "serve": run_serve,
+    "check": run_check,
 }
 """The subcommands, each given the arguments after its name; the bare command opens the debugger."""
 
