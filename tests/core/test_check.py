@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from gradstep.core import check
 from gradstep.core.checker import KINDS, check_file
 from gradstep.core.foreign import ForeignGraphError
 from gradstep.core.learner import EngineError, load_engine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
