@@ -1,0 +1,47 @@
+"""Check mode driven with the Pilot: to the first ✗ and what the panes say there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import OptionList, Static
+
+from gradstep.core.checker import check_file
+from gradstep.tui.check_mode import CheckApp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_c_stops_at_the_first_wrong_step_and_says_why() -> None:
+    verdict = check_file(
+        str(ROOT / "examples" / "hunt.gs"), str(ROOT / "examples" / "engines" / "overwrite.py")
+    )
+    app = CheckApp(verdict)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.position == 7
+        assert app.query_one("#timeline", OptionList).highlighted == 7
+        status = str(app.query_one("#status", Static).render())
+        assert "step 7 of 12" in status and "✗ overwrite: n's step set b.grad to -1.00974" in status
+        inspector = str(app.query_one("#inspector", Static).render())
+        assert "✗ → b" in inspector and "theirs   1 → -1.00974" in inspector
+        assert "expected 1 → -0.00973895" in inspector
+        await pilot.press("c")  # no later ✗: to the end
+        assert app.position == 12
+        await pilot.press("C")
+        assert app.position == 7
+        await pilot.press("N", "N")
+        assert app.position == 5
+        assert "✓ step 5" in str(app.query_one("#status", Static).render())
+
+
+async def test_a_problem_before_backward_is_shown_at_the_start() -> None:
+    verdict = check_file(
+        str(ROOT / "examples" / "hunt.gs"), str(ROOT / "examples" / "engines" / "forward.py")
+    )
+    app = CheckApp(verdict)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        status = str(app.query_one("#status", Static).render())
+        assert "✗ forward: y is 1.80044 in the file, but -1.80044 in your engine" in status
