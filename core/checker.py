@@ -691,8 +691,8 @@ class _Judge:
                 operand,
                 expected_after,
                 c.after,
-                f"{name}'s step set {self.g(c.operand)} to {format_number(c.after)}: {held}; grads accumulate "
-                f"(+=, not =): {format_number(c.before)} + "
+                f"{name}'s step set {self.g(c.operand)} to {format_number(c.after)}: {held}; grads "
+                f"accumulate (+=, not =): {format_number(c.before)} + "
                 f"{format_number(c.expected)} = {format_number(expected_after)}",
                 v,
                 c.operand,

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.core.checker import Mismatch, Step, Verdict
+from gradstep.core.ops import format_number
+from gradstep.core.text import shown
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,10 +22,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
-
-from gradstep.core.checker import Mismatch, Step, Verdict
-from gradstep.core.ops import format_number
-from gradstep.core.text import shown
 
 _N = format_number
 
@@ -203,7 +202,8 @@ class CheckApp(App[int]):
             problem = step.problem
             if problem is None:
                 text.append(
-                    f"✓ step {step.number}: {shown(self.names[step.node], 40)}'s _backward, as the chain rule says"
+                    f"✓ step {step.number}: {shown(self.names[step.node], 40)}'s _backward, "
+                    "as the chain rule says"
                 )
         if problem is not None:
             text.append(f"✗ {problem.kind}: ", style="bold red")

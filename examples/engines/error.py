@@ -102,7 +102,7 @@ class Value:
         out = Value(math.exp(self.data), (self,), "exp")
 
         def _backward():
-            self.grad += out.data * out_grad
+            self.grad += out.data * out_grad  # noqa: F821 (the bug)
 
         out._backward = _backward
         return out

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import OptionList, Static
-
 from gradstep.core.checker import check_file
 from gradstep.tui.check_mode import CheckApp
+from textual.widgets import OptionList, Static
 
 ROOT = Path(__file__).resolve().parents[2]
 
