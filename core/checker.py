@@ -99,12 +99,30 @@ class Contribution:
     """How many times the step's node uses the operand (2 for ``a + a``)."""
     local: float
     """The local derivative (summed over uses)."""
-    formula: str
     expected: float
     got: float
     before: float
     after: float
-    arithmetic: str
+    op: Op = field(repr=False)
+    slot: int = field(repr=False)
+    param: float = field(repr=False)
+    parts: tuple[float, ...] = field(repr=False)
+    """The local derivative of each use."""
+    grad: float = field(repr=False)
+    """The node's grad when the step ran."""
+
+    @property
+    def formula(self) -> str:
+        """``d(a*b)/da = b``: made when asked for (a big graph has a hundred thousand of these)."""
+        return describe_local(self.op, self.slot, self.param)
+
+    @property
+    def arithmetic(self) -> str:
+        """``-3 × 1 = -3``: the local derivative(s) times the node's grad."""
+        terms = " + ".join(format_number(x) for x in self.parts)
+        if len(self.parts) > 1:
+            terms = f"({terms})"
+        return f"{terms} × {format_number(self.grad)} = {format_number(self.expected)}"
 
     @property
     def ok(self) -> bool:
@@ -613,10 +631,19 @@ class _Judge:
                 got = delta.get(j, 0.0)
                 before = old_of.get(j, befores.get(j, 0.0))
                 after = new_of.get(j, before)
-                formula = describe_local(op, slot, g.params[v])
-                arithmetic = self.arithmetic(per[j], grad_v, expected)
                 contribution = Contribution(
-                    j, len(per[j]), local, formula, expected, got, before, after, arithmetic
+                    j,
+                    len(per[j]),
+                    local,
+                    expected,
+                    got,
+                    before,
+                    after,
+                    op,
+                    slot,
+                    g.params[v],
+                    tuple(per[j]),
+                    grad_v,
                 )
                 contributions.append(contribution)
                 if problem is None and not contribution.ok:
@@ -649,14 +676,6 @@ class _Judge:
         """``x.grad``, ``(x*w).grad``: node ``k``'s grad as written in a message."""
         name = self.names[k]
         return f"{name}.grad" if self.bare[k] else f"({name}).grad"
-
-    @staticmethod
-    def arithmetic(locals_: list[float], grad_v: float, expected: float) -> str:
-        """``-3 × 1 = -3``: the local derivative(s) times the node's grad."""
-        terms = " + ".join(format_number(x) for x in locals_)
-        if len(locals_) > 1:
-            terms = f"({terms})"
-        return f"{terms} × {format_number(grad_v)} = {format_number(expected)}"
 
     def contribution_problem(
         self, number: int, v: int, c: Contribution, locals_: list[float], grad_v: float
