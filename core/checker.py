@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, overload
 
 from .build import build
 from .engine import Value, topological_order
 from .foreign import ForeignGraph, close, read
 from .learner import load_engine, their_traceback, where_raised
-from .ops import MUL, Op, describe_local, format_number
+from .ops import ADD, MUL, Op, describe_local, format_number
 from .record import TIMEOUT, Recording, record
 from .trace import Trace
 
@@ -171,8 +171,10 @@ class Verdict:
     source: str | None
     step_count: int
     first_mismatch: Mismatch | None
-    steps: tuple[Step, ...]
-    nodes: tuple[NodeGrad, ...]
+    steps: Sequence[Step]
+    """Their steps in their order (``steps[k]`` is step k + 1), each made when first read."""
+    nodes: Sequence[NodeGrad]
+    """Every node of their graph in creation order, their final grad beside the chain rule's."""
     warnings: tuple[str, ...]
     names: tuple[str, ...] = field(repr=False, compare=False)
     graph: ForeignGraph = field(repr=False, compare=False)
@@ -369,9 +371,7 @@ class _Judge:
         first = before[0] if before else (during or (after[0] if after else None))
         g = self.graph
         final = self.rec.final
-        nodes = tuple(
-            NodeGrad(k, self.names[k], g.data[k], self.expected_grad(k), final[k]) for k in range(g.size)
-        )
+        nodes = _Nodes(g, self.names, [self.expected_grad(k) for k in range(g.size)], final)
         if not self.rec.stepwise:
             self.warnings.append(self.rec.why_not_stepwise)
         self.warnings.extend(self.blind_spots())
@@ -381,7 +381,7 @@ class _Judge:
             self.source,
             len(self.rec.steps),
             first,
-            tuple(steps),
+            steps,
             nodes,
             tuple(dict.fromkeys(self.warnings)),
             tuple(self.names),
@@ -466,21 +466,40 @@ class _Judge:
                 )
         return found
 
-    def judge_steps(self) -> tuple[list[Step], Mismatch | None]:
-        """Every completed step judged in their order; the first problem among them (or the error)."""
+    def judge_steps(self) -> tuple[Sequence[Step], Mismatch | None]:
+        """Every completed step judged in their order; the first problem among them (or the error).
+
+        One pass over their writes. A step is screened with plain arithmetic (the same tests as
+        ``judge``); only a step that fails the screen, and a step someone looks at later, is made
+        into a ``Step`` with its contributions (a big graph has a hundred thousand of them).
+        """
         g, rec = self.graph, self.rec
+        operands, ops, data, params = g.operands, g.ops, g.data, g.params
+        writes, starts, steps_run, finished = rec.writes, rec.starts, rec.steps, rec.finished
+        count, total = len(steps_run), len(writes)
+        output = g.output
         cur = list(rec.initial)
+        nested = self._nested()
         own: dict[int, list[int]] = {}
-        for w, write in enumerate(rec.writes):
-            own.setdefault(write[0], []).append(w)
+        if nested:
+            for w, write in enumerate(writes):
+                own.setdefault(write[0], []).append(w)
+        # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
+        pending = [0] * g.size
+        for k in range(g.size):
+            if g.reachable[k]:
+                for j in operands[k]:
+                    pending[j] += 1
         started = bytearray(g.size)
         first_step: dict[int, int] = {}
-        steps: list[Step] = []
+        grads = [0.0] * count
+        befores: list[tuple[float, ...]] = [()] * count
+        judged: dict[int, Step] = {}
         first: Mismatch | None = None
         w = 0
-        writes = rec.writes
-        for s, v in enumerate(rec.steps):
-            start = rec.starts[s]
+        for s in range(count):
+            v = steps_run[s]
+            start = starts[s]
             while w < start:
                 problem = self.apply(writes[w], cur)
                 first = first or problem
@@ -488,39 +507,119 @@ class _Judge:
             if v < 0:
                 continue
             grad_v = cur[v]
-            befores = {j: cur[j] for j in g.operands[v]}
+            ins = operands[v]
+            grads[s] = grad_v
+            befores[s] = tuple(cur[j] for j in ins)
             repeat = first_step.get(v)
             if repeat is None:
                 first_step[v] = s
+                for j in ins:
+                    pending[j] -= 1
             started[v] = 1
-            # the step's own writes, in order (nested steps have their own)
-            mine = own.get(s, [])
+            # the step's own writes: its range of the log when steps do not nest
+            mine = own.get(s, []) if nested else range(start, starts[s + 1] if s + 1 < count else total)
+            delta: dict[int, float] = {}
             old_of: dict[int, float] = {}
             new_of: dict[int, float] = {}
-            delta: dict[int, float] = {}
             for i in mine:
-                _, _, j, old, new = writes[i]
+                st, _, j, old, new = writes[i]
+                if st != s:
+                    continue
                 if j < 0:
                     continue
                 o, nw = _num(old), _num(new)
-                old_of.setdefault(j, o)
+                if j not in old_of:
+                    old_of[j] = o
                 new_of[j] = nw
                 delta[j] = delta.get(j, 0.0) + (nw - o)
-            if s not in rec.finished:
-                # the step that raised: its writes count, but it is not judged
-                while w < len(writes) and writes[w][0] == s:
-                    w += 1
-                continue
-            step = self.judge(s, v, grad_v, befores, old_of, new_of, delta, repeat, started)
-            steps.append(step)
-            if first is None and step.problem is not None:
-                first = step.problem
-        while w < len(writes):
+            if s not in finished:
+                continue  # the step that raised: its writes count, but it is not judged
+            suspect = (v == output and not close(grad_v, 1.0)) or (repeat is not None and bool(ins))
+            if not suspect and ins:
+                suspect = pending[v] > 0
+                if not suspect:
+                    op = ops[v]
+                    if op is ADD:
+                        local_list: tuple[float, ...] = (1.0, 1.0)
+                    elif op is MUL:
+                        local_list = (data[ins[1]], data[ins[0]])
+                    else:
+                        assert op is not None
+                        local_list = op.local(tuple(data[j] for j in ins), data[v], params[v])
+                    if len(ins) == 2 and ins[0] == ins[1]:
+                        suspect = not close(delta.get(ins[0], 0.0), (local_list[0] + local_list[1]) * grad_v)
+                    else:
+                        for j, local in zip(ins, local_list, strict=True):
+                            if not close(delta.get(j, 0.0), local * grad_v):
+                                suspect = True
+                                break
+            if not suspect:
+                for j in new_of:
+                    if j not in ins and not close(old_of[j], new_of[j]):
+                        suspect = True
+                        break
+            if suspect:
+                step = self.judge(
+                    s,
+                    v,
+                    grad_v,
+                    dict(zip(ins, befores[s], strict=True)),
+                    old_of,
+                    new_of,
+                    delta,
+                    repeat,
+                    started,
+                )
+                judged[s] = step
+                if first is None and step.problem is not None:
+                    first = step.problem
+        while w < total:
             problem = self.apply(writes[w], cur)
             first = first or problem
             w += 1
         error = self.error_problem()
-        return steps, first or error
+        return _Steps(self, grads, befores, judged, own if nested else None), first or error
+
+    def _nested(self) -> bool:
+        """True when a step's writes come after another step began (their steps call each other)."""
+        starts, count = self.rec.starts, len(self.rec.starts)
+        for i, write in enumerate(self.rec.writes):
+            s = write[0]
+            if s >= 0 and s + 1 < count and i >= starts[s + 1]:
+                return True
+        return False
+
+    def step_detail(
+        self, s: int, grads: list[float], befores: list[tuple[float, ...]], own: dict[int, list[int]] | None
+    ) -> Step:
+        """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
+        g, rec = self.graph, self.rec
+        v = rec.steps[s]
+        if v < 0:
+            return Step(s + 1, 0, 0.0, 0.0, (), (), None)
+        if s not in rec.finished:
+            return Step(s + 1, v, grads[s], self.truth[v], (), (), self.error_problem())
+        ins = g.operands[v]
+        writes = rec.writes
+        if own is not None:
+            mine: Sequence[int] = own.get(s, [])
+        else:
+            mine = range(rec.starts[s], rec.starts[s + 1] if s + 1 < len(rec.starts) else len(writes))
+        delta: dict[int, float] = {}
+        old_of: dict[int, float] = {}
+        new_of: dict[int, float] = {}
+        for i in mine:
+            st, _, j, old, new = writes[i]
+            if st != s or j < 0:
+                continue
+            o, nw = _num(old), _num(new)
+            old_of.setdefault(j, o)
+            new_of[j] = nw
+            delta[j] = delta.get(j, 0.0) + (nw - o)
+        everyone = bytearray(b"\x01") * g.size  # screened right: no order problem to find again
+        return self.judge(
+            s, v, grads[s], dict(zip(ins, befores[s], strict=True)), old_of, new_of, delta, None, everyone
+        )
 
     def apply(self, write: tuple[int, int, int, Any, Any], cur: list[float]) -> Mismatch | None:
         """Apply one write to the running grads; a write outside any step may itself be a problem."""
@@ -766,7 +865,7 @@ class _Judge:
             traceback=their_traceback(error),
         )
 
-    def after_backward(self, steps: list[Step]) -> list[Mismatch]:
+    def after_backward(self, steps: Sequence[Step]) -> list[Mismatch]:
         """Steps that never ran but should have sent something; then final grads that still differ."""
         g, rec = self.graph, self.rec
         if rec.error is not None or rec.timed_out:
@@ -844,6 +943,79 @@ class _Judge:
                 "derivative there cannot show"
             )
         return notes
+
+
+class _Nodes(Sequence[NodeGrad]):
+    """Every node's ``NodeGrad``, made when asked for (a big graph has a hundred thousand)."""
+
+    def __init__(
+        self, graph: ForeignGraph, names: list[str], expected: list[float], got: list[float]
+    ) -> None:
+        self._data = graph.data
+        self._names = names
+        self._expected = expected
+        self._got = got
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @overload
+    def __getitem__(self, index: int) -> NodeGrad: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[NodeGrad]: ...
+
+    def __getitem__(self, index: int | slice) -> NodeGrad | Sequence[NodeGrad]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return NodeGrad(index, self._names[index], self._data[index], self._expected[index], self._got[index])
+
+
+class _Steps(Sequence[Step]):
+    """Their steps as ``Step`` values, made when asked for (and kept): see ``judge_steps``."""
+
+    def __init__(
+        self,
+        judge: _Judge,
+        grads: list[float],
+        befores: list[tuple[float, ...]],
+        judged: dict[int, Step],
+        own: dict[int, list[int]] | None,
+    ) -> None:
+        self._judge = judge
+        self._grads = grads
+        self._befores = befores
+        self._made = judged
+        self._own = own
+
+    def __len__(self) -> int:
+        return len(self._grads)
+
+    @overload
+    def __getitem__(self, index: int) -> Step: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Step]: ...
+
+    def __getitem__(self, index: int | slice) -> Step | Sequence[Step]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        step = self._made.get(index)
+        if step is None:
+            step = self._made[index] = self._judge.step_detail(index, self._grads, self._befores, self._own)
+        return step
+
+    def failing(self) -> list[int]:
+        """The 0-based positions of the steps with a problem."""
+        return sorted(k for k, step in self._made.items() if step.problem is not None)
 
 
 def _is_bare(name: str) -> bool:
