@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from gradstep.core.checker import Verdict, check_file
+from gradstep.core.checker import check_file
 from gradstep.core.foreign import ForeignGraphError
 from gradstep.core.language import ExpressionError
 from gradstep.core.learner import EngineError
@@ -74,16 +74,6 @@ def run_check(argv: Sequence[str]) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def summary(verdict: Verdict) -> str:
-    """One line saying what the check found."""
-    if verdict.ok:
-        return f"✓ all {verdict.step_count} steps match the chain rule"
-    problem = verdict.first_mismatch
-    assert problem is not None
-    where = f"step {problem.step}: " if problem.step else ""
-    return f"✗ {where}{problem.kind}: {problem.message}"
 
 
 def _fail(message: str) -> int:

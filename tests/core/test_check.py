@@ -439,3 +439,29 @@ def test_each_injected_bug_is_caught_with_its_kind(kind: str, tmp_path: Path) ->
     verdict = check_file(str(program), str(engine))
     assert verdict.first_mismatch is not None
     assert verdict.first_mismatch.kind == kind, verdict.first_mismatch.message
+
+
+NO_BACKWARD_ENGINE = """
+    class Node:
+        __slots__ = ("data", "grad", "_prev", "_op")
+        def __init__(self, data, prev=(), op=""):
+            self.data, self.grad, self._prev, self._op = data, 0.0, tuple(prev), op
+        def __mul__(self, other):
+            return Node(self.data * other.data, (self, other), "*")
+        def backward(self):
+            self.grad = 1.0
+            a, b = self._prev
+            a.grad += b.data
+            b.grad += a.data * 2  # wrong
+"""
+
+
+def test_without_a_backward_per_node_only_final_grads_are_compared_and_said_so(tmp_path: Path) -> None:
+    Node = _engine(tmp_path, NO_BACKWARD_ENGINE)
+    a, b = Node(2.0), Node(3.0)
+    verdict = check(a * b)
+    assert verdict.step_count == 0
+    assert any("only final grads are compared" in w for w in verdict.warnings)
+    problem = verdict.first_mismatch
+    assert problem is not None and problem.kind == "local" and problem.step is None
+    assert (problem.expected, problem.got) == (2.0, 4.0)
