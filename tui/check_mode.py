@@ -51,6 +51,8 @@ class CheckApp(App[int]):
         self.verdict = verdict
         self.names = verdict.names
         self.before = [p for p in verdict.problems if p.step is None and p.kind in _BEFORE]
+        # problems found after the last step (a step that never ran, a grad changed between steps)
+        self.after = [p for p in verdict.problems if p.step is None and p not in self.before]
         # position 0 is "before backward"; position k is their step k
         self.position = 0
         self.selected: int | None = None
@@ -200,6 +202,8 @@ class CheckApp(App[int]):
             step = self.step
             assert step is not None
             problem = step.problem
+            if problem is None and self.position == len(v.steps) and self.after:
+                problem = self.after[0]
             if problem is None:
                 text.append(
                     f"✓ step {step.number}: {shown(self.names[step.node], 40)}'s _backward, "
@@ -245,12 +249,14 @@ class CheckApp(App[int]):
                 text.append(
                     f"✗ stray: {shown(self.names[j], 40)}.grad {_N(old)} → {_N(new)}\n", style="bold red"
                 )
-            if not step.contributions:
+            if step.problem is not None and step.problem.kind == "error":
+                text.append("their _backward raised before it finished (see the status line)\n", style="red")
+            elif not step.contributions:
                 text.append("a leaf: its step sends nothing\n", style="dim")
         return text
 
 
-_BEFORE = ("disconnected", "forward", "not-zeroed", "stray")
+_BEFORE = ("disconnected", "forward", "not-zeroed")
 
 
 def run_check_app(verdict: Verdict) -> int:
