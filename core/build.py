@@ -111,7 +111,9 @@ class _Walker:
             at = where_raised(error)
             raise EngineError(
                 f"{self.where(node)}: error: your {self.shown}'s {what} raised {type(error).__name__}: "
-                f"{error}" + (f" (at {at})" if at else "") + f"\n{their_traceback(error)}"
+                f"{error}"
+                + (f" (at {at})" if at else "")
+                + (f"\n{trace}" if (trace := their_traceback(error)) else "")
             ) from None
         if not hasattr(result, "data"):
             raise EngineError(

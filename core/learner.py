@@ -58,6 +58,8 @@ def their_traceback(error: BaseException, skip: tuple[str, ...] = ()) -> str:
         for frame in traceback.extract_tb(error.__traceback__)
         if _theirs(frame.filename) and not any(os.path.abspath(frame.filename).startswith(s) for s in skip)
     ]
+    if not frames:
+        return ""  # raised where gradstep called them: the message says it all
     lines = ["Traceback (their code, most recent call last):\n"]
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(error), error)
@@ -72,6 +74,10 @@ def _theirs(filename: str) -> bool:
     """True for a frame of the learner's code: not gradstep's, not the import machinery's."""
     path = os.path.abspath(filename)
     return not (path.startswith(_HERE) or path == _THREADING or filename.startswith("<frozen"))
+
+
+def _below(text: str) -> str:
+    return f"\n{text}" if text else ""
 
 
 def where_raised(error: BaseException) -> str:
@@ -127,7 +133,7 @@ def _import_file(path: str) -> types.ModuleType:
             raise
         raise EngineError(
             f"{where_raised(error) or path}: error: importing your engine raised "
-            f"{type(error).__name__}: {error}\n{their_traceback(error)}"
+            f"{type(error).__name__}: {error}{_below(their_traceback(error))}"
         ) from None
     finally:
         with contextlib.suppress(ValueError):
@@ -152,5 +158,5 @@ def _import_module(name: str) -> types.ModuleType:
             raise
         raise EngineError(
             f"{where_raised(error) or name}: error: importing your engine raised "
-            f"{type(error).__name__}: {error}\n{their_traceback(error)}"
+            f"{type(error).__name__}: {error}{_below(their_traceback(error))}"
         ) from None
