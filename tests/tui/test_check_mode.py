@@ -44,3 +44,17 @@ async def test_a_problem_before_backward_is_shown_at_the_start() -> None:
         await pilot.pause()
         status = str(app.query_one("#status", Static).render())
         assert "✗ forward: y is 1.80044 in the file, but -1.80044 in your engine" in status
+
+
+def test_debug_check_true_checks_their_graph_and_opens_check_mode(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gradstep.tui.check_mode as check_mode
+    from gradstep.tui import debug
+    from micrograd.engine import Value as MicrogradValue
+
+    opened = []
+    monkeypatch.setattr(check_mode, "run_check_app", opened.append)
+    a, b = MicrogradValue(2.0), MicrogradValue(-3.0)
+    debug(a * b + a, check=True)
+    (verdict,) = opened
+    assert verdict.ok and verdict.step_count == 4
+    assert (a.grad, b.grad) == (-2.0, 2.0)  # their backward ran once, its grads left in place
