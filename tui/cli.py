@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 
 from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
-from gradstep.tui.serve import run_serve
 from gradstep.tui.check_cmd import run_check
+from gradstep.tui.serve import run_serve
 
 EXIT_ERROR = 2
 
@@ -41,8 +41,10 @@ def _app_parser() -> argparse.ArgumentParser:
         description="A terminal stepping debugger for backpropagation.",
         epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit"
         "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]"
-        "\n  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab",
-        "\n  gradstep check --engine SPEC FILE [--json]  step your own engine's backward beside the chain rule",
+        "
+  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab"
+        "
+  gradstep check --engine SPEC FILE [--json]  your engine's backward beside the chain rule",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
