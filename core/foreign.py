@@ -165,55 +165,61 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     operands first (depth first), then whatever the output still needs.
     """
     access: dict[type, _Access] = {}
-    found: dict[int, int] = {}
+    index: dict[int, int] = {}
     objects: list[Any] = []
     raw: list[list[int]] = []
     names: list[Any] = []
     ordered: list[bool] = []
-    # 1. Collect every node and its raw operands, breadth first from all roots.
-    starts = [*roots, output]
-    for start in starts:
-        if id(start) not in found:
-            found[id(start)] = len(objects)
-            objects.append(start)
-    k = 0
-    while k < len(objects):
-        obj = objects[k]
-        cls = type(obj)
-        how = access.get(cls)
-        if how is None:
-            how = access[cls] = _access(cls, obj)
-        children = getattr(obj, how.children)
-        if children is None:
-            children = ()
-        ordered.append(isinstance(children, (list, tuple)))
-        slots: list[int] = []
-        for child in children:
-            slot = found.get(id(child))
-            if slot is None:
-                if not hasattr(child, "data"):
-                    raise ForeignGraphError(
-                        f"an operand of a node (data={getattr(obj, 'data', '?')!r}) is a "
-                        f"{type(child).__name__}, not a node"
-                    )
-                slot = found[id(child)] = len(objects)
-                objects.append(child)
-            slots.append(slot)
-        raw.append(slots)
-        names.append(getattr(obj, how.op, "") if how.op else "")
-        k += 1
-    # 2. Creation order: depth first from each root, operands before results, no recursion.
-    order = _creation_order(raw, [found[id(s)] for s in starts])
-    new = [0] * len(objects)
-    for position, old in enumerate(order):
-        new[old] = position
-    objects = [objects[i] for i in order]
-    raw = [[new[j] for j in raw[i]] for i in order]
-    names = [names[i] for i in order]
-    ordered = [ordered[i] for i in order]
-    data = [_number(obj) for obj in objects]
-    labels = [_label(obj) for obj in objects]
-    out = new[found[id(output)]]
+    data: list[float] = []
+    labels: list[str] = []
+    # One depth-first walk from each root in turn, then the output: a node is numbered when its
+    # operands are, so numbers are creation order as far as the graph can tell. No recursion.
+    # nodes whose operands are being numbered (the current path): their operands, kept in order
+    expanded: dict[int, tuple[list[Any], bool]] = {}
+    for start in [*roots, output]:
+        if id(start) in index:
+            continue
+        stack = [start]
+        while stack:
+            obj = stack[-1]
+            ident = id(obj)
+            if ident in index:
+                stack.pop()
+                continue
+            pending = expanded.get(ident)
+            if pending is None:
+                cls = type(obj)
+                how = access.get(cls)
+                if how is None:
+                    how = access[cls] = _access(cls, obj)
+                given = getattr(obj, how.children)
+                children = [] if given is None else list(given)
+                expanded[ident] = (children, not isinstance(given, (set, frozenset)))
+                for child in reversed(children):
+                    child_key = id(child)
+                    if child_key in index:
+                        continue
+                    if child_key in expanded:
+                        raise ForeignGraphError("the graph has a cycle: a node is its own operand")
+                    if not hasattr(child, "data"):
+                        raise ForeignGraphError(
+                            f"an operand of a node (data={getattr(obj, 'data', '?')!r}) is a "
+                            f"{type(child).__name__}, not a node"
+                        )
+                    stack.append(child)
+                continue
+            stack.pop()
+            del expanded[ident]
+            children, in_order = pending
+            index[ident] = len(objects)
+            objects.append(obj)
+            raw.append([index[id(child)] for child in children])
+            ordered.append(in_order)
+            op_attribute = access[type(obj)].op
+            names.append(getattr(obj, op_attribute, "") if op_attribute else "")
+            data.append(_number(obj))
+            labels.append(_label(obj))
+    out = index[id(output)]
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
     params = [0.0] * len(objects)
@@ -248,7 +254,6 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
             for j in operands[k] or raw[k]:
                 reachable[j] = 1
     orderless = bytearray(0 if flag else 1 for flag in ordered)
-    index = {id(obj): k for k, obj in enumerate(objects)}
     return ForeignGraph(
         objects,
         ops,
@@ -274,28 +279,6 @@ def _label(obj: Any) -> str:
     if label is None:
         return ""
     return label if isinstance(label, str) else str(label)
-
-
-def _creation_order(raw: list[list[int]], starts: list[int]) -> list[int]:
-    state = bytearray(len(raw))  # 0 new, 1 expanded, 2 emitted
-    order: list[int] = []
-    for start in starts:
-        stack = [start]
-        while stack:
-            k = stack[-1]
-            if state[k] == 0:
-                state[k] = 1
-                for j in reversed(raw[k]):
-                    if state[j] == 0:
-                        stack.append(j)
-                    elif state[j] == 1:
-                        raise ForeignGraphError("the graph has a cycle: a node is its own operand")
-            else:
-                stack.pop()
-                if state[k] == 1:
-                    state[k] = 2
-                    order.append(k)
-    return order
 
 
 def _arrange(
