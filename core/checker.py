@@ -478,6 +478,7 @@ class _Judge:
         writes, starts, steps_run, finished = rec.writes, rec.starts, rec.steps, rec.finished
         count, total = len(steps_run), len(writes)
         output = g.output
+        index_get = g.index.get
         cur = list(rec.initial)
         nested = self._nested()
         own: dict[int, list[int]] = {}
@@ -501,7 +502,7 @@ class _Judge:
             v = steps_run[s]
             start = starts[s]
             while w < start:
-                problem = self.apply(writes[w], cur)
+                problem = self.apply(writes[w], cur, s)
                 first = first or problem
                 w += 1
             if v < 0:
@@ -522,9 +523,10 @@ class _Judge:
             old_of: dict[int, float] = {}
             new_of: dict[int, float] = {}
             for i in mine:
-                st, _, j, old, new = writes[i]
+                st, ident, old, new = writes[i]
                 if st != s:
                     continue
+                j = index_get(ident, -1)
                 if j < 0:
                     continue
                 o, nw = _num(old), _num(new)
@@ -574,7 +576,7 @@ class _Judge:
                 if first is None and step.problem is not None:
                     first = step.problem
         while w < total:
-            problem = self.apply(writes[w], cur)
+            problem = self.apply(writes[w], cur, count)
             first = first or problem
             w += 1
         error = self.error_problem()
@@ -609,7 +611,8 @@ class _Judge:
         old_of: dict[int, float] = {}
         new_of: dict[int, float] = {}
         for i in mine:
-            st, _, j, old, new = writes[i]
+            st, ident, old, new = writes[i]
+            j = g.index.get(ident, -1)
             if st != s or j < 0:
                 continue
             o, nw = _num(old), _num(new)
@@ -621,9 +624,13 @@ class _Judge:
             s, v, grads[s], dict(zip(ins, befores[s], strict=True)), old_of, new_of, delta, None, everyone
         )
 
-    def apply(self, write: tuple[int, int, int, Any, Any], cur: list[float]) -> Mismatch | None:
-        """Apply one write to the running grads; a write outside any step may itself be a problem."""
-        step, done, j, _, new = write
+    def apply(self, write: tuple[int, int, Any, Any], cur: list[float], done: int) -> Mismatch | None:
+        """Apply one write to the running grads; a write outside any step may itself be a problem.
+
+        ``done`` is how many steps had begun when it happened.
+        """
+        step, ident, _, new = write
+        j = self.graph.index.get(ident, -1)
         if j < 0:
             return None
         value = _num(new)

@@ -5,9 +5,10 @@ backward left them:
 
 * each node's ``_backward`` is wrapped (per instance, as micrograd stores a closure per node; or on
   the class, where it is a method): the wrapper notes which node's step runs, then calls theirs;
-* their class's ``grad`` becomes a property that writes through to where ``grad`` really lives (the
-  instance dict, a slot, or their own property) and logs every write with the step running at the
-  time. This sees a grad changed anywhere, not only on the step's own operands (a ``stray``).
+* their class gets a ``grad`` hook that logs every write with the step running at the time, so a
+  grad changed anywhere is seen, not only on the step's own operands (a ``stray``). Where ``grad``
+  lives in the instance dict (micrograd, the lecture) the hook is a set-only descriptor, so reads
+  stay at full speed; a slot or their own property is wrapped in a property that goes through it.
 
 Where a class allows neither hook (no ``_backward`` to wrap), only the final grads are compared,
 and the recording says why. Their ``backward()`` runs on a daemon thread: one that does not return
@@ -39,9 +40,9 @@ class Recording:
     """What happened during their backward.
 
     ``steps[s]`` is the node whose ``_backward`` ran as step ``s`` (0-based; nested calls each count),
-    ``starts[s]`` how many writes had happened when it began. ``writes`` holds ``(step, done, node,
-    old, new)``: the innermost step running (-1 outside any), how many steps had begun, the node
-    written (-1 for an object outside the graph) and the grad before and after.
+    ``starts[s]`` how many writes had happened when it began. ``writes`` holds ``(step, ident, old,
+    new)``: the innermost step running (-1 outside any), ``id()`` of the object written (the graph's
+    ``index`` gives its number) and the grad before and after.
     """
 
     initial: list[float]
@@ -50,7 +51,7 @@ class Recording:
     finished: set[int] = field(default_factory=set)
     """The steps whose ``_backward`` returned (the one that raised is not among them)."""
     starts: list[int] = field(default_factory=list)
-    writes: list[tuple[int, int, int, Any, Any]] = field(default_factory=list)
+    writes: list[tuple[int, int, Any, Any]] = field(default_factory=list)
     stepwise: bool = True
     why_not_stepwise: str = ""
     error: BaseException | None = None
@@ -77,36 +78,42 @@ def number(value: Any) -> float:
         return math.nan
 
 
+class _GradWrites:
+    """A set-only descriptor for ``grad``: writes are logged, reads never reach it.
+
+    A data descriptor without ``__get__`` lets Python read ``node.grad`` from the instance dict at
+    full speed, while every ``node.grad = ...`` (and ``+=``) comes through ``__set__``.
+    """
+
+    def __init__(self, writes: list[tuple[int, int, Any, Any]], current: list[int]) -> None:
+        self.log = writes.append
+        self.current = current
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        store = obj.__dict__
+        self.log((self.current[0], id(obj), store.get("grad"), value))
+        store["grad"] = value
+
+
 class _Hooks:
     """The temporary hooks on their classes and nodes, and how to take them off again."""
 
     def __init__(self, graph: ForeignGraph, recording: Recording) -> None:
         self.graph = graph
         self.recording = recording
-        self.stack: list[int] = []
+        self.current = [-1]
+        """The innermost step running, -1 outside any (a list: the hooks share it)."""
         self.undo: list[Callable[[], None]] = []
 
     # --- steps ---------------------------------------------------------------------------------
 
     def wrap_steps(self) -> bool:
         """Wrap every node's ``_backward``; False when their class has none to wrap."""
-        steps, starts, writes, stack = (
-            self.recording.steps,
-            self.recording.starts,
-            self.recording.writes,
-            self.stack,
-        )
-        finished = self.recording.finished
-
-        def enter(k: int) -> None:
-            starts.append(len(writes))
-            stack.append(len(steps))
-            steps.append(k)
-
         wrapped_any = False
         patched_classes: set[type] = set()
         per_node: list[tuple[Any, Any, Any]] = []
-        index = self.graph.index
+        rec, current = self.recording, self.current
+        make = _step_wrapper
         for k, obj in enumerate(self.graph.objects):
             cls = type(obj)
             own = getattr(obj, "__dict__", {}).get("_backward", _MISSING)
@@ -115,13 +122,13 @@ class _Hooks:
                 if inspect.isfunction(static):
                     if cls not in patched_classes:
                         patched_classes.add(cls)
-                        self._wrap_method(cls, static, enter, index, finished)
+                        self._wrap_method(cls, static)
                     wrapped_any = True
                     continue
                 own = getattr(obj, "_backward", _MISSING)  # a slot
                 if own is _MISSING or not callable(own):
                     continue
-            wrapper = _step_wrapper(k, own, enter, stack, finished)
+            wrapper = make(k, own, rec, current)
             try:
                 obj._backward = wrapper
             except (AttributeError, TypeError):
@@ -138,19 +145,21 @@ class _Hooks:
         self.undo.append(unwrap)
         return wrapped_any
 
-    def _wrap_method(
-        self, cls: type, method: Any, enter: Callable[[int], None], index: dict[int, int], finished: set[int]
-    ) -> None:
-        stack = self.stack
+    def _wrap_method(self, cls: type, method: Any) -> None:
+        index, rec, current = self.graph.index, self.recording, self.current
+        steps, starts, writes, finished = rec.steps, rec.starts, rec.writes, rec.finished
 
         def _backward(node: Any, *args: Any, **kwargs: Any) -> Any:
-            enter(index.get(id(node), -1))
+            starts.append(len(writes))
+            outer = current[0]
+            step = current[0] = len(steps)
+            steps.append(index.get(id(node), -1))
             try:
                 result = method(node, *args, **kwargs)
-                finished.add(stack[-1])
+                finished.add(step)
                 return result
             finally:
-                stack.pop()
+                current[0] = outer
 
         original = cls.__dict__.get("_backward", _MISSING)
         cls._backward = _backward  # type: ignore[attr-defined]
@@ -172,46 +181,29 @@ class _Hooks:
     def _watch(self, cls: type) -> bool:
         static = inspect.getattr_static(cls, "grad", _MISSING)
         own = cls.__dict__.get("grad", _MISSING)
-        getter: Callable[[Any], Any]
-        setter: Callable[[Any, Any], None]
-        if static is not _MISSING and hasattr(type(static), "__set__") and hasattr(type(static), "__get__"):
-            descriptor = static
+        writes, current = self.recording.writes, self.current
+        hook: Any
+        if static is _MISSING and hasattr(cls, "__dict__") and "__slots__" not in vars(cls):
+            hook = _GradWrites(writes, current)  # grad lives in the instance dict: reads stay fast
+        elif static is not _MISSING and hasattr(type(static), "__set__") and hasattr(type(static), "__get__"):
+            descriptor = static  # a slot or their own property: go through it
 
             def getter(obj: Any) -> Any:
                 return descriptor.__get__(obj, cls)
 
-            def setter(obj: Any, value: Any) -> None:
+            def write(obj: Any, value: Any) -> None:
+                try:
+                    old = descriptor.__get__(obj, cls)
+                except AttributeError:
+                    old = None
+                writes.append((current[0], id(obj), old, value))
                 descriptor.__set__(obj, value)
 
-        elif hasattr(cls, "__dict__") and not hasattr(cls, "__slots__"):
-            default = static
-
-            def getter(obj: Any) -> Any:
-                try:
-                    return obj.__dict__["grad"]
-                except KeyError:
-                    if default is _MISSING:
-                        raise AttributeError("grad") from None
-                    return default
-
-            def setter(obj: Any, value: Any) -> None:
-                obj.__dict__["grad"] = value
-
+            hook = property(getter, write)
         else:
             return False
-        writes, stack, steps = self.recording.writes, self.stack, self.recording.steps
-        index = self.graph.index
-
-        def write(obj: Any, value: Any) -> None:
-            try:
-                old = getter(obj)
-            except AttributeError:
-                old = None
-            setter(obj, value)
-            writes.append((stack[-1] if stack else -1, len(steps), index.get(id(obj), -1), old, value))
-
         try:
-            cls.grad = property(getter, write)  # type: ignore[attr-defined]
+            cls.grad = hook  # type: ignore[attr-defined]
         except (AttributeError, TypeError):
             return False
 
@@ -231,17 +223,20 @@ class _Hooks:
         self.undo.clear()
 
 
-def _step_wrapper(
-    k: int, original: Any, enter: Callable[[int], None], stack: list[int], finished: set[int]
-) -> Callable[..., Any]:
+def _step_wrapper(k: int, original: Any, rec: Recording, current: list[int]) -> Callable[..., Any]:
+    steps, starts, writes, finished = rec.steps, rec.starts, rec.writes, rec.finished
+
     def _backward(*args: Any, **kwargs: Any) -> Any:
-        enter(k)
+        starts.append(len(writes))
+        outer = current[0]
+        step = current[0] = len(steps)
+        steps.append(k)
         try:
             result = original(*args, **kwargs)
-            finished.add(stack[-1])
+            finished.add(step)
             return result
         finally:
-            stack.pop()
+            current[0] = outer
 
     return _backward
 
