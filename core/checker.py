@@ -501,41 +501,53 @@ class _Judge:
         for s in range(count):
             v = steps_run[s]
             start = starts[s]
-            while w < start:
+            while w < start:  # writes outside any step, and (steps nesting) every write
                 problem = self.apply(writes[w], cur, s)
                 first = first or problem
                 w += 1
-            if v < 0:
-                continue
-            grad_v = cur[v]
-            ins = operands[v]
+            grad_v = cur[v] if v >= 0 else 0.0
+            ins = operands[v] if v >= 0 else ()
             grads[s] = grad_v
             befores[s] = tuple(cur[j] for j in ins)
+            delta: dict[int, float] = {}
+            old_of: dict[int, float] = {}
+            new_of: dict[int, float] = {}
+            later: list[tuple[int, int, Any, Any]] = []
+            # the step's own writes: its range of the log when steps do not nest (applied here)
+            mine = own.get(s, []) if nested else range(start, starts[s + 1] if s + 1 < count else total)
+            for i in mine:
+                write = writes[i]
+                st, ident, old, new = write
+                if st != s:
+                    later.append(write)  # after the step returned, before the next one began
+                    continue
+                j = index_get(ident, -1)
+                if j < 0:
+                    continue
+                o = old if old.__class__ is float else _num(old)
+                nw = new if new.__class__ is float else _num(new)
+                if not nested:
+                    cur[j] = nw
+                if j not in old_of:
+                    old_of[j] = o
+                new_of[j] = nw
+                delta[j] = delta.get(j, 0.0) + (nw - o)
+            if not nested:
+                w = starts[s + 1] if s + 1 < count else total
+            if v < 0:  # a step of an object outside the graph
+                for write in later:
+                    first = first or self.apply(write, cur, s + 1)
+                continue
             repeat = first_step.get(v)
             if repeat is None:
                 first_step[v] = s
                 for j in ins:
                     pending[j] -= 1
             started[v] = 1
-            # the step's own writes: its range of the log when steps do not nest
-            mine = own.get(s, []) if nested else range(start, starts[s + 1] if s + 1 < count else total)
-            delta: dict[int, float] = {}
-            old_of: dict[int, float] = {}
-            new_of: dict[int, float] = {}
-            for i in mine:
-                st, ident, old, new = writes[i]
-                if st != s:
-                    continue
-                j = index_get(ident, -1)
-                if j < 0:
-                    continue
-                o, nw = _num(old), _num(new)
-                if j not in old_of:
-                    old_of[j] = o
-                new_of[j] = nw
-                delta[j] = delta.get(j, 0.0) + (nw - o)
-            if s not in finished:
-                continue  # the step that raised: its writes count, but it is not judged
+            if s not in finished:  # the step that raised: its writes count, but it is not judged
+                for write in later:
+                    first = first or self.apply(write, cur, s + 1)
+                continue
             suspect = (v == output and not close(grad_v, 1.0)) or (repeat is not None and bool(ins))
             if not suspect and ins:
                 suspect = pending[v] > 0
@@ -575,6 +587,9 @@ class _Judge:
                 judged[s] = step
                 if first is None and step.problem is not None:
                     first = step.problem
+            for write in later:
+                problem = self.apply(write, cur, s + 1)
+                first = first or problem
         while w < total:
             problem = self.apply(writes[w], cur, count)
             first = first or problem

@@ -464,3 +464,23 @@ def test_without_a_backward_per_node_only_final_grads_are_compared_and_said_so(t
     problem = verdict.first_mismatch
     assert problem is not None and problem.kind == "local" and problem.step is None
     assert (problem.expected, problem.got) == (2.0, 4.0)
+
+
+def test_a_grad_changed_between_steps_is_a_stray_after_that_step(tmp_path: Path) -> None:
+    Node = _engine(
+        tmp_path,
+        LIST_ENGINE.replace(
+            "            for node in reversed(order):\n                node._backward()",
+            "            for node in reversed(order):\n                node._backward()\n"
+            "                order[0].grad += 0.5",
+        ),
+    )
+    a, b = Node(2.0), Node(3.0)
+    a.label = "a"
+    verdict = check(a * b)
+    problem = verdict.first_mismatch
+    assert problem is not None and problem.kind == "stray" and problem.operand == "a"
+    assert problem.message.startswith(
+        "after step 1, outside any node's _backward, your backward changed a.grad"
+    )
+    assert (problem.expected, problem.got) == (3.0, 3.5)
