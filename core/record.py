@@ -95,6 +95,50 @@ class _GradWrites:
         store["grad"] = value
 
 
+class _StepHook:
+    """A data descriptor for ``_backward`` on their class: reading ``node._backward`` (as their
+    ``backward()`` does, to call it) gives their closure wrapped so that the step is recorded.
+
+    Writes go to the instance dict as before, so their objects keep their own closures.
+    """
+
+    def __init__(self, index: dict[int, int], rec: Recording, current: list[int], fallback: Any) -> None:
+        self.index = index
+        self.rec = rec
+        self.current = current
+        self.fallback = fallback
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Any:
+        if obj is None:
+            return self
+        original = obj.__dict__.get("_backward", _MISSING)
+        if original is _MISSING:
+            if self.fallback is None:
+                raise AttributeError("_backward")
+            original = self.fallback.__get__(obj, cls) if hasattr(self.fallback, "__get__") else self.fallback
+        rec, current, node = self.rec, self.current, self.index.get(id(obj), -1)
+
+        def _backward(*args: Any, **kwargs: Any) -> Any:
+            rec.starts.append(len(rec.writes))
+            outer = current[0]
+            step = current[0] = len(rec.steps)
+            rec.steps.append(node)
+            try:
+                result = original(*args, **kwargs)
+                rec.finished.add(step)
+                return result
+            finally:
+                current[0] = outer
+
+        return _backward
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__["_backward"] = value
+
+    def __delete__(self, obj: Any) -> None:
+        del obj.__dict__["_backward"]
+
+
 class _Hooks:
     """The temporary hooks on their classes and nodes, and how to take them off again."""
 
@@ -108,7 +152,12 @@ class _Hooks:
     # --- steps ---------------------------------------------------------------------------------
 
     def wrap_steps(self) -> bool:
-        """Wrap every node's ``_backward``; False when their class has none to wrap."""
+        """Hook every node's ``_backward``; False when their class has none to hook.
+
+        Where the closures live in the instance dict (micrograd, the lecture), one descriptor on the
+        class does it (``_StepHook``): nothing is done per node, and nothing needs undoing per node.
+        A ``_backward`` method is wrapped on the class; a slot, per node.
+        """
         wrapped_any = False
         patched_classes: set[type] = set()
         per_node: list[tuple[Any, Any, Any]] = []
@@ -116,13 +165,20 @@ class _Hooks:
         make = _step_wrapper
         for k, obj in enumerate(self.graph.objects):
             cls = type(obj)
+            if cls in patched_classes:
+                wrapped_any = True
+                continue
             own = getattr(obj, "__dict__", {}).get("_backward", _MISSING)
+            static = inspect.getattr_static(cls, "_backward", _MISSING)
+            if own is not _MISSING and (static is _MISSING or inspect.isfunction(static)):
+                patched_classes.add(cls)
+                self._hook_class(cls)
+                wrapped_any = True
+                continue
             if own is _MISSING:
-                static = inspect.getattr_static(cls, "_backward", _MISSING)
                 if inspect.isfunction(static):
-                    if cls not in patched_classes:
-                        patched_classes.add(cls)
-                        self._wrap_method(cls, static)
+                    patched_classes.add(cls)
+                    self._wrap_method(cls, static)
                     wrapped_any = True
                     continue
                 own = getattr(obj, "_backward", _MISSING)  # a slot
@@ -144,6 +200,19 @@ class _Hooks:
 
         self.undo.append(unwrap)
         return wrapped_any
+
+    def _hook_class(self, cls: type) -> None:
+        original = cls.__dict__.get("_backward", _MISSING)
+        fallback = inspect.getattr_static(cls, "_backward", None)
+        cls._backward = _StepHook(self.graph.index, self.recording, self.current, fallback)  # type: ignore[attr-defined]
+
+        def restore() -> None:
+            if original is _MISSING:
+                delattr(cls, "_backward")
+            else:
+                cls._backward = original  # type: ignore[attr-defined]
+
+        self.undo.append(restore)
 
     def _wrap_method(self, cls: type, method: Any) -> None:
         index, rec, current = self.graph.index, self.recording, self.current
