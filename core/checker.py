@@ -508,7 +508,7 @@ class _Judge:
             grad_v = cur[v] if v >= 0 else 0.0
             ins = operands[v] if v >= 0 else ()
             grads[s] = grad_v
-            befores[s] = tuple(cur[j] for j in ins)
+            befores[s] = (cur[ins[0]], cur[ins[1]]) if len(ins) == 2 else tuple([cur[j] for j in ins])
             delta: dict[int, float] = {}
             old_of: dict[int, float] = {}
             new_of: dict[int, float] = {}
@@ -548,7 +548,9 @@ class _Judge:
                 for write in later:
                     first = first or self.apply(write, cur, s + 1)
                 continue
-            suspect = (v == output and not close(grad_v, 1.0)) or (repeat is not None and bool(ins))
+            suspect = (v == output and grad_v != 1.0 and not close(grad_v, 1.0)) or (
+                repeat is not None and bool(ins)
+            )
             if not suspect and ins:
                 suspect = pending[v] > 0
                 if not suspect:
@@ -564,7 +566,8 @@ class _Judge:
                         suspect = not close(delta.get(ins[0], 0.0), (local_list[0] + local_list[1]) * grad_v)
                     else:
                         for j, local in zip(ins, local_list, strict=True):
-                            if not close(delta.get(j, 0.0), local * grad_v):
+                            sent, due = delta.get(j, 0.0), local * grad_v
+                            if sent != due and not close(sent, due):
                                 suspect = True
                                 break
             if not suspect:
@@ -598,13 +601,16 @@ class _Judge:
         return _Steps(self, grads, befores, judged, own if nested else None), first or error
 
     def _nested(self) -> bool:
-        """True when a step's writes come after another step began (their steps call each other)."""
+        """True when a step's writes come after another step began (their steps call each other).
+
+        Each step's last write is compared with the next step's start: steps that do not nest
+        write only between their own start and the next one's.
+        """
         starts, count = self.rec.starts, len(self.rec.starts)
+        last: dict[int, int] = {}
         for i, write in enumerate(self.rec.writes):
-            s = write[0]
-            if s >= 0 and s + 1 < count and i >= starts[s + 1]:
-                return True
-        return False
+            last[write[0]] = i
+        return any(s >= 0 and s + 1 < count and i >= starts[s + 1] for s, i in last.items())
 
     def step_detail(
         self, s: int, grads: list[float], befores: list[tuple[float, ...]], own: dict[int, list[int]] | None

@@ -217,8 +217,10 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
             ordered.append(in_order)
             op_attribute = access[type(obj)].op
             names.append(getattr(obj, op_attribute, "") if op_attribute else "")
-            data.append(_number(obj))
-            labels.append(_label(obj))
+            value = obj.data
+            data.append(value if value.__class__ is float else _number(obj))
+            label = getattr(obj, "label", "")
+            labels.append(label if label.__class__ is str else _label(obj))
     out = index[id(output)]
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)

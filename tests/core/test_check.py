@@ -471,17 +471,18 @@ def test_a_grad_changed_between_steps_is_a_stray_after_that_step(tmp_path: Path)
     Node = _engine(
         tmp_path,
         LIST_ENGINE.replace(
-            "            for node in reversed(order):\n                node._backward()",
+            "            for node in reversed(order):\n                node._backward()\n",
             "            for node in reversed(order):\n                node._backward()\n"
-            "                order[0].grad += 0.5",
+            "            self._children[0].grad += 0.5\n",
         ),
     )
     a, b = Node(2.0), Node(3.0)
-    a.label = "a"
-    verdict = check(a * b)
+    a.label, b.label = "a", "b"
+    verdict = check(a - b)  # - keeps its operands in a list: a is _children[0]
     problem = verdict.first_mismatch
+    assert verdict.step_count == 3  # a - b, then a and b (leaves)
     assert problem is not None and problem.kind == "stray" and problem.operand == "a"
     assert problem.message.startswith(
-        "after step 1, outside any node's _backward, your backward changed a.grad"
+        "after step 3, outside any node's _backward, your backward changed a.grad"
     )
-    assert (problem.expected, problem.got) == (3.0, 3.5)
+    assert (problem.step, problem.node, problem.expected, problem.got) == (None, None, 1.0, 1.5)
