@@ -55,13 +55,11 @@ class Built:
     pairs: list[tuple[Value, Any]]
 
 
-def build(path: str, cls: type, engine_name: str | None = None) -> Built:
+def build(path: str, cls: type) -> Built:
     """Load ``path`` and build its graph with ``cls``. Raises ``ExpressionError`` or ``EngineError``."""
     program = language.load(path)  # the file's errors, reported as everywhere else
-    module = ast.parse(program.source, mode="exec") if len(program.source) < 100_000 else None
-    if module is None:
-        module = language._ast_parse_deep(program.source)
-    walker = _Walker(program.path, program.source.splitlines() or [""], cls, engine_name or cls.__name__)
+    module = language._ast_parse_deep(program.source)  # parsed as load() parsed it
+    walker = _Walker(program.path, program.source.splitlines() or [""], cls)
     with contextlib.redirect_stdout(sys.stderr):  # their prints must not mix with a JSON document
         return walker.run(module)
 
@@ -77,7 +75,7 @@ def _takes_label(cls: type) -> bool:
 class _Walker:
     """Evaluates a checked program with both engines; every value is a ``(ref, theirs)`` pair."""
 
-    def __init__(self, path: str, lines: list[str], cls: type, engine_name: str) -> None:
+    def __init__(self, path: str, lines: list[str], cls: type) -> None:
         self.path = path
         self.lines = lines
         self.cls = cls
@@ -258,7 +256,7 @@ class _Walker:
         symbol, method, reflected = _DUNDERS[type(node.op)]
         (lref, lthem), (rref, rthem) = left, right
         if not isinstance(lref, Value) and not isinstance(rref, Value):
-            return _number_op(symbol, lref, rref), _number_op(symbol, lthem, rthem)
+            return _any_op(symbol, lref, rref), _any_op(symbol, lthem, rthem)
         if symbol == "**":
             assert isinstance(lref, Value) and not isinstance(rref, Value)
             if not hasattr(type(lthem), method):
@@ -282,11 +280,8 @@ class _Walker:
         return ref, theirs
 
 
-def _number_op(symbol: str, a: Any, b: Any) -> Any:
-    return _any_op(symbol, a, b)
-
-
 def _any_op(symbol: str, a: Any, b: Any) -> Any:
+    """``a <symbol> b`` with Python's own operators: numbers, gradstep's ``Value`` or theirs."""
     if symbol == "+":
         return a + b
     if symbol == "-":
