@@ -41,10 +41,8 @@ def _app_parser() -> argparse.ArgumentParser:
         description="A terminal stepping debugger for backpropagation.",
         epilog="commands:\n  gradstep trace [--json] [FILE]  print the whole trace and exit"
         "\n  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]"
-        "
-  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab"
-        "
-  gradstep check --engine SPEC FILE [--json]  your engine's backward beside the chain rule",
+        "\n  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab"
+        "\n  gradstep check --engine SPEC FILE [--json]  your engine's backward beside the chain rule",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="expression file to open (default: the built-in example)")
