@@ -392,79 +392,77 @@ class _Judge:
     def before_backward(self) -> list[Mismatch]:
         """``disconnected``, ``forward``, ``not-zeroed``, node by node in creation order."""
         g, found = self.graph, []
+        operands, ops, data, params, op_names = g.operands, g.ops, g.data, g.params, g.op_names
+        file_ops, file_values, initial = self.file_op, self.file_value, self.rec.initial
         for k in range(g.size):
-            name = self.names[k]
-            file_op = self.file_op[k]
-            made_by_op = isinstance(file_op, Op) or (file_op is False and g.op_names[k] not in ("", "None"))
-            if not g.operands[k] and made_by_op:
-                what = file_op.symbol() if isinstance(file_op, Op) else g.op_names[k]
-                found.append(
-                    Mismatch(
-                        "disconnected",
-                        None,
-                        name,
-                        None,
-                        None,
-                        None,
-                        f"{name} is computed from operands ({what}), but your node has none in _prev: "
-                        "backward cannot reach past it",
-                        k,
-                    )
-                )
-            value = self.file_value[k]
-            if value is not None and not close(g.data[k], value):
-                found.append(
-                    Mismatch(
-                        "forward",
-                        None,
-                        name,
-                        None,
-                        value,
-                        g.data[k],
-                        f"{name} is {format_number(value)} in the file, but {format_number(g.data[k])} "
-                        "in your engine",
-                        k,
-                    )
-                )
-            elif g.ops[k] is not None:
-                args = tuple(g.data[j] for j in g.operands[k])
-                op = g.ops[k]
-                assert op is not None
-                try:
-                    recomputed = op.forward(args, g.params[k])
-                except (ArithmeticError, ValueError):
-                    recomputed = math.nan
-                if not close(recomputed, g.data[k]):
-                    shown = ", ".join(format_number(a) for a in args)
+            file_op = file_ops[k]
+            ins = operands[k]
+            if not ins and (
+                isinstance(file_op, Op) or (file_op is False and op_names[k] not in ("", "None"))
+            ):
+                found.append(self.disconnected(k))
+            value = file_values[k]
+            here = data[k]
+            if value is not None:
+                if value != here and not close(here, value):
+                    name = self.names[k]
                     found.append(
                         Mismatch(
-                            "forward",
-                            None,
-                            name,
-                            None,
-                            recomputed,
-                            g.data[k],
-                            f"{name} = {g.symbol(k)}({shown}) is {format_number(recomputed)}, but your "
-                            f"node holds {format_number(g.data[k])}",
+                            "forward", None, name, None, value, here,
+                            f"{name} is {format_number(value)} in the file, but {format_number(here)} "
+                            "in your engine",
                             k,
                         )
-                    )
-            if not close(self.rec.initial[k], 0.0):
+                    )  # fmt: skip
+            elif ins:
+                op = ops[k]
+                if op is ADD:
+                    recomputed = data[ins[0]] + data[ins[1]]
+                elif op is MUL:
+                    recomputed = data[ins[0]] * data[ins[1]]
+                elif op is None:
+                    continue
+                else:
+                    try:
+                        recomputed = op.forward(tuple([data[j] for j in ins]), params[k])
+                    except (ArithmeticError, ValueError):
+                        recomputed = math.nan
+                if recomputed != here and not close(recomputed, here):
+                    found.append(self.recomputed_differs(k, recomputed))
+            grad = initial[k]
+            if grad != 0.0 and not close(grad, 0.0):
+                name = self.names[k]
                 found.append(
                     Mismatch(
-                        "not-zeroed",
-                        None,
-                        name,
-                        None,
-                        0.0,
-                        self.rec.initial[k],
-                        f"{self.g(k)} was {format_number(self.rec.initial[k])} when backward started, not 0: "
-                        "a grad starts at 0 and is zeroed again before each backward(), or what is left adds "
+                        "not-zeroed", None, name, None, 0.0, grad,
+                        f"{self.g(k)} was {format_number(grad)} when backward started, not 0: a grad "
+                        "starts at 0 and is zeroed again before each backward(), or what is left adds "
                         "to this one",
                         k,
                     )
-                )
+                )  # fmt: skip
         return found
+
+    def disconnected(self, k: int) -> Mismatch:
+        file_op = self.file_op[k]
+        what = file_op.symbol() if isinstance(file_op, Op) else self.graph.op_names[k]
+        name = self.names[k]
+        return Mismatch(
+            "disconnected", None, name, None, None, None,
+            f"{name} is computed from operands ({what}), but your node has none in _prev: "
+            "backward cannot reach past it",
+            k,
+        )  # fmt: skip
+
+    def recomputed_differs(self, k: int, recomputed: float) -> Mismatch:
+        g, name = self.graph, self.names[k]
+        shown = ", ".join(format_number(g.data[j]) for j in g.operands[k])
+        return Mismatch(
+            "forward", None, name, None, recomputed, g.data[k],
+            f"{name} = {g.symbol(k)}({shown}) is {format_number(recomputed)}, but your node holds "
+            f"{format_number(g.data[k])}",
+            k,
+        )  # fmt: skip
 
     def judge_steps(self) -> tuple[Sequence[Step], Mismatch | None]:
         """Every completed step judged in their order; the first problem among them (or the error).

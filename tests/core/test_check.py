@@ -486,3 +486,16 @@ def test_a_grad_changed_between_steps_is_a_stray_after_that_step(tmp_path: Path)
         "after step 3, outside any node's _backward, your backward changed a.grad"
     )
     assert (problem.step, problem.node, problem.expected, problem.got) == (None, None, 1.0, 1.5)
+
+
+def test_a_value_that_is_not_its_op_on_its_operands_is_forward() -> None:
+    from micrograd.engine import Value as MicrogradValue
+
+    a, b = MicrogradValue(2.0), MicrogradValue(-3.0)
+    product = a * b
+    product.data = 99.0  # what a forward bug leaves behind
+    verdict = check(product + a)
+    problem = verdict.first_mismatch
+    assert problem is not None and problem.kind == "forward" and problem.step is None
+    assert (problem.expected, problem.got) == (-6.0, 99.0)
+    assert "is -6, but your node holds 99" in problem.message
