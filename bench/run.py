@@ -317,6 +317,46 @@ def adapter_figures(table: Table, repeats: int) -> None:
     table.add("read micrograd's demo graph (adapter)", seconds(medians["convert"]), "")
 
 
+def check_figures(table: Table, repeats: int) -> None:
+    """``gradstep check`` on micrograd's demo graph built with micrograd, beside micrograd's backward.
+
+    Both runs start from zeroed grads (the zeroing, the same loop, is inside both timings): one is
+    micrograd's own ``backward()``, the other ``check(loss)``, which reads the graph, runs that same
+    ``backward()`` with every step and grad write recorded, and judges every step.
+    """
+    if not micrograd_available():
+        return
+    from gradstep.core.checker import check
+    from gradstep.core.foreign import read
+
+    table.section("Checking an engine: micrograd's demo graph, built with micrograd", "micrograd")
+    their_loss, _ = demo.micrograd_loss(demo.gradstep_model())
+    nodes = read(their_loss).objects
+
+    def zero() -> None:
+        for node in nodes:
+            node.grad = 0
+
+    def their_backward() -> None:
+        zero()
+        their_loss.backward()
+
+    def checked() -> object:
+        zero()
+        return check(their_loss)
+
+    verdict = checked()
+    assert getattr(verdict, "ok", False), "micrograd's demo must pass its own check"
+    medians = median_runs({"theirs": their_backward, "check": checked}, max(3, repeats // 3))
+    table.add(
+        "check(loss) vs micrograd's backward()",
+        seconds(medians["check"]),
+        seconds(medians["theirs"]),
+        times(medians["check"] / medians["theirs"]),
+        "≤ 3x",
+    )
+
+
 # --- the debugger ---------------------------------------------------------------------------------
 
 
@@ -521,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         engine_figures(table, repeats)
         adapter_figures(table, repeats)
         chain_figures(table)
+        check_figures(table, repeats)
     if not args.no_ui:
         app_figures(table, 4 if args.quick else 48, 1 if args.quick else 3)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

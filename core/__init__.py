@@ -5,6 +5,7 @@ Plain Python: nothing here imports Textual or Rich.
 
 from __future__ import annotations
 
+from .checker import Verdict, check
 from .engine import Value, topological_order, zero_grad
 from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
 from .language import ExpressionError, Program, load, parse
@@ -23,6 +24,8 @@ __all__ = [
     "SeedStep",
     "Trace",
     "Value",
+    "Verdict",
+    "check",
     "load",
     "parse",
     "topological_order",

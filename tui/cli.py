@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
+from gradstep.tui.check_cmd import run_check
 from gradstep.tui.serve import run_serve
 
 EXIT_ERROR = 2
@@ -50,6 +51,7 @@ def _app_parser() -> argparse.ArgumentParser:
             "  gradstep trace [--json] [FILE]  print the whole trace and exit\n"
             "  gradstep trace --gradcheck [--json] [FILE]  check every grad by central differences\n"
             "  gradstep quiz [FILE]  predict each backward contribution before it is shown\n"
+            "  gradstep check --engine SPEC FILE [--json]  your engine's backward beside the chain rule\n"
             "  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]\n"
             "  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab"
         ),
@@ -136,6 +138,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "export": run_export,
     "serve": run_serve,
     "quiz": run_quiz,
+    "check": run_check,
 }
 """The subcommands, each given the arguments after its name; the bare command opens the debugger."""
 

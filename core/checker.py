@@ -1,0 +1,1072 @@
+"""Checking a learner's engine: their backward, step by step, beside the chain rule.
+
+``check(output)`` reads their graph (``foreign``), runs their ``backward()`` once recorded
+(``record``) and returns a ``Verdict``: a frozen value with the first problem found, every step
+judged, and every node's grad beside the chain rule's.
+
+Two references. Their graph recomputed with gradstep's op table (each op's value from its operands,
+each step's contributions as local derivative x the node's grad), and, for a file, the file's own
+meaning: the values and grads gradstep's own engine gives the nodes the file makes.
+
+The order of findings, and so which one is the verdict:
+
+1. what is wrong before backward runs, node by node in creation order: ``disconnected``, then
+   ``forward``, then ``not-zeroed``;
+2. then their steps in their own order. Each contribution is judged against the node's grad *as
+   their engine had it* at that step, so one wrong step is reported once, not again downstream.
+   Within a step: ``seed``, then ``order``, then each operand in order (``missing``,
+   ``overwrite``, ``local``), then ``stray``;
+3. an exception or a hang in their code (``error``) ends the run where it happened;
+4. steps that never ran although the chain rule sends something through them (``missing``).
+
+Tolerance: two numbers agree when they differ by at most 1e-9 of the larger magnitude, or by at most
+1e-12 (the absolute floor, so that a grad of 1e-17 left by rounding agrees with 0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args, overload
+
+from .build import build
+from .engine import Value, topological_order
+from .foreign import ForeignGraph, close, read
+from .learner import load_engine, their_traceback, where_raised
+from .ops import ADD, MUL, Op, describe_local, format_number
+from .record import TIMEOUT, Recording, record
+from .trace import Trace
+
+Kind = Literal[
+    "disconnected",
+    "forward",
+    "not-zeroed",
+    "seed",
+    "order",
+    "missing",
+    "overwrite",
+    "local",
+    "stray",
+    "error",
+]
+KINDS: tuple[str, ...] = get_args(Kind)
+"""Every kind of problem, a closed set."""
+
+RELATIVE_TOLERANCE = 1e-9
+ABSOLUTE_TOLERANCE = 1e-12
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One problem: what kind, where (their step, 1-based; the node; the operand), the numbers, why.
+
+    ``expected``/``got`` are what was compared: for a contribution, the operand's grad after the
+    step; for ``seed`` and ``order`` the node's grad when its step ran; for ``forward`` the value;
+    for ``not-zeroed`` the grad before backward.
+    """
+
+    kind: Kind
+    step: int | None
+    node: str | None
+    operand: str | None
+    expected: float | None
+    got: float | None
+    message: str
+    node_index: int | None = field(default=None, compare=False)
+    operand_index: int | None = field(default=None, compare=False)
+    traceback: str = field(default="", compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "node": self.node,
+            "operand": self.operand,
+            "kind": self.kind,
+            "expected": _json_number(self.expected),
+            "got": _json_number(self.got),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one step sent one operand, beside what the chain rule sends it."""
+
+    operand: int
+    uses: int
+    """How many times the step's node uses the operand (2 for ``a + a``)."""
+    local: float
+    """The local derivative (summed over uses)."""
+    expected: float
+    got: float
+    before: float
+    after: float
+    op: Op = field(repr=False)
+    slot: int = field(repr=False)
+    param: float = field(repr=False)
+    parts: tuple[float, ...] = field(repr=False)
+    """The local derivative of each use."""
+    grad: float = field(repr=False)
+    """The node's grad when the step ran."""
+
+    @property
+    def formula(self) -> str:
+        """``d(a*b)/da = b``: made when asked for (a big graph has a hundred thousand of these)."""
+        return describe_local(self.op, self.slot, self.param)
+
+    @property
+    def arithmetic(self) -> str:
+        """``-3 × 1 = -3``: the local derivative(s) times the node's grad."""
+        terms = " + ".join(format_number(x) for x in self.parts)
+        if len(self.parts) > 1:
+            terms = f"({terms})"
+        return f"{terms} × {format_number(self.grad)} = {format_number(self.expected)}"
+
+    @property
+    def ok(self) -> bool:
+        return close(self.got, self.expected)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One of their steps: node ``node``'s ``_backward`` ran, with ``grad`` as its grad then."""
+
+    number: int
+    node: int
+    grad: float
+    expected_grad: float
+    """The chain rule's (final) grad of the node."""
+    contributions: tuple[Contribution, ...]
+    strays: tuple[tuple[int, float, float], ...]
+    """Nodes that are not operands whose grad the step changed: (node, before, after)."""
+    problem: Mismatch | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class NodeGrad:
+    """A node's final grad in their engine beside the chain rule's."""
+
+    index: int
+    label: str
+    data: float
+    expected_grad: float
+    got_grad: float
+
+    @property
+    def ok(self) -> bool:
+        return close(self.got_grad, self.expected_grad)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking their engine on one graph. ``ok`` means no problem was found."""
+
+    engine: str
+    source: str | None
+    step_count: int
+    first_mismatch: Mismatch | None
+    steps: Sequence[Step]
+    """Their steps in their order (``steps[k]`` is step k + 1), each made when first read."""
+    nodes: Sequence[NodeGrad]
+    """Every node of their graph in creation order, their final grad beside the chain rule's."""
+    warnings: tuple[str, ...]
+    names: tuple[str, ...] = field(repr=False, compare=False)
+    graph: ForeignGraph = field(repr=False, compare=False)
+    problems: tuple[Mismatch, ...] = field(default=(), repr=False, compare=False)
+    """Every problem found before backward and at the end, the first one being ``first_mismatch``
+    when no step came first (the app marks them all)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_mismatch is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The document ``gradstep check --json`` prints (format 1, see README)."""
+        return {
+            "format": FORMAT_VERSION,
+            "ok": self.ok,
+            "engine": self.engine,
+            "source": self.source,
+            "steps": self.step_count,
+            "first_mismatch": None if self.first_mismatch is None else self.first_mismatch.to_json(),
+            "nodes": [
+                {
+                    "label": node.label,
+                    "data": _json_number(node.data),
+                    "expected_grad": _json_number(node.expected_grad),
+                    "got_grad": _json_number(node.got_grad),
+                }
+                for node in self.nodes
+            ],
+            "warnings": list(self.warnings),
+        }
+
+
+def _json_number(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    return x if math.isfinite(x) else str(x)
+
+
+def check(
+    output: Any,
+    *,
+    engine: str | None = None,
+    source: str | None = None,
+    reference: Sequence[tuple[Value, Any]] = (),
+    reference_output: Value | None = None,
+    timeout: float = TIMEOUT,
+) -> Verdict:
+    """Run ``output.backward()`` (their engine) once, recorded, and judge every step.
+
+    ``reference`` pairs gradstep's nodes for a file with theirs (see ``build``), adding the file's
+    own meaning as a second reference. Their objects end as their own backward leaves them.
+    """
+    their_nodes = [theirs for _, theirs in reference]
+    graph = read(output, their_nodes)
+    recording = record(graph, timeout)
+    return _Judge(
+        graph, recording, engine or _engine_name(output), source, reference, reference_output
+    ).verdict()
+
+
+def check_file(path: str, engine_spec: str, timeout: float = TIMEOUT) -> Verdict:
+    """Build the expression file ``path`` with the engine named by ``engine_spec`` and check it.
+
+    Raises ``ExpressionError`` (the file), ``EngineError`` (loading or building with their class)
+    or ``ForeignGraphError`` (their graph cannot be read).
+    """
+    engine = load_engine(engine_spec)
+    built = build(path, engine.cls)
+    return check(
+        built.theirs,
+        engine=engine.spec,
+        source=built.path,
+        reference=built.pairs,
+        reference_output=built.reference,
+        timeout=timeout,
+    )
+
+
+def _engine_name(output: Any) -> str:
+    cls = type(output)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def node_names(graph: ForeignGraph, labels: Sequence[str]) -> list[str]:
+    """Names as ``gradstep trace`` gives them: the label, a constant's value, ``a*b``, else ``#k``."""
+    names: list[str] = []
+    for k in range(graph.size):
+        if labels[k]:
+            names.append(labels[k])
+            continue
+        op = graph.ops[k]
+        if op is None:
+            names.append(format_number(graph.data[k]) if not graph.operands[k] else f"#{k}")
+            continue
+        parts = [
+            labels[j] or (format_number(graph.data[j]) if graph.ops[j] is None else "")
+            for j in graph.operands[k]
+        ]
+        text = ""
+        if all(parts):
+            if op.arity == 2:
+                text = f"{parts[0]}{op.name}{parts[1]}"
+            elif op.name == "neg":
+                text = f"-{parts[0]}"
+            elif op.name == "**":
+                text = f"{parts[0]}{graph.symbol(k)}"
+            else:
+                text = f"{op.name}({parts[0]})"
+        names.append(text if text and len(text) <= 24 else f"#{k}")
+    return names
+
+
+class _Judge:
+    """Compares one recording with the chain rule and builds the verdict (see the module doc)."""
+
+    def __init__(
+        self,
+        graph: ForeignGraph,
+        recording: Recording,
+        engine: str,
+        source: str | None,
+        reference: Sequence[tuple[Value, Any]],
+        reference_output: Value | None,
+    ) -> None:
+        self.graph = graph
+        self.rec = recording
+        self.engine = engine
+        self.source = source
+        n = graph.size
+        self.file_value: list[float | None] = [None] * n
+        self.file_op: list[Op | bool | None] = [False] * n  # False: not made by the file
+        labels = list(graph.labels)
+        self.file_grad: list[float | None] = [None] * n
+        if reference:
+            made = [ref for ref, _ in reference]
+            for ref in made:
+                ref.grad = 0.0
+            if reference_output is not None:
+                reference_output.backward()
+            for ref, theirs in reference:
+                k = graph.index.get(id(theirs))
+                if k is None:
+                    continue
+                self.file_value[k] = ref.data
+                self.file_op[k] = ref.op
+                self.file_grad[k] = ref.grad
+                if ref.label:
+                    labels[k] = ref.label
+        self.names = node_names(graph, labels)
+        if reference_output is not None:  # the file's nodes are named as `gradstep trace` names them
+            traced = Trace(reference_output)
+            named = {id(node): traced.name(i) for i, node in enumerate(topological_order(reference_output))}
+            for ref, theirs in reference:
+                k = graph.index.get(id(theirs))
+                if k is not None and id(ref) in named:
+                    self.names[k] = named[id(ref)]
+        self.bare = [bool(labels[k]) or _is_bare(name) for k, name in enumerate(self.names)]
+        self.truth = self._chain_rule()
+        self.warnings: list[str] = list(graph.warnings)
+
+    # --- references ----------------------------------------------------------------------------
+
+    def _chain_rule(self) -> list[float]:
+        """Every node's grad by the chain rule on their graph, with gradstep's op table."""
+        g = self.graph
+        grads = [0.0] * g.size
+        grads[g.output] = 1.0
+        for k in range(g.output, -1, -1):
+            op = g.ops[k]
+            if op is None or not g.reachable[k] or grads[k] == 0.0:
+                continue
+            for j, local in zip(g.operands[k], self.locals(k), strict=True):
+                grads[j] += local * grads[k]
+        return grads
+
+    def locals(self, k: int) -> tuple[float, ...]:
+        g = self.graph
+        op = g.ops[k]
+        assert op is not None
+        args = tuple(g.data[j] for j in g.operands[k])
+        return op.local(args, g.data[k], g.params[k])
+
+    def expected_grad(self, k: int) -> float:
+        grad = self.file_grad[k]
+        return self.truth[k] if grad is None else grad
+
+    # --- the verdict ---------------------------------------------------------------------------
+
+    def verdict(self) -> Verdict:
+        before = self.before_backward()
+        steps, during = self.judge_steps()
+        after = self.after_backward(steps)
+        first = before[0] if before else (during or (after[0] if after else None))
+        g = self.graph
+        final = self.rec.final
+        nodes = _Nodes(g, self.names, [self.expected_grad(k) for k in range(g.size)], final)
+        if not self.rec.stepwise:
+            self.warnings.append(self.rec.why_not_stepwise)
+        self.warnings.extend(self.blind_spots())
+        problems = tuple(before) + ((during,) if during else ()) + tuple(after)
+        return Verdict(
+            self.engine,
+            self.source,
+            len(self.rec.steps),
+            first,
+            steps,
+            nodes,
+            tuple(dict.fromkeys(self.warnings)),
+            tuple(self.names),
+            g,
+            problems,
+        )
+
+    def before_backward(self) -> list[Mismatch]:
+        """``disconnected``, ``forward``, ``not-zeroed``, node by node in creation order."""
+        g, found = self.graph, []
+        operands, ops, data, params, op_names = g.operands, g.ops, g.data, g.params, g.op_names
+        file_ops, file_values, initial = self.file_op, self.file_value, self.rec.initial
+        for k in range(g.size):
+            file_op = file_ops[k]
+            ins = operands[k]
+            if not ins and (
+                isinstance(file_op, Op) or (file_op is False and op_names[k] not in ("", "None"))
+            ):
+                found.append(self.disconnected(k))
+            value = file_values[k]
+            here = data[k]
+            if value is not None:
+                if value != here and not close(here, value):
+                    name = self.names[k]
+                    found.append(
+                        Mismatch(
+                            "forward", None, name, None, value, here,
+                            f"{name} is {format_number(value)} in the file, but {format_number(here)} "
+                            "in your engine",
+                            k,
+                        )
+                    )  # fmt: skip
+            elif ins:
+                op = ops[k]
+                if op is ADD:
+                    recomputed = data[ins[0]] + data[ins[1]]
+                elif op is MUL:
+                    recomputed = data[ins[0]] * data[ins[1]]
+                elif op is None:
+                    continue
+                else:
+                    try:
+                        recomputed = op.forward(tuple([data[j] for j in ins]), params[k])
+                    except (ArithmeticError, ValueError):
+                        recomputed = math.nan
+                if recomputed != here and not close(recomputed, here):
+                    found.append(self.recomputed_differs(k, recomputed))
+            grad = initial[k]
+            if grad != 0.0 and not close(grad, 0.0):
+                name = self.names[k]
+                found.append(
+                    Mismatch(
+                        "not-zeroed", None, name, None, 0.0, grad,
+                        f"{self.g(k)} was {format_number(grad)} when backward started, not 0: a grad "
+                        "starts at 0 and is zeroed again before each backward(), or what is left adds "
+                        "to this one",
+                        k,
+                    )
+                )  # fmt: skip
+        return found
+
+    def disconnected(self, k: int) -> Mismatch:
+        file_op = self.file_op[k]
+        what = file_op.symbol() if isinstance(file_op, Op) else self.graph.op_names[k]
+        name = self.names[k]
+        return Mismatch(
+            "disconnected", None, name, None, None, None,
+            f"{name} is computed from operands ({what}), but your node has none in _prev: "
+            "backward cannot reach past it",
+            k,
+        )  # fmt: skip
+
+    def recomputed_differs(self, k: int, recomputed: float) -> Mismatch:
+        g, name = self.graph, self.names[k]
+        shown = ", ".join(format_number(g.data[j]) for j in g.operands[k])
+        return Mismatch(
+            "forward", None, name, None, recomputed, g.data[k],
+            f"{name} = {g.symbol(k)}({shown}) is {format_number(recomputed)}, but your node holds "
+            f"{format_number(g.data[k])}",
+            k,
+        )  # fmt: skip
+
+    def judge_steps(self) -> tuple[Sequence[Step], Mismatch | None]:
+        """Every completed step judged in their order; the first problem among them (or the error).
+
+        One pass over their writes. A step is screened with plain arithmetic (the same tests as
+        ``judge``); only a step that fails the screen, and a step someone looks at later, is made
+        into a ``Step`` with its contributions (a big graph has a hundred thousand of them).
+        """
+        g, rec = self.graph, self.rec
+        operands, ops, data, params = g.operands, g.ops, g.data, g.params
+        writes, starts, steps_run, finished = rec.writes, rec.starts, rec.steps, rec.finished
+        count, total = len(steps_run), len(writes)
+        output = g.output
+        index_get = g.index.get
+        cur = list(rec.initial)
+        nested = self._nested()
+        own: dict[int, list[int]] = {}
+        if nested:
+            for w, write in enumerate(writes):
+                own.setdefault(write[0], []).append(w)
+        # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
+        pending = [0] * g.size
+        for k in range(g.size):
+            if g.reachable[k]:
+                for j in operands[k]:
+                    pending[j] += 1
+        started = bytearray(g.size)
+        first_step: dict[int, int] = {}
+        grads = [0.0] * count
+        befores: list[tuple[float, ...]] = [()] * count
+        judged: dict[int, Step] = {}
+        first: Mismatch | None = None
+        w = 0
+        for s in range(count):
+            v = steps_run[s]
+            start = starts[s]
+            while w < start:  # writes outside any step, and (steps nesting) every write
+                problem = self.apply(writes[w], cur, s)
+                first = first or problem
+                w += 1
+            grad_v = cur[v] if v >= 0 else 0.0
+            ins = operands[v] if v >= 0 else ()
+            grads[s] = grad_v
+            befores[s] = (cur[ins[0]], cur[ins[1]]) if len(ins) == 2 else tuple([cur[j] for j in ins])
+            delta: dict[int, float] = {}
+            old_of: dict[int, float] = {}
+            new_of: dict[int, float] = {}
+            later: list[tuple[int, int, Any, Any]] = []
+            # the step's own writes: its range of the log when steps do not nest (applied here)
+            mine = own.get(s, []) if nested else range(start, starts[s + 1] if s + 1 < count else total)
+            for i in mine:
+                write = writes[i]
+                st, ident, old, new = write
+                if st != s:
+                    later.append(write)  # after the step returned, before the next one began
+                    continue
+                j = index_get(ident, -1)
+                if j < 0:
+                    continue
+                o = old if old.__class__ is float else _num(old)
+                nw = new if new.__class__ is float else _num(new)
+                if not nested:
+                    cur[j] = nw
+                if j not in old_of:
+                    old_of[j] = o
+                new_of[j] = nw
+                delta[j] = delta.get(j, 0.0) + (nw - o)
+            if not nested:
+                w = starts[s + 1] if s + 1 < count else total
+            if v < 0:  # a step of an object outside the graph
+                for write in later:
+                    first = first or self.apply(write, cur, s + 1)
+                continue
+            repeat = first_step.get(v)
+            if repeat is None:
+                first_step[v] = s
+                for j in ins:
+                    pending[j] -= 1
+            started[v] = 1
+            if s not in finished:  # the step that raised: its writes count, but it is not judged
+                for write in later:
+                    first = first or self.apply(write, cur, s + 1)
+                continue
+            suspect = (v == output and grad_v != 1.0 and not close(grad_v, 1.0)) or (
+                repeat is not None and bool(ins)
+            )
+            if not suspect and ins:
+                suspect = pending[v] > 0
+                if not suspect:
+                    op = ops[v]
+                    if op is ADD:
+                        local_list: tuple[float, ...] = (1.0, 1.0)
+                    elif op is MUL:
+                        local_list = (data[ins[1]], data[ins[0]])
+                    else:
+                        assert op is not None
+                        local_list = op.local(tuple(data[j] for j in ins), data[v], params[v])
+                    if len(ins) == 2 and ins[0] == ins[1]:
+                        suspect = not close(delta.get(ins[0], 0.0), (local_list[0] + local_list[1]) * grad_v)
+                    else:
+                        for j, local in zip(ins, local_list, strict=True):
+                            sent, due = delta.get(j, 0.0), local * grad_v
+                            if sent != due and not close(sent, due):
+                                suspect = True
+                                break
+            if not suspect:
+                for j in new_of:
+                    if j not in ins and not close(old_of[j], new_of[j]):
+                        suspect = True
+                        break
+            if suspect:
+                step = self.judge(
+                    s,
+                    v,
+                    grad_v,
+                    dict(zip(ins, befores[s], strict=True)),
+                    old_of,
+                    new_of,
+                    delta,
+                    repeat,
+                    started,
+                )
+                judged[s] = step
+                if first is None and step.problem is not None:
+                    first = step.problem
+            for write in later:
+                problem = self.apply(write, cur, s + 1)
+                first = first or problem
+        while w < total:
+            problem = self.apply(writes[w], cur, count)
+            first = first or problem
+            w += 1
+        error = self.error_problem()
+        return _Steps(self, grads, befores, judged, own if nested else None), first or error
+
+    def _nested(self) -> bool:
+        """True when a step's writes come after another step began (their steps call each other).
+
+        Each step's last write is compared with the next step's start: steps that do not nest
+        write only between their own start and the next one's.
+        """
+        starts, count = self.rec.starts, len(self.rec.starts)
+        last: dict[int, int] = {}
+        for i, write in enumerate(self.rec.writes):
+            last[write[0]] = i
+        return any(s >= 0 and s + 1 < count and i >= starts[s + 1] for s, i in last.items())
+
+    def step_detail(
+        self, s: int, grads: list[float], befores: list[tuple[float, ...]], own: dict[int, list[int]] | None
+    ) -> Step:
+        """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
+        g, rec = self.graph, self.rec
+        v = rec.steps[s]
+        if v < 0:
+            return Step(s + 1, 0, 0.0, 0.0, (), (), None)
+        if s not in rec.finished:
+            return Step(s + 1, v, grads[s], self.truth[v], (), (), self.error_problem())
+        ins = g.operands[v]
+        writes = rec.writes
+        if own is not None:
+            mine: Sequence[int] = own.get(s, [])
+        else:
+            mine = range(rec.starts[s], rec.starts[s + 1] if s + 1 < len(rec.starts) else len(writes))
+        delta: dict[int, float] = {}
+        old_of: dict[int, float] = {}
+        new_of: dict[int, float] = {}
+        for i in mine:
+            st, ident, old, new = writes[i]
+            j = g.index.get(ident, -1)
+            if st != s or j < 0:
+                continue
+            o, nw = _num(old), _num(new)
+            old_of.setdefault(j, o)
+            new_of[j] = nw
+            delta[j] = delta.get(j, 0.0) + (nw - o)
+        everyone = bytearray(b"\x01") * g.size  # screened right: no order problem to find again
+        return self.judge(
+            s, v, grads[s], dict(zip(ins, befores[s], strict=True)), old_of, new_of, delta, None, everyone
+        )
+
+    def apply(self, write: tuple[int, int, Any, Any], cur: list[float], done: int) -> Mismatch | None:
+        """Apply one write to the running grads; a write outside any step may itself be a problem.
+
+        ``done`` is how many steps had begun when it happened.
+        """
+        step, ident, _, new = write
+        j = self.graph.index.get(ident, -1)
+        if j < 0:
+            return None
+        value = _num(new)
+        previous = cur[j]
+        cur[j] = value
+        if step >= 0:
+            return None
+        g = self.graph
+        if done == 0 and (j == g.output or close(value, 0.0)):
+            return None  # the seed, or zeroing before the first step
+        if close(previous, value):
+            return None
+        name = self.names[j]
+        when = "before the first step" if done == 0 else f"after step {done}, outside any node's _backward"
+        return Mismatch(
+            "stray",
+            None,
+            None,
+            name,
+            previous,
+            value,
+            f"{when}, your backward changed {self.g(j)} from {format_number(previous)} to "
+            f"{format_number(value)}",
+            None,
+            j,
+        )
+
+    def judge(
+        self,
+        s: int,
+        v: int,
+        grad_v: float,
+        befores: dict[int, float],
+        old_of: dict[int, float],
+        new_of: dict[int, float],
+        delta: dict[int, float],
+        repeat: int | None,
+        started: bytearray,
+    ) -> Step:
+        g = self.graph
+        number = s + 1
+        name = self.names[v]
+        problem: Mismatch | None = None
+        if v == g.output and not close(grad_v, 1.0):
+            problem = Mismatch(
+                "seed",
+                number,
+                name,
+                None,
+                1.0,
+                grad_v,
+                f"the output {name}'s grad was {format_number(grad_v)} when its step ran, not 1: "
+                f"set {self.g(v)} = 1 before the first step",
+                v,
+            )
+        operands = g.operands[v]
+        if problem is None and operands:
+            if repeat is not None:
+                problem = Mismatch(
+                    "order",
+                    number,
+                    name,
+                    None,
+                    self.truth[v],
+                    grad_v,
+                    f"{name}'s _backward ran a second time (first at step {repeat + 1}): its operands "
+                    "receive its grad twice (build the topological order with a visited set)",
+                    v,
+                )
+            else:
+                waiting = [c for c in g.consumers(v) if not started[c]]
+                if waiting:
+                    c = waiting[0]
+                    problem = Mismatch(
+                        "order",
+                        number,
+                        name,
+                        None,
+                        self.truth[v],
+                        grad_v,
+                        f"{name}'s step ran before the step of {self.names[c]}, which uses it: {self.g(v)} "
+                        f"was {format_number(grad_v)}, "
+                        + (
+                            f"not yet its whole grad {format_number(self.truth[v])}"
+                            if not close(grad_v, self.truth[v])
+                            else "its whole grad only because the rest happens to be 0"
+                        )
+                        + " (run the steps in reverse topological order)",
+                        v,
+                    )
+        contributions: list[Contribution] = []
+        if operands:
+            locals_ = self.locals(v)
+            per: dict[int, list[float]] = {}
+            for j, local in zip(operands, locals_, strict=True):
+                per.setdefault(j, []).append(local)
+            op = g.ops[v]
+            assert op is not None
+            for slot, j in enumerate(operands):
+                if j in [c.operand for c in contributions]:
+                    continue
+                local = sum(per[j])
+                expected = local * grad_v
+                got = delta.get(j, 0.0)
+                before = old_of.get(j, befores.get(j, 0.0))
+                after = new_of.get(j, before)
+                contribution = Contribution(
+                    j,
+                    len(per[j]),
+                    local,
+                    expected,
+                    got,
+                    before,
+                    after,
+                    op,
+                    slot,
+                    g.params[v],
+                    tuple(per[j]),
+                    grad_v,
+                )
+                contributions.append(contribution)
+                if problem is None and not contribution.ok:
+                    problem = self.contribution_problem(number, v, contribution, per[j], grad_v)
+        strays = tuple(
+            (j, old_of[j], new_of[j]) for j in new_of if j not in befores and not close(old_of[j], new_of[j])
+        )
+        if problem is None and strays:
+            j, old, new = strays[0]
+            problem = Mismatch(
+                "stray",
+                number,
+                name,
+                self.names[j],
+                old,
+                new,
+                (
+                    f"{name}'s step changed its own grad, {self.g(j)}, from {format_number(old)} to "
+                    f"{format_number(new)}: a step only adds to its operands' grads"
+                    if j == v
+                    else f"{name}'s step changed {self.g(j)} from {format_number(old)} to "
+                    f"{format_number(new)}, but {self.names[j]} is not an operand of {name}"
+                ),
+                v,
+                j,
+            )
+        return Step(number, v, grad_v, self.truth[v], tuple(contributions), strays, problem)
+
+    def g(self, k: int) -> str:
+        """``x.grad``, ``(x*w).grad``: node ``k``'s grad as written in a message."""
+        name = self.names[k]
+        return f"{name}.grad" if self.bare[k] else f"({name}).grad"
+
+    def contribution_problem(
+        self, number: int, v: int, c: Contribution, locals_: list[float], grad_v: float
+    ) -> Mismatch:
+        name, operand = self.names[v], self.names[c.operand]
+        expected_after = c.before + c.expected
+        if close(c.got, 0.0):
+            return Mismatch(
+                "missing",
+                number,
+                name,
+                operand,
+                expected_after,
+                c.after,
+                f"{name}'s step sent nothing to {operand}; the chain rule sends {c.formula}, times "
+                f"{self.g(v)}: {c.arithmetic}",
+                v,
+                c.operand,
+            )
+        singles = [local * grad_v for local in locals_]
+        lost = close(c.after, c.expected) or (c.uses > 1 and any(close(c.after, x) for x in singles))
+        if lost and (not close(c.before, 0.0) or c.uses > 1):
+            held = (
+                f"what it held ({format_number(c.before)}) was lost"
+                if not close(c.before, 0.0)
+                else f"{name} uses {operand} {c.uses} times and only one use's contribution is left"
+            )
+            return Mismatch(
+                "overwrite",
+                number,
+                name,
+                operand,
+                expected_after,
+                c.after,
+                f"{name}'s step set {self.g(c.operand)} to {format_number(c.after)}: {held}; grads "
+                f"accumulate (+=, not =): {format_number(c.before)} + "
+                f"{format_number(c.expected)} = {format_number(expected_after)}",
+                v,
+                c.operand,
+            )
+        return Mismatch(
+            "local",
+            number,
+            name,
+            operand,
+            expected_after,
+            c.after,
+            f"{name}'s step sent {format_number(c.got)} to {operand}; the chain rule sends "
+            f"{c.formula}, times {self.g(v)}: {c.arithmetic}",
+            v,
+            c.operand,
+        )
+
+    def error_problem(self) -> Mismatch | None:
+        rec = self.rec
+        unfinished = [s for s in range(len(rec.steps)) if s not in rec.finished]
+        s = unfinished[-1] if unfinished else None
+        node = rec.steps[s] if s is not None else -1
+        name = self.names[node] if node >= 0 else None
+        step = None if s is None else s + 1
+        if rec.timed_out:
+            where = f" (it was in step {step}, {name}'s _backward)" if name else ""
+            return Mismatch(
+                "error",
+                step,
+                name,
+                None,
+                None,
+                None,
+                f"your backward() did not return within {format_number(TIMEOUT)} s{where}: is there a loop "
+                "that never ends?",
+                node if node >= 0 else None,
+            )
+        error = rec.error
+        if error is None:
+            return None
+        at = where_raised(error)
+        inside = f" in {name}'s _backward (step {step})" if name else " in backward()"
+        return Mismatch(
+            "error",
+            step,
+            name,
+            None,
+            None,
+            None,
+            f"your code raised {type(error).__name__}: {error}{inside}" + (f" at {at}" if at else ""),
+            node if node >= 0 else None,
+            traceback=their_traceback(error),
+        )
+
+    def after_backward(self, steps: Sequence[Step]) -> list[Mismatch]:
+        """Steps that never ran but should have sent something; then final grads that still differ."""
+        g, rec = self.graph, self.rec
+        if rec.error is not None or rec.timed_out:
+            return []
+        ran = set(rec.steps)
+        found: list[Mismatch] = []
+        if rec.stepwise:
+            for v in range(g.output, -1, -1):
+                if not g.reachable[v] or not g.operands[v] or v in ran:
+                    continue
+                for j, local in zip(g.operands[v], self.locals(v), strict=True):
+                    if not close(local * self.truth[v], 0.0):
+                        found.append(
+                            Mismatch(
+                                "missing",
+                                None,
+                                self.names[v],
+                                self.names[j],
+                                self.truth[j],
+                                rec.final[j],
+                                f"{self.names[v]}'s _backward never ran, so {self.names[j]} never got its "
+                                f"contribution {format_number(local * self.truth[v])}",
+                                v,
+                                j,
+                            )
+                        )
+                        break
+                if found:
+                    break
+        for k in range(g.size):
+            expected = self.expected_grad(k)
+            if not close(rec.final[k], expected):
+                name = self.names[k]
+                kind: Kind = "missing" if close(rec.final[k], 0.0) else "local"
+                found.append(
+                    Mismatch(
+                        kind,
+                        None,
+                        name,
+                        None,
+                        expected,
+                        rec.final[k],
+                        f"{name}'s final grad is {format_number(rec.final[k])}, the chain rule's is "
+                        f"{format_number(expected)}",
+                        k,
+                    )
+                )
+                break
+        return found
+
+    def blind_spots(self) -> list[str]:
+        """What this graph cannot reveal, whatever the engine."""
+        g = self.graph
+        notes: list[str] = []
+        uses = [0] * g.size
+        for k in range(g.size):
+            if g.reachable[k]:
+                for j in g.operands[k]:
+                    uses[j] += 1
+        if not any(u > 1 for u in uses):
+            notes.append(
+                "no node is used twice, so `=` where `+=` belongs cannot show here "
+                "(try a file where one node feeds two ops, as examples/shared.gs)"
+            )
+        in_products = {j for k in range(g.size) if g.ops[k] is MUL and g.reachable[k] for j in g.operands[k]}
+        zeros = [
+            self.names[k]
+            for k in range(g.size)
+            if g.reachable[k] and g.ops[k] is None and g.data[k] == 0.0 and k in in_products
+        ]
+        if zeros:
+            shown = ", ".join(zeros[:5]) + (" ..." if len(zeros) > 5 else "")
+            notes.append(
+                f"an input is 0 ({shown}): a product with it sends 0 to its other operand, so a wrong "
+                "derivative there cannot show"
+            )
+        return notes
+
+
+class _Nodes(Sequence[NodeGrad]):
+    """Every node's ``NodeGrad``, made when asked for (a big graph has a hundred thousand)."""
+
+    def __init__(
+        self, graph: ForeignGraph, names: list[str], expected: list[float], got: list[float]
+    ) -> None:
+        self._data = graph.data
+        self._names = names
+        self._expected = expected
+        self._got = got
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @overload
+    def __getitem__(self, index: int) -> NodeGrad: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[NodeGrad]: ...
+
+    def __getitem__(self, index: int | slice) -> NodeGrad | Sequence[NodeGrad]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return NodeGrad(index, self._names[index], self._data[index], self._expected[index], self._got[index])
+
+
+class _Steps(Sequence[Step]):
+    """Their steps as ``Step`` values, made when asked for (and kept): see ``judge_steps``."""
+
+    def __init__(
+        self,
+        judge: _Judge,
+        grads: list[float],
+        befores: list[tuple[float, ...]],
+        judged: dict[int, Step],
+        own: dict[int, list[int]] | None,
+    ) -> None:
+        self._judge = judge
+        self._grads = grads
+        self._befores = befores
+        self._made = judged
+        self._own = own
+
+    def __len__(self) -> int:
+        return len(self._grads)
+
+    @overload
+    def __getitem__(self, index: int) -> Step: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Step]: ...
+
+    def __getitem__(self, index: int | slice) -> Step | Sequence[Step]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        step = self._made.get(index)
+        if step is None:
+            step = self._made[index] = self._judge.step_detail(index, self._grads, self._befores, self._own)
+        return step
+
+    def failing(self) -> list[int]:
+        """The 0-based positions of the steps with a problem."""
+        return sorted(k for k, step in self._made.items() if step.problem is not None)
+
+
+def _is_bare(name: str) -> bool:
+    """A name that reads as one thing before ``.grad``: ``x``, ``#5``, ``tanh(n)``; not ``x*w``."""
+    return name.startswith("#") or name.isidentifier() or (name[:1].isalpha() and name.endswith(")"))
+
+
+def _num(x: Any) -> float:
+    if x is None:
+        return 0.0
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+__all__ = [
+    "KINDS",
+    "Contribution",
+    "Kind",
+    "Mismatch",
+    "NodeGrad",
+    "Step",
+    "Verdict",
+    "check",
+    "check_file",
+    "node_names",
+]

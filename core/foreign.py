@@ -1,0 +1,365 @@
+"""Reading a learner's graph as they built it: duck-typed, as learners write their ``Value``.
+
+What gradstep reads from each node, and where:
+
+* ``data`` (a number) and ``grad``;
+* its operands in ``_prev`` or ``_children``: a set, a list or a tuple. A list or tuple keeps the
+  operand order. A set does not, so for ``-`` and ``/`` the order is recovered from the values
+  (the order whose result is the node's ``data``); ``+`` and ``*`` do not care, and their operands
+  are put in creation order. A binary op whose set holds one operand is that operand used twice
+  (``a + a``);
+* its op name in ``_op`` or ``op``, as micrograd and the lecture write them (``+ * **2 ReLU tanh
+  exp``) and the usual others (``- / neg relu log sigmoid``). A name gradstep does not know is
+  inferred from the values where exactly one known op fits every node carrying that name; else it
+  is a ``ForeignGraphError`` naming the op and the node;
+* a ``label`` where present.
+
+The graph is read into flat lists numbered in creation order (operands before results), with
+explicit stacks, so a deep chain reads without recursion. Nothing of theirs is changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
+
+KNOWN_NAMES: dict[str, Op] = {
+    "+": ADD,
+    "*": MUL,
+    "-": SUB,
+    "/": DIV,
+    "neg": NEG,
+    "tanh": TANH,
+    "exp": EXP,
+    "log": LOG,
+    "ReLU": RELU,
+    "relu": RELU,
+    "sigmoid": SIGMOID,
+}
+"""Op names as learners write them (``**k`` is read separately: the exponent is in the name)."""
+
+READS = "+ * - / **k neg tanh exp log ReLU/relu sigmoid"
+"""The op names gradstep reads, for error messages."""
+
+_GUESS_POWERS = (2.0, 3.0, -1.0, 0.5)
+"""Exponents tried when a ``**`` op is written under a name gradstep does not know."""
+
+
+class ForeignGraphError(Exception):
+    """Their graph cannot be read (an op name nothing fits, operands that are not nodes, ...)."""
+
+
+@dataclass
+class ForeignGraph:
+    """Their graph as flat lists, node ``k`` in creation order (operands before results).
+
+    ``operands[k]`` lists operand numbers in order, twice for ``a + a``. ``objects[k]`` is their
+    node itself, so the checker can read its ``grad`` and wrap its ``_backward``.
+    """
+
+    objects: list[Any]
+    ops: list[Op | None]
+    params: list[float]
+    operands: list[tuple[int, ...]]
+    op_names: list[str]
+    data: list[float]
+    labels: list[str]
+    output: int
+    index: dict[int, int]
+    """``id(their node)`` -> its number."""
+    reachable: bytearray
+    """1 for nodes the output depends on (itself included)."""
+    orderless: bytearray
+    """1 for nodes whose operands came in a set (their order is recovered, not read)."""
+    warnings: list[str] = field(default_factory=list)
+    _consumers: list[list[int]] | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.objects)
+
+    def consumers(self, k: int) -> list[int]:
+        """The nodes the output depends on that use ``k`` (once per use)."""
+        if self._consumers is None:
+            table: list[list[int]] = [[] for _ in self.objects]
+            for c, ins in enumerate(self.operands):
+                if self.reachable[c]:
+                    for j in ins:
+                        table[j].append(c)
+            self._consumers = table
+        return self._consumers[k]
+
+    def symbol(self, k: int) -> str:
+        op = self.ops[k]
+        return "" if op is None else op.symbol(self.params[k])
+
+
+@dataclass(frozen=True)
+class _Access:
+    """Where one class keeps its operands and op name (found once per class)."""
+
+    children: str
+    op: str | None
+
+
+def _access(cls: type, sample: Any) -> _Access:
+    children = next((name for name in ("_prev", "_children") if hasattr(sample, name)), None)
+    if children is None:
+        raise ForeignGraphError(
+            f"your {cls.__name__} keeps its operands in neither _prev nor _children: "
+            "gradstep reads them from one of those"
+        )
+    if not hasattr(sample, "data"):
+        raise ForeignGraphError(f"your {cls.__name__} has no .data: gradstep reads each node's value from it")
+    op = next((name for name in ("_op", "op") if hasattr(sample, name)), None)
+    return _Access(children, op)
+
+
+def _number(obj: Any, what: str = "data") -> float:
+    value = getattr(obj, what)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ForeignGraphError(f"a node's {what} is {value!r}, not a number") from None
+
+
+def _parse_name(name: str) -> tuple[Op, float] | None:
+    op = KNOWN_NAMES.get(name)
+    if op is not None:
+        return op, 0.0
+    if name.startswith("**"):
+        try:
+            exponent = float(name[2:])
+        except ValueError:
+            return None
+        if math.isfinite(exponent):
+            return POW, exponent
+    return None
+
+
+def close(a: float, b: float) -> bool:
+    """Equal within the checker's tolerance: relative 1e-9, absolute floor 1e-12 (see ``checker``)."""
+    if a == b:
+        return True
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= max(1e-9 * max(abs(a), abs(b)), 1e-12)
+
+
+def _fits(op: Op, param: float, args: Sequence[float], out: float) -> bool:
+    try:
+        value = op.forward(tuple(args), param)
+    except (ArithmeticError, ValueError):
+        return False
+    return close(value, out)
+
+
+def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
+    """Read the graph of ``output`` (and of ``roots``, other nodes the file made, in creation order).
+
+    Nodes are numbered in creation order as far as the graph can tell: each root in turn, its
+    operands first (depth first), then whatever the output still needs.
+    """
+    access: dict[type, _Access] = {}
+    index: dict[int, int] = {}
+    objects: list[Any] = []
+    raw: list[list[int]] = []
+    names: list[Any] = []
+    ordered: list[bool] = []
+    data: list[float] = []
+    labels: list[str] = []
+    # One depth-first walk from each root in turn, then the output: a node is numbered when its
+    # operands are, so numbers are creation order as far as the graph can tell. No recursion.
+    # nodes whose operands are being numbered (the current path): their operands, kept in order
+    expanded: dict[int, tuple[list[Any], bool]] = {}
+    for start in [*roots, output]:
+        if id(start) in index:
+            continue
+        stack = [start]
+        while stack:
+            obj = stack[-1]
+            ident = id(obj)
+            if ident in index:
+                stack.pop()
+                continue
+            pending = expanded.get(ident)
+            if pending is None:
+                cls = type(obj)
+                how = access.get(cls)
+                if how is None:
+                    how = access[cls] = _access(cls, obj)
+                given = getattr(obj, how.children)
+                children = [] if given is None else list(given)
+                expanded[ident] = (children, not isinstance(given, (set, frozenset)))
+                for child in reversed(children):
+                    child_key = id(child)
+                    if child_key in index:
+                        continue
+                    if child_key in expanded:
+                        raise ForeignGraphError("the graph has a cycle: a node is its own operand")
+                    if not hasattr(child, "data"):
+                        raise ForeignGraphError(
+                            f"an operand of a node (data={getattr(obj, 'data', '?')!r}) is a "
+                            f"{type(child).__name__}, not a node"
+                        )
+                    stack.append(child)
+                continue
+            stack.pop()
+            del expanded[ident]
+            children, in_order = pending
+            index[ident] = len(objects)
+            objects.append(obj)
+            raw.append([index[id(child)] for child in children])
+            ordered.append(in_order)
+            op_attribute = access[type(obj)].op
+            names.append(getattr(obj, op_attribute, "") if op_attribute else "")
+            value = obj.data
+            data.append(value if value.__class__ is float else _number(obj))
+            label = getattr(obj, "label", "")
+            labels.append(label if label.__class__ is str else _label(obj))
+    out = index[id(output)]
+    # 3. Ops, their parameters and the operand order.
+    ops: list[Op | None] = [None] * len(objects)
+    params = [0.0] * len(objects)
+    operands: list[tuple[int, ...]] = [()] * len(objects)
+    warnings: list[str] = []
+    unknown: dict[str, list[int]] = {}
+    parsed: dict[Any, tuple[Op, float] | None] = {}
+    for k, name in enumerate(names):
+        if not raw[k]:
+            continue  # a leaf, whatever its op says (disconnected nodes are the checker's to report)
+        key = name if isinstance(name, str) else repr(name)
+        if key not in parsed:
+            parsed[key] = _parse_name(key) if isinstance(name, str) else None
+        known = parsed[key]
+        if known is None:
+            unknown.setdefault(key, []).append(k)
+            continue
+        ops[k], params[k] = known
+        operands[k] = _arrange(known[0], known[1], raw[k], ordered[k], data, k, key, warnings)
+    for key, nodes in unknown.items():
+        op, param = _infer(key, nodes, raw, data, labels)
+        warnings.append(
+            f"op {key!r} is not a name gradstep knows: read as {op.symbol(param)} from the values"
+        )
+        for k in nodes:
+            ops[k], params[k] = op, param
+            operands[k] = _arrange(op, param, raw[k], ordered[k], data, k, key, warnings)
+    reachable = bytearray(len(objects))
+    reachable[out] = 1
+    for k in range(out, -1, -1):  # operands come before results: one backward sweep
+        if reachable[k]:
+            for j in operands[k] or raw[k]:
+                reachable[j] = 1
+    orderless = bytearray(0 if flag else 1 for flag in ordered)
+    return ForeignGraph(
+        objects,
+        ops,
+        params,
+        operands,
+        [_name(n) for n in names],
+        data,
+        labels,
+        out,
+        index,
+        reachable,
+        orderless,
+        warnings,
+    )
+
+
+def _name(name: Any) -> str:
+    return name if isinstance(name, str) else ("" if name is None else repr(name))
+
+
+def _label(obj: Any) -> str:
+    label = getattr(obj, "label", "")
+    if label is None:
+        return ""
+    return label if isinstance(label, str) else str(label)
+
+
+def _arrange(
+    op: Op,
+    param: float,
+    slots: list[int],
+    ordered: bool,
+    data: list[float],
+    k: int,
+    name: str,
+    warnings: list[str],
+) -> tuple[int, ...]:
+    """The operands of node ``k`` in op order: ``a + a`` twice, ``a - b`` with ``a`` first."""
+    if op.arity == 1:
+        if len(slots) != 1:
+            raise ForeignGraphError(
+                f"op {name!r} takes one operand, but node #{k} (data={format_number(data[k])}) "
+                f"has {len(slots)}"
+            )
+        return (slots[0],)
+    if len(slots) == 1:
+        return (slots[0], slots[0])  # a + a: a set keeps one element for both uses
+    if len(slots) != 2:
+        raise ForeignGraphError(
+            f"op {name!r} takes two operands, but node #{k} (data={format_number(data[k])}) has {len(slots)}"
+        )
+    a, b = slots
+    if ordered:
+        return (a, b)
+    if op is ADD or op is MUL:
+        return (a, b) if a < b else (b, a)
+    forward = _fits(op, param, (data[a], data[b]), data[k])
+    backward = _fits(op, param, (data[b], data[a]), data[k])
+    if forward and backward and data[a] != data[b]:
+        warnings.append(
+            f"node #{k} ({name}): both operand orders give its value, so which operand is first "
+            "cannot be recovered from the set"
+        )
+    if backward and not forward:
+        return (b, a)
+    return (a, b) if a < b or forward else (b, a)
+
+
+def _infer(
+    name: str, nodes: list[int], raw: list[list[int]], data: list[float], labels: list[str]
+) -> tuple[Op, float]:
+    """The one known op that gives every node named ``name`` its value, or a ``ForeignGraphError``."""
+    candidates: list[tuple[Op, float]] = []
+    for op in OPS.values():
+        if op is POW:
+            candidates += [(POW, k) for k in _GUESS_POWERS]
+        else:
+            candidates.append((op, 0.0))
+    fitting = []
+    for op, param in candidates:
+        if all(_fits_node(op, param, raw[k], data, k) for k in nodes):
+            fitting.append((op, param))
+    if len(fitting) == 1:
+        return fitting[0]
+    k = nodes[0]
+    who = f"{labels[k]!r}" if labels[k] else f"#{k}"
+    operands = ", ".join(format_number(data[j]) for j in raw[k])
+    shown = name if len(name) <= 40 else name[:39] + "…"
+    if not fitting:
+        why = "no op gradstep knows gives its value"
+    else:
+        why = "several ops give its value (" + ", ".join(op.symbol(p) for op, p in fitting) + ")"
+    raise ForeignGraphError(
+        f"cannot read op {shown!r} of node {who} (data={format_number(data[k])}, operands {operands}): "
+        f"{why}; name it as one of {READS}"
+    )
+
+
+def _fits_node(op: Op, param: float, slots: list[int], data: list[float], k: int) -> bool:
+    if op.arity == 1:
+        return len(slots) == 1 and _fits(op, param, (data[slots[0]],), data[k])
+    if len(slots) == 1:
+        return _fits(op, param, (data[slots[0]], data[slots[0]]), data[k])
+    if len(slots) != 2:
+        return False
+    a, b = slots
+    return _fits(op, param, (data[a], data[b]), data[k]) or _fits(op, param, (data[b], data[a]), data[k])
