@@ -2,13 +2,15 @@
 
     python -m bench              # all of it; writes bench/RESULTS.md
     python -m bench --no-write   # all of it; prints the table only
-    python -m bench --quick      # fewer repeats
+    python -m bench --quick      # fewer repeats, smaller files
     python -m bench --ui-only    # only the debugger figures
+    python -m bench --terminal   # only the figures measured through a terminal (bench/terminal.py)
     python -m bench --no-ui      # skip the debugger figures
     python bench/run.py          # the same as python -m bench
 
-Only the full run (no --quick, --ui-only or --no-ui) writes bench/RESULTS.md: the committed table is
-the one the README quotes, and a partial or quick run must not replace it by accident.
+Only the full run (no --quick, --ui-only, --no-ui or --terminal) writes bench/RESULTS.md: the
+committed table is the one the README quotes, and a partial or quick run must not replace it by
+accident.
 
 Every figure is a median over interleaved runs in one process (gradstep, micrograd, gradstep,
 ...), with the interpreter's default settings: the cycle collector stays on. Between runs an
@@ -116,6 +118,26 @@ def median_runs(functions: dict[str, Callable[[], object]], repeats: int) -> dic
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+LOOP_STEPS = 5
+"""Steps in one timed run of a training loop: enough that the collector's runs fall inside."""
+
+
+def loop_step_medians(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Seconds per step of a training loop: ``LOOP_STEPS`` steps back to back, each graph dropped
+    as the next is built, no collection forced anywhere, so each engine pays what its own garbage
+    makes the cycle collector do (micrograd's closures put every node in a cycle, so its graphs
+    are freed by the collector's full runs; gradstep's are freed by reference counting). The
+    median over ``repeats`` runs, the engines taking turns."""
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            for _ in range(LOOP_STEPS):
+                function()
+            samples[name].append((time.perf_counter() - start) / LOOP_STEPS)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 # --- the machine ----------------------------------------------------------------------------------
 
 
@@ -213,11 +235,23 @@ def engine_figures(table: Table, repeats: int) -> None:
         table.notes.append("micrograd is not importable here: only gradstep's figures were measured.")
     del loss
     medians = median_runs(functions, repeats)
+    # A training loop keeps nothing: each step's graph (and trace) is dropped when the call returns.
+    loops: dict[str, Callable[[], object]] = {"loop": gradstep_step, "traced loop": gradstep_traced_step}
+    if has_micrograd:
+        loops["their loop"] = micrograd_step
+    medians |= loop_step_medians(loops, repeats)
     rows = [
         ("build the loss", "build", "their build", ""),
         ("step: zero grads, build, backward()", "step", "their step", "≥ 8x"),
         ("step with the full trace recorded", "traced", "their step", "≥ 4x"),
         ("… and the consumer index (built on first use)", "traced+consumers", "their step", ""),
+        (
+            "training-loop step: the above, then the graph freed, collector's runs included",
+            "loop",
+            "their loop",
+            "≥ 8x",
+        ),
+        ("… with the full trace recorded", "traced loop", "their loop", "≥ 4x"),
     ]
     for label, ours, theirs, goal in rows:
         if has_micrograd:
@@ -549,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-ui", action="store_true", help="skip the debugger figures")
     parser.add_argument("--ui-only", action="store_true", help="only the debugger figures")
+    parser.add_argument("--terminal", action="store_true", help="only the figures measured in a terminal")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 9
@@ -557,19 +592,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradstep benchmarks on {where}", flush=True)
     if not micrograd_available():
         print("micrograd is not installed: gradstep only (pip install 'gradstep[micrograd]')", flush=True)
-    if not args.ui_only:
+    if not (args.ui_only or args.terminal):
         engine_figures(table, repeats)
         adapter_figures(table, repeats)
         chain_figures(table)
         check_figures(table, repeats)
     if not args.no_ui:
-        app_figures(table, 4 if args.quick else 48, 1 if args.quick else 3)
+        from bench.terminal import terminal_figures
+
+        terminal_figures(table, args.quick)
+        if not args.terminal:
+            app_figures(table, 4 if args.quick else 48, 1 if args.quick else 3)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
     text = "\n".join(
         [
             "# gradstep benchmark results",
             "",
-            f"`python -m bench`{' --quick' if args.quick else ''}, {when}, on {where}.",
+            f"`{command}`, {when}, on {where}.",
             f"Medians of {repeats} interleaved runs; cycle collector on (see bench/run.py).",
             "",
             table.markdown(),
@@ -580,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     # Only a full run writes (see the module's docstring).
-    if not (args.no_write or args.quick or args.ui_only or args.no_ui):
+    if not (args.no_write or args.quick or args.ui_only or args.no_ui or args.terminal):
         RESULTS.write_text(text + "\n")
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0
