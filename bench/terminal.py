@@ -227,6 +227,11 @@ class Terminal:
                 return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self) -> float:
+        """CPU time the program has used so far, all its threads (user + system, from /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _reap(self) -> None:
         if self.exit_status is None:
             try:
@@ -348,6 +353,8 @@ class KeySamples:
     frames: list[int] = field(default_factory=list)
     written: list[int] = field(default_factory=list)
     missed: int = 0
+    cpu: float = 0.0
+    """The program's CPU seconds over all the keys (its threads, sleeping excluded), per key."""
 
     def add(self, result: KeyResult) -> None:
         if result.changed is None:
@@ -361,10 +368,13 @@ class KeySamples:
 def key_samples(apps: dict[str, Terminal], presses: int) -> dict[str, KeySamples]:
     """Each app gets the same keys, one app after the other for each key (A, B, C, A, B, C...)."""
     samples = {name: KeySamples() for name in apps}
+    cpu = {name: term.cpu_seconds() for name, term in apps.items()}
     for k in range(presses):
         key = PING_PONG[k % len(PING_PONG)]
         for name, term in apps.items():
             samples[name].add(term.press(key))
+    for name, term in apps.items():
+        samples[name].cpu = (term.cpu_seconds() - cpu[name]) / presses
     return samples
 
 
@@ -427,6 +437,12 @@ def key_figures(table: Any, quick: bool) -> None:
                 ms(p95(ours.changed)),
                 ms(p95(floor.changed)),
                 ratio(p95(ours.changed), p95(floor.changed)),
+            )
+            table.add(
+                "… the program's CPU per key (all threads, from /proc; idle included)",
+                ms(ours.cpu),
+                ms(floor.cpu),
+                ratio(ours.cpu, floor.cpu),
             )
             table.add(
                 "… frames per key, bytes written per key (medians)",
