@@ -533,7 +533,7 @@ def app_figures(table: Table, samples: int, rounds: int) -> None:
     costs = asyncio.run(step_costs(graphs, samples, rounds))
     step = {name: statistics.median(values) for name, values in costs.items()}
 
-    table.section("Debugger: demo graph vs the seed's 7-node graph", "seed graph")
+    table.section("Debugger headless, the app's CPU (not what a person waits for)", "seed graph")
     table.add(
         "first paint of debug(loss)",
         seconds(paint["demo"]),

@@ -661,7 +661,23 @@ class Output:
     """Seconds until half the output had arrived: early if rows stream as they are made."""
     total: float
     size: int
-    max_rss_kib: int
+    peak_kib: int
+    """Peak resident memory, as last seen while output arrived."""
+
+
+def high_water_kib(pid: int) -> int:
+    """The program's peak resident memory so far (VmHWM, KiB; 0 once it is gone).
+
+    Read from /proc, not from ``ru_maxrss``: that counts the copy of this process the child was
+    before it ran the program, and this process may hold the engine's graphs.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def run_output(argv: Sequence[str]) -> Output:
@@ -671,18 +687,19 @@ def run_output(argv: Sequence[str]) -> Output:
     assert process.stdout is not None
     arrivals: list[tuple[float, int]] = []
     size = 0
+    peak = 0
     fd = process.stdout.fileno()
     while chunk := os.read(fd, 1 << 16):
         size += len(chunk)
         arrivals.append((time.perf_counter() - start, size))
-    _, status, usage = os.wait4(process.pid, 0)
+        peak = max(peak, high_water_kib(process.pid))
+    process.wait()
     total = time.perf_counter() - start
     first = arrivals[0][0] if arrivals else float("nan")
     half = next((when for when, so_far in arrivals if so_far >= size / 2), float("nan"))
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited with {process.returncode}")
-    return Output(first, half, total, size, usage.ru_maxrss)
+    return Output(first, half, total, size, peak)
 
 
 def trace_figures(table: Any, quick: bool, directory: Path) -> None:
@@ -711,7 +728,7 @@ def trace_figures(table: Any, quick: bool, directory: Path) -> None:
         first = median([o.first_byte for o in outs])
         half = median([o.half for o in outs])
         size = median([o.size for o in outs]) / 1e6
-        peak = median([o.max_rss_kib for o in outs]) / 1024
+        peak = median([o.peak_kib for o in outs]) / 1024
         table.add(
             "… first byte; half the output; output size; peak memory",
             f"{ms(first)}; {ms(half)} ({half / total:.0%} of the run); {size:.1f} MB; {peak:.0f} MB",
