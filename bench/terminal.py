@@ -485,17 +485,19 @@ def key_figures(table: Any, quick: bool) -> None:
 # --- start-up -----------------------------------------------------------------------------------------
 
 
-def startup_figures(table: Any, quick: bool) -> float:
-    """Start to first full screen, gradstep and the minimal app in turn. Returns the minimal app's."""
+def startup_figures(table: Any, quick: bool) -> tuple[float, float]:
+    """Start to first full screen, gradstep and the minimal app in turn. Returns the minimal app's
+    start-up and its time from ``q`` to gone."""
     runs = 3 if quick else 9
     first: dict[str, list[float]] = {"seed": [], "minimal": []}
     rss: dict[str, list[int]] = {"seed": [], "minimal": []}
+    quits: dict[str, list[float]] = {"seed": [], "minimal": []}
     for _ in range(runs):
         for name, argv in (("seed", gradstep_command()), ("minimal", MINIMAL)):
             term, seconds = open_app(argv)
             first[name].append(seconds)
             rss[name].append(term.rss_kib())
-            term.quit()
+            quits[name].append(term.quit())
     table.section("Through a terminal: start-up (pty, 120x40)", "minimal app")
     ours, theirs = median(first["seed"]), median(first["minimal"])
     table.add(
@@ -508,6 +510,12 @@ def startup_figures(table: Any, quick: bool) -> float:
         ratio(p95(first["seed"]), p95(first["minimal"])),
     )
     table.add(
+        "q to the program gone: median",
+        ms(median(quits["seed"])),
+        ms(median(quits["minimal"])),
+        ratio(median(quits["seed"]), median(quits["minimal"])),
+    )
+    table.add(
         "resident memory at first full screen",
         f"{median(rss['seed']) / 1024:.0f} MB",
         f"{median(rss['minimal']) / 1024:.0f} MB",
@@ -518,7 +526,7 @@ def startup_figures(table: Any, quick: bool) -> float:
         " shows the status line and the footer (the minimal app: its counter and footer); includes"
         " the interpreter's start and every import."
     )
-    return theirs
+    return theirs, median(quits["minimal"])
 
 
 # --- big files ----------------------------------------------------------------------------------------
@@ -598,7 +606,9 @@ def quit_while_loading(path: Path, limit: float = 180.0) -> float:
         term.close()
 
 
-def big_file_figures(table: Any, quick: bool, minimal_start: float, directory: Path) -> None:
+def big_file_figures(
+    table: Any, quick: bool, minimal_start: float, minimal_quit: float, directory: Path
+) -> None:
     sizes = [20_000] if quick else [100_000, 200_000]
     runs = 1 if quick else 3
     table.section("Through a terminal: big files (pty, 120x40)", "floor")
@@ -635,7 +645,13 @@ def big_file_figures(table: Any, quick: bool, minimal_start: float, directory: P
             ratio(ready, floor),
             "≤ 1.2x",
         )
-        table.add("… q pressed at the first frame: until exited", ms(quits), "", "", "at once")
+        table.add(
+            "… q pressed at the first frame: until exited",
+            ms(quits),
+            f"{ms(minimal_quit)} (minimal app)",
+            ratio(quits, minimal_quit),
+            "at once",
+        )
         table.add(
             "… resident memory, graph ready",
             f"{rss / 1024:.0f} MB",
@@ -754,7 +770,7 @@ def terminal_figures(table: Any, quick: bool) -> None:
         table.notes.append("terminal figures skipped: pyte is not installed (pip install -e '.[test]')")
         return
     key_figures(table, quick)
-    minimal_start = startup_figures(table, quick)
+    minimal_start, minimal_quit = startup_figures(table, quick)
     with tempfile.TemporaryDirectory(prefix="gradstep-bench-") as scratch:
-        big_file_figures(table, quick, minimal_start, Path(scratch))
+        big_file_figures(table, quick, minimal_start, minimal_quit, Path(scratch))
         trace_figures(table, quick, Path(scratch))
