@@ -18,21 +18,15 @@ from gradstep.core.language import ExpressionError, Program, load, parse
 from gradstep.core.nudge import NUDGE_H, Nudge, nudge
 from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
-from gradstep.tui.app_export import export_step
 from gradstep.tui.messages import ShowSubtree
 from gradstep.tui.quiz.bar import QuizBar
-from gradstep.tui.quiz.summary import SummaryScreen
-from gradstep.tui.screens.export import ExportScreen
-from gradstep.tui.screens.help import HelpScreen
-from gradstep.tui.screens.jump import JumpScreen
-from gradstep.tui.screens.nudge_step import NudgeStepScreen
-from gradstep.tui.screens.open_file import OpenFileScreen
 from gradstep.tui.served import ServedFolder
 from gradstep.tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
 from gradstep.tui.widgets.error_panel import ErrorPanel
 from gradstep.tui.widgets.graph_tree import GraphTree
 from gradstep.tui.widgets.groups import GroupsView
 from gradstep.tui.widgets.inspector import Inspector
+from gradstep.tui.widgets.keys_bar import KeysBar
 from gradstep.tui.widgets.status import StatusBar
 from gradstep.tui.widgets.timeline import Timeline
 from textual import events
@@ -40,7 +34,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 POLL_SECONDS = 0.5
 """How often the open file is checked for changes (its mtime and size)."""
@@ -164,12 +157,12 @@ class GradstepApp(App[int]):
             yield self._inspector
         yield self._timeline
         yield self._quiz_bar
-        yield Footer(compact=True)
+        yield KeysBar(id="keys")
 
     def on_resize(self, event: events.Resize) -> None:
         # Below 90 columns every key of ours fits in the footer only without the palette's hint
         # (ctrl+p still works, and the help screen lists it).
-        self.query_one(Footer).show_command_palette = event.size.width >= 90
+        self.query_one(KeysBar).show_command_palette = event.size.width >= 90
         self.refresh_bindings()  # p and u in the footer or not (check_action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -413,6 +406,8 @@ class GradstepApp(App[int]):
 
     def on_quiz_bar_finished(self, message: QuizBar.Finished) -> None:
         if self._quiz_bar.quiz is not None:
+            from gradstep.tui.quiz.summary import SummaryScreen
+
             self.push_screen(SummaryScreen(self._quiz_bar.quiz))
 
     def on_show_subtree(self, message: ShowSubtree) -> None:
@@ -512,6 +507,8 @@ class GradstepApp(App[int]):
                 self._show_inspector(self.selected_node)
             self.notify(f"Nudge h = {h:g}", timeout=2)
 
+        from gradstep.tui.screens.nudge_step import NudgeStepScreen
+
         self.push_screen(NudgeStepScreen(self.nudge_h), chosen)
 
     def action_jump(self) -> None:
@@ -525,6 +522,8 @@ class GradstepApp(App[int]):
                 self._select(node)
                 (self._groups if self.showing_groups else self.graph_tree).focus()
 
+        from gradstep.tui.screens.jump import JumpScreen
+
         self.push_screen(JumpScreen(graph), chosen)
 
     def action_open(self) -> None:
@@ -535,6 +534,8 @@ class GradstepApp(App[int]):
                 self.open_path(path)
 
         start = str(Path(self.path).parent) + os.sep if self.path else ""
+        from gradstep.tui.screens.open_file import OpenFileScreen
+
         self.push_screen(OpenFileScreen(start), chosen)
 
     def open_path(self, path: str) -> bool:
@@ -579,12 +580,18 @@ class GradstepApp(App[int]):
 
         def chosen(answer: tuple[str, str] | None) -> None:
             if answer is not None and self.trace is graph:
+                from gradstep.tui.app_export import export_step
+
                 export_step(self, graph, position, *answer)
 
         stem = Path(self.path).stem if self.path else ("graph" if self._initial_graph is not None else "seed")
+        from gradstep.tui.screens.export import ExportScreen
+
         self.push_screen(ExportScreen(heading, stem, position), chosen)
 
     def action_help(self) -> None:
+        from gradstep.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -504,3 +504,23 @@ def test_importing_core_loads_neither_textual_nor_rich() -> None:
 def test_core_exports_the_documented_api() -> None:
     for name in ("Value", "trace", "parse", "load", "ExpressionError", "Trace", "topological_order"):
         assert hasattr(core, name)
+
+
+def test_core_names_load_on_first_use_and_stay_what_they_are() -> None:
+    # The package loads its submodules lazily: after every submodule is imported, each public
+    # name must still be the documented object (not a submodule that shares its name: ``trace``).
+    script = (
+        "import sys, pkgutil, importlib\n"
+        "import gradstep.core as core\n"
+        "print('gradstep.core.checker' in sys.modules)\n"
+        "for info in pkgutil.iter_modules(core.__path__):\n"
+        "    importlib.import_module('gradstep.core.' + info.name)\n"
+        "import types\n"
+        "print(sorted(n for n in core.__all__ if isinstance(getattr(core, n), types.ModuleType)))\n"
+        "from gradstep.core import *\n"
+        "print(callable(trace), callable(check), Value(2.0).data)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["False", "[]", "True True 2.0"]
