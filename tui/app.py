@@ -39,6 +39,7 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -466,7 +467,7 @@ class GradstepApp(App[int]):
         self._timeline.set_breakpoints(nodes)
         self._refresh_status()
         state = "set on" if node in self.breakpoints else "cleared from"
-        self.notify(f"Breakpoint {state} {self.trace.name(node)}", timeout=2)
+        self.notify(f"Breakpoint {state} {shown(self.trace.name(node), 200)}", timeout=2)
 
     def action_toggle_predict(self) -> None:
         """Predict mode on or off at the cursor: each backward contribution is asked before it is shown."""
@@ -565,9 +566,10 @@ class GradstepApp(App[int]):
         try:
             name = self.save_screenshot(path=self.screenshot_dir)
         except OSError as error:
-            self.notify(f"Could not save the screenshot: {error.strerror or error}", severity="error")
+            problem = shown(str(error.strerror or error), 300)
+            self.notify(f"Could not save the screenshot: {problem}", severity="error")
             return
-        self.notify(f"Screenshot saved: {name}", timeout=4)
+        self.notify(f"Screenshot saved: {shown(name, 300)}", timeout=4)
 
     def action_export(self) -> None:
         """Ask for a format and a path, then export the current step there (see tui/exports.py)."""
@@ -583,6 +585,19 @@ class GradstepApp(App[int]):
 
         stem = Path(self.path).stem if self.path else ("graph" if self._initial_graph is not None else "seed")
         self.push_screen(ExportScreen(heading, stem, position), chosen)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's ``notify``, but the message is never parsed as markup: it may name a label or a
+        path (``x[i]``, ``[/]``). Callers still escape what came from outside (``core/text.py``)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -244,7 +244,7 @@ class CheckApp(App[int]):
                 text.append(
                     f"   expected {_N(c.before)} → {_N(c.before + c.expected)}  (sent {_N(c.expected)})\n"
                 )
-                text.append(f"   {c.formula}: {c.arithmetic}\n", style="dim")
+                text.append(f"   {shown(c.formula, 200)}: {shown(c.arithmetic, 200)}\n", style="dim")
             for j, old, new in step.strays:
                 text.append(
                     f"✗ stray: {shown(self.names[j], 40)}.grad {_N(old)} → {_N(new)}\n", style="bold red"
