@@ -19,6 +19,7 @@ from gradstep.core.nudge import NUDGE_H, Nudge, nudge
 from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
 from gradstep.tui.app_export import export_step
+from gradstep.tui.crash import run_guarded, run_or_raise
 from gradstep.tui.messages import ShowSubtree
 from gradstep.tui.quiz.bar import QuizBar
 from gradstep.tui.quiz.summary import SummaryScreen
@@ -644,13 +645,11 @@ def run_app(path: str | None, *, served: bool = False) -> int:
 
     ``served``: for a browser tab of ``gradstep serve``; only ``path``'s folder may be read.
     """
-    app = GradstepApp(path, served=ServedFolder.of(path) if served else None)
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    return run_guarded(GradstepApp(path, served=ServedFolder.of(path) if served else None))
 
 
 def run_on_trace(graph: Trace, title: str) -> int:
-    """Run the debugger on an in-memory graph (``debug()``): no file, no reload."""
-    app = GradstepApp(graph=graph, title=title)
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    """Run the debugger on an in-memory graph (``debug()``): no file, no reload.
+
+    Raises ``DebuggerFailed`` (``tui/crash.py``) when the app stopped on an error."""
+    return run_or_raise(GradstepApp(graph=graph, title=title))
