@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from .engine import Value
 from .ops import UNARY_FUNCTIONS
+from .text import escape, escape_lines, label_problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Files larger than this are refused before they are read."""
@@ -62,12 +63,18 @@ class ExpressionError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
+        # Path, source line and message may hold anything a file holds: shown escaped (the caret
+        # counts the escaped characters before it, so it stays under the same character).
+        path, message = escape(self.path), escape_lines(self.message)
+        hint = escape_lines(self.hint)
         if not self.line:
-            return f"{self.path}: error: {self.message}" + (f"\n  {self.hint}" if self.hint else "")
-        shown = self.source_line.rstrip("\r\n").expandtabs(1)
-        caret = " " * (max(self.column, 1) - 1) + "^"
-        text = f"{self.path}:{self.line}:{self.column}: error: {self.message}\n    {shown}\n    {caret}"
-        return text + (f"\n  {self.hint}" if self.hint else "")
+            return f"{path}: error: {message}" + (f"\n  {hint}" if hint else "")
+        line = self.source_line.rstrip("\r\n").expandtabs(1)
+        column = max(self.column, 1) - 1
+        shown = escape(line)
+        caret = " " * len(escape(line[:column])) + "^"
+        text = f"{path}:{self.line}:{self.column}: error: {message}\n    {shown}\n    {caret}"
+        return text + (f"\n  {hint}" if hint else "")
 
 
 @dataclass
@@ -369,6 +376,8 @@ class _Interpreter:
     # --- names and labels ----------------------------------------------------------------------
 
     def check_bindable(self, target: ast.Name) -> None:
+        if len(target.id) > MAX_LABEL:  # a name becomes its value's label: the same limit holds
+            raise self.error(target, f"a name may have at most {MAX_LABEL} characters")
         if target.id.startswith("__"):
             raise self.error(target, "names with double underscores are not allowed")
         if target.id in _BUILTINS:
@@ -391,8 +400,9 @@ class _Interpreter:
         text = node.value
         if len(text) > MAX_LABEL:
             raise self.error(node, f"a label may have at most {MAX_LABEL} characters")
-        if any(not ch.isprintable() for ch in text):
-            raise self.error(node, "a label may not contain control characters or line breaks")
+        problem = label_problem(text)
+        if problem:
+            raise self.error(node, problem, "write the label in visible characters (NBSP and emoji are fine)")
         return text
 
     # --- expressions ---------------------------------------------------------------------------

@@ -53,6 +53,39 @@ def escape(text: str) -> str:
     return text.translate(_TABLE)
 
 
+def escape_lines(text: str) -> str:
+    """A message of several lines made safe line by line: its line breaks (``\\n``) stay, every
+    other character a terminal would act on is shown visibly (a ``\\r`` too: it would let a line
+    paint over the one before)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them on screen (a label could show as another name)."""
+
+_LABEL_REFUSED = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def label_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a label written in a file, or None.
+
+    Controls, line breaks, surrogates and bidi controls are refused. Everything else is a
+    character someone may mean, NBSP, emoji joined by ZWJ and flags made of tag characters included;
+    the panes show the invisible ones visibly (``escape``).
+    """
+    if text.isascii() and text.isprintable():
+        return None
+    for char in text:
+        if char in BIDI_CONTROLS:
+            name = unicodedata.name(char, "a bidi control")
+            return f"a label may not contain U+{ord(char):04X} ({name}): it reorders the text around it"
+        if unicodedata.category(char) in _LABEL_REFUSED:
+            return f"a label may not contain control characters or line breaks (found {_visible(char)})"
+    return None
+
+
 def clip(text: str, limit: int = 200) -> str:
     """``text`` cut to ``limit`` characters, ending in ``…`` when it was longer (for one message line)."""
     if len(text) <= limit:

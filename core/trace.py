@@ -48,11 +48,17 @@ class Trace:
     """
 
     def __init__(self, output: Value) -> None:
-        order = topological_order(output)
+        try:
+            order = topological_order(output)
+        except AttributeError:  # an operand swapped for something that is not a Value
+            raise TypeError("an operand in the graph is not a Value (were its operands changed?)") from None
         n = len(order)
         self.size = n
         self.output = n - 1
-        self.labels: list[str] = [node.label for node in order]
+        labels = [node.label for node in order]
+        if not all(type(label) is str for label in labels):  # a debug() graph's label may be anything
+            labels = [label if type(label) is str else _as_label(label) for label in labels]
+        self.labels: list[str] = labels
         self.ops: list[Op | None] = [node._op for node in order]
         self.params = array("d", [node._param for node in order])
         self._consumer_table: tuple[array[int], array[int]] | None = None
@@ -108,8 +114,10 @@ class Trace:
             forward_index[i] = computed
             forward_nodes[computed] = i
             upstream = grads[i]
-            j: int = firsts[i]  # type: ignore[assignment]  # a computed node has an operand
+            j = firsts[i]
             m = seconds[i]
+            if j is None or j >= i or (m is not None and m >= i):  # operands are made before their result
+                raise ValueError(_misordered(order, i))
             if first[j] == never:
                 first[j] = steps_end - i
             if m is None:
@@ -567,5 +575,49 @@ def unwrap(expression: str) -> str:
 
 
 def trace(output: Value) -> Trace:
-    """Record ``output``'s graph and its whole backprop timeline. Leaves the Values untouched."""
+    """Record ``output``'s graph and its whole backprop timeline. Leaves the Values untouched.
+
+    A micrograd ``Value`` is read through the adapter (``core/adapter.py``) into a new gradstep
+    graph. Raises ``TypeError`` for anything else, and ``ValueError`` for a graph that loops back on
+    itself or whose operands were swapped for later nodes after it was built.
+    """
+    if not isinstance(output, Value):
+        from .adapter import from_micrograd, is_micrograd
+
+        if not is_micrograd(output):
+            raise TypeError(
+                f"trace() takes a gradstep Value (or a micrograd Value), not {type(output).__name__}"
+            )
+        output = from_micrograd(output)
     return Trace(output)
+
+
+def _as_label(label: object) -> str:
+    """A label that is not a string (``Value(1, label=5)``) as the text it stands for."""
+    if label is None:
+        return ""
+    try:
+        return str(label)
+    except Exception:  # a __str__ that fails must not stop the graph from being shown
+        return f"<{type(label).__name__}>"
+
+
+def _misordered(order: list[Value], i: int) -> str:
+    """Why node ``i`` has an operand at or after it: a cycle, or operands changed after the fact."""
+    start = order[i]
+    if start._a is None:
+        return f"a node has the op {start._op} but no operands (were its operands changed?)"
+    seen: set[int] = set()
+    stack = [start]
+    while stack:  # does start reach itself through its operands?
+        node = stack.pop()
+        for operand in node.operands:
+            if operand is start:
+                return "the graph has a cycle: a node is its own operand (were its operands changed?)"
+            if id(operand) not in seen:
+                seen.add(id(operand))
+                stack.append(operand)
+    return (
+        "a node's operand was made after it (were its operands changed?): "
+        "gradstep needs every operand made before its result"
+    )

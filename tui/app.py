@@ -18,6 +18,7 @@ from gradstep.core.language import ExpressionError, Program, load, parse
 from gradstep.core.nudge import NUDGE_H, Nudge, nudge
 from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
+from gradstep.tui.crash import run_guarded, run_or_raise
 from gradstep.tui.messages import ShowSubtree
 from gradstep.tui.quiz.bar import QuizBar
 from gradstep.tui.served import ServedFolder
@@ -33,6 +34,7 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 POLL_SECONDS = 0.5
@@ -461,7 +463,7 @@ class GradstepApp(App[int]):
         self._timeline.set_breakpoints(nodes)
         self._refresh_status()
         state = "set on" if node in self.breakpoints else "cleared from"
-        self.notify(f"Breakpoint {state} {self.trace.name(node)}", timeout=2)
+        self.notify(f"Breakpoint {state} {shown(self.trace.name(node), 200)}", timeout=2)
 
     def action_toggle_predict(self) -> None:
         """Predict mode on or off at the cursor: each backward contribution is asked before it is shown."""
@@ -566,9 +568,10 @@ class GradstepApp(App[int]):
         try:
             name = self.save_screenshot(path=self.screenshot_dir)
         except OSError as error:
-            self.notify(f"Could not save the screenshot: {error.strerror or error}", severity="error")
+            problem = shown(str(error.strerror or error), 300)
+            self.notify(f"Could not save the screenshot: {problem}", severity="error")
             return
-        self.notify(f"Screenshot saved: {name}", timeout=4)
+        self.notify(f"Screenshot saved: {shown(name, 300)}", timeout=4)
 
     def action_export(self) -> None:
         """Ask for a format and a path, then export the current step there (see tui/exports.py)."""
@@ -588,6 +591,19 @@ class GradstepApp(App[int]):
         from gradstep.tui.screens.export import ExportScreen
 
         self.push_screen(ExportScreen(heading, stem, position), chosen)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's ``notify``, but the message is never parsed as markup: it may name a label or a
+        path (``x[i]``, ``[/]``). Callers still escape what came from outside (``core/text.py``)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         from gradstep.tui.screens.help import HelpScreen
@@ -636,13 +652,11 @@ def run_app(path: str | None, *, served: bool = False) -> int:
 
     ``served``: for a browser tab of ``gradstep serve``; only ``path``'s folder may be read.
     """
-    app = GradstepApp(path, served=ServedFolder.of(path) if served else None)
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    return run_guarded(GradstepApp(path, served=ServedFolder.of(path) if served else None))
 
 
 def run_on_trace(graph: Trace, title: str) -> int:
-    """Run the debugger on an in-memory graph (``debug()``): no file, no reload."""
-    app = GradstepApp(graph=graph, title=title)
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    """Run the debugger on an in-memory graph (``debug()``): no file, no reload.
+
+    Raises ``DebuggerFailed`` (``tui/crash.py``) when the app stopped on an error."""
+    return run_or_raise(GradstepApp(graph=graph, title=title))

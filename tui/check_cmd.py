@@ -17,13 +17,14 @@ from gradstep.core.checker import check_file
 from gradstep.core.foreign import ForeignGraphError
 from gradstep.core.language import ExpressionError
 from gradstep.core.learner import EngineError
-from gradstep.core.text import escape
+from gradstep.core.text import escape_lines
+from gradstep.tui.arguments import SafeArgumentParser
 
 EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="gradstep check",
         description=(
             "Run your own engine's backward() on an expression file and stop at the first step "
@@ -42,13 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _safe(text: str) -> str:
-    """Outside text for stderr: each line escaped, the line breaks kept."""
-    return "\n".join(escape(line) for line in text.split("\n"))
-
-
 def run_check(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    if not args.file:
+        return _fail("gradstep: error: the file name is empty")
     if not os.path.exists(args.file):
         return _fail(f"gradstep: error: {args.file}: no such file")
     try:
@@ -60,7 +58,7 @@ def run_check(argv: Sequence[str]) -> int:
     code = EXIT_OK if verdict.ok else EXIT_MISMATCH
     problem = verdict.first_mismatch
     if problem is not None and problem.traceback:
-        print(_safe(problem.traceback), file=sys.stderr)
+        print(escape_lines(problem.traceback), file=sys.stderr)
     if args.json:
         json.dump(verdict.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
@@ -77,5 +75,5 @@ def run_check(argv: Sequence[str]) -> int:
 
 
 def _fail(message: str) -> int:
-    print(_safe(message), file=sys.stderr)
+    print(escape_lines(message), file=sys.stderr)
     return EXIT_ERROR

@@ -15,6 +15,7 @@ from typing import ClassVar
 from gradstep.core.checker import Mismatch, Step, Verdict
 from gradstep.core.ops import format_number
 from gradstep.core.text import shown
+from gradstep.tui.crash import run_or_raise
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -244,7 +245,7 @@ class CheckApp(App[int]):
                 text.append(
                     f"   expected {_N(c.before)} → {_N(c.before + c.expected)}  (sent {_N(c.expected)})\n"
                 )
-                text.append(f"   {c.formula}: {c.arithmetic}\n", style="dim")
+                text.append(f"   {shown(c.formula, 200)}: {shown(c.arithmetic, 200)}\n", style="dim")
             for j, old, new in step.strays:
                 text.append(
                     f"✗ stray: {shown(self.names[j], 40)}.grad {_N(old)} → {_N(new)}\n", style="bold red"
@@ -260,6 +261,6 @@ _BEFORE = ("disconnected", "forward", "not-zeroed")
 
 
 def run_check_app(verdict: Verdict) -> int:
-    """Open check mode on ``verdict`` and return the exit status."""
-    result = CheckApp(verdict).run()
-    return result if isinstance(result, int) else 0
+    """Open check mode on ``verdict`` and return the exit status; raises ``DebuggerFailed``
+    (``tui/crash.py``) when the app stopped on an error."""
+    return run_or_raise(CheckApp(verdict))

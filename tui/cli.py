@@ -14,6 +14,9 @@ Textual.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import io
 import json
 import os
 import sys
@@ -21,14 +24,17 @@ from collections.abc import Callable, Sequence
 
 from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
+from gradstep.core.text import escape, escape_lines
+from gradstep.tui.arguments import SafeArgumentParser
 from gradstep.tui.check_cmd import run_check
+from gradstep.tui.crash import EXIT_CRASH, DebuggerFailed
 from gradstep.tui.serve import run_serve
 
 EXIT_ERROR = 2
 
 
 def _trace_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="gradstep trace",
         description="Print every forward op and every backward step of an expression file.",
     )
@@ -43,7 +49,7 @@ def _trace_parser() -> argparse.ArgumentParser:
 
 
 def _app_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="gradstep",
         description="A terminal stepping debugger for backpropagation.",
         epilog=(
@@ -66,29 +72,37 @@ def _app_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    print(escape_lines(message), file=sys.stderr)
     return EXIT_ERROR
+
+
+EMPTY_NAME = "gradstep: error: the file name is empty (leave it out for the built-in example)"
 
 
 def _check_readable(path: str) -> str | None:
     """Why ``path`` cannot be opened, or None if it can; worded as ``gradstep trace`` words it
     (the core's ``load``), so both commands say the same about the same file."""
+    if not path:
+        return EMPTY_NAME
+    shown = escape(path)
     if not os.path.exists(path):
-        return f"{path}: error: no such file"
+        return f"{shown}: error: no such file"
     if os.path.isdir(path):
-        return f"{path}: error: this is a directory, not an expression file"
+        return f"{shown}: error: this is a directory, not an expression file"
     try:
         with open(path, "rb"):
             pass
     except OSError as error:
-        return f"{path}: error: cannot read the file: {error.strerror or error}"
+        return f"{shown}: error: cannot read the file: {escape(str(error.strerror or error))}"
     return None
 
 
 def run_trace(argv: Sequence[str]) -> int:
     args = _trace_parser().parse_args(argv)
+    if args.file == "":
+        return _fail(EMPTY_NAME)
     try:
-        program = core.load(args.file) if args.file else core.parse(SEED, SEED_NAME)
+        program = core.load(args.file) if args.file is not None else core.parse(SEED, SEED_NAME)
     except core.ExpressionError as error:
         return _fail(str(error))
     result = core.trace(program.output)
@@ -157,16 +171,75 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    Output that cannot be written ends the command with one line on stderr, never a traceback:
+    a reader that left (``| head``) ends it quietly with 141, as SIGPIPE would; a closed stdout or a
+    failed write (a full disk, ``/dev/full``) with status 2. Characters the output's encoding
+    lacks (``PYTHONIOENCODING=ascii``) are written as backslash escapes.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    if sys.stdout is None:  # started with stdout closed (`>&-`): a file opened now would become fd 1
+        return _fail("gradstep: error: standard output is closed")
+    stdout_was = _file_identity(sys.stdout)
     try:
-        return run(sys.argv[1:] if argv is None else list(argv))
+        try:
+            status = run(sys.argv[1:] if argv is None else list(argv))
+        except SystemExit as leaving:  # argparse's --help, --version and usage errors
+            code = leaving.code
+            status = code if isinstance(code, int) else (0 if code is None else EXIT_ERROR)
+            if status == 1 and stdout_was != _DEVNULL and _file_identity(sys.stdout) == _DEVNULL:
+                status = EXIT_PIPE  # Rich's Console.on_broken_pipe: stdout to /dev/null, then exit(1)
+        sys.stdout.flush()  # now, where a failure is caught, not at exit
+        return status
     except KeyboardInterrupt:
         return 130
+    except DebuggerFailed as failure:
+        return _tell(str(failure), EXIT_CRASH)
     except BrokenPipeError:
-        # `gradstep trace big.gs | head`: the reader left; that is not an error.
+        _detach_stdout()  # the reader left: nothing more to write, and nothing to flush at exit
+        return EXIT_PIPE
+    except OSError as error:
+        if error.errno not in _WRITE_ERRORS:
+            raise
+        _detach_stdout()
+        return _tell(f"gradstep: error: cannot write the output: {escape(error.strerror or str(error))}")
+
+
+EXIT_PIPE = 128 + 13
+"""A reader that left (``gradstep trace f | head``): the status a shell shows for SIGPIPE."""
+
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def _file_identity(stream: object) -> tuple[int, int] | None:
+    try:
+        status = os.fstat(stream.fileno())  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+try:
+    _DEVNULL: tuple[int, int] | None = (os.stat(os.devnull).st_dev, os.stat(os.devnull).st_ino)
+except OSError:
+    _DEVNULL = None
+
+
+def _detach_stdout() -> None:
+    """Point fd 1 at /dev/null, so the flush at exit has somewhere to put what is left."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        os.close(devnull)
+
+
+def _tell(message: str, status: int = EXIT_ERROR) -> int:
+    with contextlib.suppress(OSError, AttributeError):  # stderr gone too: the status still says it
+        print(escape_lines(message), file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -33,9 +33,10 @@ from gradstep import core
 from gradstep.core.dot import to_dot
 from gradstep.core.examples import SEED, SEED_NAME
 from gradstep.core.export import to_document
-from gradstep.core.text import shown
+from gradstep.core.text import escape_lines, shown
 from gradstep.core.trace import Trace
 from gradstep.core.walkthrough import to_markdown
+from gradstep.tui.arguments import SafeArgumentParser
 
 FORMATS = ("dot", "md", "json", "cast", "svg")
 EXIT_ERROR = 2
@@ -141,7 +142,7 @@ def write_new(out: str, text: str, *, force: bool = False, source_path: str | No
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="gradstep export",
         description="Export the graph (dot, svg), the walkthrough (md), the trace (json) or a "
         "recording of the stepping (cast, asciicast v2).",
@@ -159,11 +160,12 @@ def _parser() -> argparse.ArgumentParser:
 def run_export(argv: Sequence[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.file == "":
+        return _fail("gradstep: error: the file name is empty (leave it out for the built-in example)")
     try:
-        program = core.load(args.file) if args.file else core.parse(SEED, SEED_NAME)
+        program = core.load(args.file) if args.file is not None else core.parse(SEED, SEED_NAME)
     except core.ExpressionError as error:
-        print(str(error), file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(str(error))
     trace = core.trace(program.output)
     if args.step is not None and not 0 <= args.step <= len(trace):
         where = shown(program.path, 200)
@@ -184,5 +186,5 @@ def run_export(argv: Sequence[str]) -> int:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    print(escape_lines(message), file=sys.stderr)
     return EXIT_ERROR

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from gradstep.core.examples import SEED_NAME
 from gradstep.core.text import escape
+from gradstep.tui.arguments import SafeArgumentParser
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -44,7 +45,7 @@ EXIT_ERROR = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="gradstep serve",
         description="Serve the debugger to web browsers: every browser tab gets its own app on FILE.",
         epilog="Needs the web extra: pip install 'gradstep[web]'.",

@@ -351,7 +351,7 @@ async def test_control_characters_in_a_label_stay_on_one_row() -> None:
         await pilot.press("c")
         lines = tree_lines(app)
         assert len(lines) == 3
-        assert lines[1].endswith("evil??[31mred  = 2  grad 4")  # d(x*x)/dx = 2x = 4
+        assert lines[1].endswith("evil\\x0a\\x1b[31mred  = 2  grad 4")  # d(x*x)/dx = 2x = 4
         assert "\n" not in status_text(app).split("\n", 1)[1]
 
 

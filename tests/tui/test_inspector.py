@@ -186,7 +186,7 @@ async def test_show_none_and_labels_are_not_markup() -> None:
         inspector = app.query_one(Inspector)
         inspector.show(shown, 0)
         await pilot.pause()
-        assert shown_text(app).startswith("[bold]x[/]?next")
+        assert shown_text(app).startswith("[bold]x[/]\\x0anext")
         inspector.show(None, None)
         await pilot.pause()
         assert "Select a node" in shown_text(app)

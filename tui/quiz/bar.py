@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from gradstep.core.ops import format_number
 from gradstep.core.quiz import AnswerError, Question, Quiz, Verdict
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
-from gradstep.tui.text import printable
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -171,12 +171,12 @@ class QuizBar(Vertical):
             return
         answer.disabled = False
         answer.display = True
-        prompt.update(Text(f"{printable(quiz.trace.ref(question.operand))}.grad += ? "))
+        prompt.update(Text(f"{escape(quiz.trace.ref(question.operand))}.grad += ? "))
         context.update(self._context_line(quiz, question))
 
     def _context_line(self, quiz: Quiz, question: Question) -> Text:
         trace = quiz.trace
-        operand, node = printable(trace.ref(question.operand)), printable(trace.ref(question.node))
+        operand, node = escape(trace.ref(question.operand)), escape(trace.ref(question.node))
         if question.number and trace.in_ids[question.edge - 1] == question.operand:
             so_far = f"{operand}.grad {format_number(question.grad_before)} (from the edge before)"
         elif trace.first_grad_event[question.operand] >= question.step:
@@ -185,7 +185,7 @@ class QuizBar(Vertical):
             so_far = f"{operand}.grad {format_number(question.grad_before)} so far"
         edge = f" · edge {question.number + 1} of {question.of}" if question.of > 1 else ""
         return Text(
-            f"{so_far} · step {question.step + 1}: {node} = {printable(trace.expression(question.node))},"
+            f"{so_far} · step {question.step + 1}: {node} = {escape(trace.expression(question.node))},"
             f" {node}.grad = {format_number(trace.grad[question.node])}{edge}"
         )
 
@@ -198,7 +198,7 @@ class QuizBar(Vertical):
         style = {"right": "bold green", "wrong": "bold red", "skipped": "bold yellow"}[verdict.kind]
         head, _, rest = verdict.sentence.partition(":")
         text = Text(head, style=style)
-        text.append(f":{printable(rest)}")
+        text.append(f":{escape(rest)}")
         if not verdict.counted:
             text.append("  (asked before: not scored again)", style="dim")
         self._say(text)
@@ -226,7 +226,7 @@ class QuizBar(Vertical):
         """Show the local derivative's formula for the question on show."""
         if self.quiz is None or self.quiz.finished:
             return
-        self._say(Text("Hint: ", style="bold") + Text(printable(self.quiz.take_hint())))
+        self._say(Text("Hint: ", style="bold") + Text(escape(self.quiz.take_hint())))
 
     def skip(self) -> None:
         """Give up on the question on show: the right value is shown and it counts as missed."""

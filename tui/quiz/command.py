@@ -6,11 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from gradstep.tui.arguments import SafeArgumentParser
+
 EXIT_ERROR = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="gradstep quiz",
         description=(
             "Predict each backward contribution (b.grad += ?) before it is shown, "
@@ -31,6 +33,6 @@ def run_quiz(argv: Sequence[str]) -> int:
             print(problem, file=sys.stderr)
             return EXIT_ERROR
     from gradstep.tui.app import GradstepApp
+    from gradstep.tui.crash import run_guarded
 
-    result = GradstepApp(args.file, predict=True).run()
-    return result if isinstance(result, int) else 0
+    return run_guarded(GradstepApp(args.file, predict=True))

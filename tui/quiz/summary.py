@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from gradstep.core.ops import format_number
 from gradstep.core.quiz import Quiz
-from gradstep.tui.text import printable
+from gradstep.core.text import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -45,12 +45,12 @@ def summary_text(quiz: Quiz) -> Text:
         mark, style = marks[verdict.kind]
         q = verdict.question
         text.append(f"  {mark} ", style=style)
-        text.append(f"{printable(trace.ref(q.operand))}.grad += {format_number(q.expected)}")
+        text.append(f"{escape(trace.ref(q.operand))}.grad += {format_number(q.expected)}")
         if verdict.kind == "wrong" and verdict.answer is not None:
             text.append(f"  (you: {format_number(verdict.answer)})", style="red")
         elif verdict.kind == "skipped":
             text.append("  (skipped)", style="yellow")
-        text.append(f"  via {printable(trace.expression(q.node))}\n", style="dim")
+        text.append(f"  via {escape(trace.expression(q.node))}\n", style="dim")
     text.append("\nenter or escape: back to the debugger · q: quit", style="dim")
     return text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from gradstep.core.ops import format_number
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
-from gradstep.tui.text import printable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -84,9 +84,9 @@ class JumpScreen(ModalScreen[int | None]):
         options.clear_options()
         for i in self._matches:
             line = Text(no_wrap=True)
-            line.append(printable(trace.name(i)), "bold")
+            line.append(escape(trace.name(i)), "bold")
             symbol = trace.symbol(i)
-            line.append(f"  {printable(trace.expression(i))}" if symbol else "  leaf")
+            line.append(f"  {escape(trace.expression(i))}" if symbol else "  leaf")
             line.append(f"  = {format_number(trace.data[i])}", "dim")
             options.add_option(Option(line, id=str(i)))
         more = total - len(self._matches)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
 from gradstep.tui.messages import ShowSubtree
 from gradstep.tui.widgets.line_view import LineView, fit
@@ -56,17 +57,18 @@ class Breadcrumb(LineView, can_focus=False):
             return
         self.set_class(True, "-visible")
         if depth == 0:
-            self._set_crumbs(((f"⌂ {trace.name(trace.output)}, the output: the top of the graph", None),))
+            top = escape(trace.name(trace.output))
+            self._set_crumbs(((f"⌂ {top}, the output: the top of the graph", None),))
             return
         named = chain[1:][:SHOWN_CRUMBS]
         root = trace.output
         links: list[Crumb] = []
         if root not in named:
-            links.append((trace.name(root), root))
+            links.append((escape(trace.name(root)), root))
             hidden = depth - len(named) - 1
             if hidden > 0:
                 links.append((f"… {hidden:,} more", None))
-        links += [(trace.name(node), node) for node in reversed(named)]
+        links += [(escape(trace.name(node)), node) for node in reversed(named)]
         crumbs: list[Crumb] = [("↑ ", None)]
         for k, link in enumerate(links):
             if k:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradstep.core.text import escape_lines
 from rich.text import Text
 from textual.widgets import Static
 
@@ -32,4 +33,4 @@ class ErrorPanel(Static):
     def show_error(self, message: str | None) -> None:
         self.message = message or ""
         self.set_class(bool(message), "-visible")
-        self.update(Text(self.message, no_wrap=False) if message else "")
+        self.update(Text(escape_lines(self.message), no_wrap=False) if message else "")

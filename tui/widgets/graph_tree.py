@@ -21,9 +21,9 @@ from array import array
 from typing import ClassVar, NamedTuple
 
 from gradstep.core.ops import format_number
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
 from gradstep.tui.messages import NodeMessage
-from gradstep.tui.text import printable
 from gradstep.tui.widgets.line_view import NO_STYLE, fit
 from gradstep.tui.widgets.row_cursor import RowCursor
 from rich.cells import cell_len
@@ -496,7 +496,7 @@ class GraphTree(RowCursor, can_focus=True):
             add(("─ " if row.edge >= 0 else "  ", guides))
         if i in self._breakpoints:
             add(("● ", styles["graph-tree--breakpoint"]))
-        add((printable(trace.name(i)), styles["graph-tree--label"]))
+        add((escape(trace.name(i)), styles["graph-tree--label"]))
         symbol = trace.symbol(i)
         if symbol:
             add((f" ({symbol})", styles["graph-tree--op"]))

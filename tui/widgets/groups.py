@@ -21,9 +21,9 @@ from typing import ClassVar
 
 from gradstep.core.groups import ModuleTree, Summary
 from gradstep.core.ops import format_number
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
 from gradstep.tui.messages import NodeMessage
-from gradstep.tui.text import printable
 from gradstep.tui.widgets.line_view import NO_STYLE, fit
 from gradstep.tui.widgets.row_cursor import RowCursor
 from rich.cells import cell_len
@@ -404,7 +404,7 @@ class GroupsView(RowCursor, can_focus=True):
             line_style += styles["groups--cursor"]
         parts: Parts = [("  " * row.depth, None)]
         add = parts.append
-        name = printable(modules.names[item])
+        name = escape(modules.names[item])
         if row.occurrence >= 0:
             add(("  ", None))
             add((name, styles["groups--label"]))

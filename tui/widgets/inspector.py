@@ -10,9 +10,9 @@ from typing import ClassVar
 
 from gradstep.core.nudge import Nudge
 from gradstep.core.ops import format_number
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
 from gradstep.tui.messages import NodeMessage
-from gradstep.tui.text import printable
 from gradstep.tui.widgets.line_view import LineView, fit
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -323,20 +323,18 @@ class Inspector(LineView, can_focus=True):
         """Everything about ``node`` at the cursor, as lines (user labels never parsed as markup)."""
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style, link = self._style("inspector--final"), self._style("inspector--link")
-        name = printable(trace.name(node))
+        name = escape(trace.name(node))
         text = Lines()
 
         def link_to(target: int) -> None:
-            text.append(
-                printable(trace.name(target)), link + Style(meta={"@click": ("pick_node", (target,))})
-            )
+            text.append(escape(trace.name(target)), link + Style(meta={"@click": ("pick_node", (target,))}))
 
         text.append(name, self._style("inspector--name"))
         text.append(f"  node {node}", muted)
         op = trace.ops[node]
         if op is not None:
             text.append("\n")
-            text.append(f"{name} = {printable(trace.expression(node))}")
+            text.append(f"{name} = {escape(trace.expression(node))}")
         text.append("\nop     ")
         text.append(trace.symbol(node) if op is not None else "leaf", None if op is not None else muted)
 
@@ -366,7 +364,7 @@ class Inspector(LineView, can_focus=True):
             text.append("\n\nOperands", heading)
             for e in edges:
                 # With the graph's own names (dL/dd = f = -2), never a/b placeholders.
-                formula = printable(trace.formula(e))
+                formula = escape(trace.formula(e))
                 text.append("\n  ")
                 link_to(trace.in_ids[e])
                 text.append(f"\n    {formula}")
@@ -383,7 +381,7 @@ class Inspector(LineView, can_focus=True):
         for consumer in trace.consumers(node, limit=CONSUMER_CAP):
             text.append("\n  ")
             link_to(consumer)
-            text.append(f" = {printable(trace.expression(consumer))}")
+            text.append(f" = {escape(trace.expression(consumer))}")
         if uses > CONSUMER_CAP:
             text.append(f"\n  … and {uses - CONSUMER_CAP} more", muted)
 
@@ -393,7 +391,7 @@ class Inspector(LineView, can_focus=True):
     def _append_ledger(self, text: Lines, trace: Trace, node: int) -> None:
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
         final_style = self._style("inspector--final")
-        name = printable(trace.name(node))
+        name = escape(trace.name(node))
         width = self._text_width()
         text.append("\n\nLedger", heading)
         text.append(f"  {name}.grad, step by step", muted)
@@ -417,9 +415,9 @@ class Inspector(LineView, can_focus=True):
                 text.append("  ◀ now", now)
             if entry.source is None:
                 continue
-            source = printable(trace.name(entry.source))
+            source = escape(trace.name(entry.source))
             assert entry.number is not None  # every entry but the seed's comes from an edge
-            local = printable(trace.local_expression(entry.number, suffix=""))
+            local = escape(trace.local_expression(entry.number, suffix=""))
             received = f"{_signed(edge.contribution)} from {source}: {source}.grad * {local}"
             numbers = f"= {format_number(edge.upstream)} * {format_number(edge.local)}"
             one_line = f"    ({received} {numbers})"
@@ -438,7 +436,7 @@ class Inspector(LineView, can_focus=True):
     def _append_nudge(self, text: Lines, trace: Trace, nudge: Nudge) -> None:
         """The lecture's first derivative: move the node by h, see the output move, divide."""
         heading, muted = self._style("inspector--heading"), self._style("inspector--muted")
-        x, out = printable(trace.ref(nudge.node)), printable(trace.ref(trace.output))
+        x, out = escape(trace.ref(nudge.node)), escape(trace.ref(trace.output))
         h = format_number(nudge.h)
         text.append("\n\nNudge", heading)
         text.append(f"  {x} by h = {h}", muted)
@@ -446,7 +444,7 @@ class Inspector(LineView, can_focus=True):
         text.append(f"\n  {out}({x}+h) = ")
         if nudge.error is not None:
             text.append("could not compute", BOLD)
-            text.append(f"\n    {printable(nudge.error)}", muted)
+            text.append(f"\n    {escape(nudge.error)}", muted)
             return
         text.append(format_number(nudge.nudged))
         text.append(f"\n  ({out}({x}+h) - {out}({x})) / h = ")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
-from gradstep.tui.text import printable
 from rich.text import Text
 from textual.widgets import Static
 
@@ -44,7 +44,7 @@ class StatusBar(Static):
         ``note``: predict mode's ``score K/N``, at the start of the second line."""
         top = Text(no_wrap=True, overflow="ellipsis")
         top.append("gradstep ", "bold")
-        top.append(printable(source), "bold")
+        top.append(escape(source), "bold")
         if stale and trace is not None:
             top.append("  (error — showing the last good graph)", "italic")
         bottom = Text(no_wrap=True, overflow="ellipsis")
@@ -65,7 +65,7 @@ class StatusBar(Static):
             if current is None:
                 bottom.append("Nothing computed yet: press n to step, c to run to a breakpoint or the end.")
             else:
-                bottom.append(printable(trace.describe(current)))
+                bottom.append(escape(trace.describe(current)))
         content = Text("\n", no_wrap=True, overflow="ellipsis").join([top, bottom])
         self.plain = content.plain
         self.update(content, layout=False)  # height is fixed at 2: no relayout per step

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
-from gradstep.tui.text import printable
 from gradstep.tui.widgets.line_view import LineView, fit
 from rich.segment import Segment
 from rich.style import Style
@@ -341,7 +341,7 @@ class Timeline(LineView, can_focus=True):
             Segment(f"{index + 1:>{self._index_width}} ", line_style + part("timeline--index")),
             Segment(f"{phase:<8}", line_style + part(f"timeline--{phase}")),
             Segment("  ", line_style),
-            Segment(printable(trace.describe(index)), words_style),
+            Segment(escape(trace.describe(index)), words_style),
         ]
         length = sum(segment.cell_length for segment in segments)
         return fit(segments, length, width, line_style, ellipsis=words_style)
