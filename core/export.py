@@ -11,11 +11,18 @@
 Ids are creation order (operands before results); ``grad`` is final; a leaf's ``op`` is ``""``.
 Numbers are JSON numbers; a non-finite one (an overflowing derivative) is the string ``"inf"``,
 ``"-inf"`` or ``"nan"``, so the document stays valid JSON.
+
+``iter_document_json`` writes the same document as text, piece by piece, straight from the trace's
+arrays: ``gradstep trace --json`` streams it, so the first nodes are out before the last events are
+formatted and memory stays flat however long the output.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Sequence
+from json.encoder import encode_basestring_ascii
+from operator import add, mul
 from typing import Any
 
 from .events import BackwardStep, ForwardEvent, SeedStep
@@ -83,3 +90,125 @@ def to_document(trace: Trace, source: str | None = None) -> dict[str, Any]:
     document["nodes"] = nodes
     document["events"] = events
     return document
+
+
+ROWS_PER_PIECE = 512
+"""Nodes or events per piece ``iter_document_json`` yields: large enough that a write costs little
+per row, small enough that a piece is a few tens of KB."""
+
+_NON_FINITE = {"inf": '"inf"', "-inf": '"-inf"', "nan": '"nan"'}
+
+
+def _json_numbers(values: Sequence[float]) -> list[str]:
+    """Each float as ``json.dumps`` writes its ``_number``: ``repr``, or ``"inf"`` as a string."""
+    texts = list(map(float.__repr__, values))
+    if not all(map(math.isfinite, values)):
+        texts = [_NON_FINITE.get(text, text) for text in texts]
+    return texts
+
+
+def iter_document_json(trace: Trace, source: str | None = None) -> Iterator[str]:
+    """``json.dumps(to_document(trace, source), allow_nan=False)``, in pieces, without building it.
+
+    The concatenation of the pieces is byte for byte that string (a test holds it to that), but
+    no piece holds more than ``ROWS_PER_PIECE`` nodes or events, and nothing is kept between
+    pieces: the text is formatted from the trace's arrays as it goes, a piece's numbers at once,
+    with no event objects.
+    """
+    string = encode_basestring_ascii  # json's own string encoder (the C one), so escapes match
+    n, seed = trace.size, trace.seed_index
+    in_start, in_ids, owner = trace.in_start, trace.in_ids, trace.edge_owner
+    ops, params, data, grad = trace.ops, trace.params, trace.data, trace.grad
+    fixed = {id(None): '""'}  # an op's JSON string by identity (Op's dataclass hash is slow)
+
+    def symbols(nodes: Iterable[int]) -> list[str]:
+        texts = []
+        for i in nodes:
+            op = ops[i]
+            text = fixed.get(id(op))
+            if text is None:
+                assert op is not None
+                text = string(op.symbol(params[i]))
+                if op.name != "**":  # ** shows its exponent, different per node
+                    fixed[id(op)] = text
+            texts.append(text)
+        return texts
+
+    def inputs(nodes: Iterable[int]) -> list[str]:
+        """Each node's operand ids as JSON list items: ``""``, ``"3"`` or ``"3, 4"``."""
+        texts = []
+        for i in nodes:
+            first, last = in_start[i], in_start[i + 1]
+            count = last - first
+            if count == 0:
+                texts.append("")
+            elif count == 1:
+                texts.append(str(in_ids[first]))
+            else:
+                texts.append(", ".join(map(str, in_ids[first:last])))
+        return texts
+
+    head = f'{{"format": {FORMAT_VERSION}, "output": {trace.output}'
+    if source is not None:
+        head += f', "source": {string(source)}'
+    yield head + ', "nodes": ['
+    labels = trace.labels
+    for start in range(0, n, ROWS_PER_PIECE):
+        nodes = range(start, min(n, start + ROWS_PER_PIECE))
+        rows = map(
+            '{{"id": {}, "label": {}, "op": {}, "data": {}, "grad": {}, "inputs": [{}]}}'.format,
+            nodes,
+            map(string, labels[nodes.start : nodes.stop]),
+            symbols(nodes),
+            _json_numbers(data[nodes.start : nodes.stop]),
+            _json_numbers(grad[nodes.start : nodes.stop]),
+            inputs(nodes),
+        )
+        yield (", " if start else "") + ", ".join(rows)
+    yield '], "events": ['
+    for start in range(0, seed, ROWS_PER_PIECE):
+        events = range(start, min(seed, start + ROWS_PER_PIECE))
+        computed = trace.forward_nodes[events.start : events.stop]
+        rows = map(
+            '{{"index": {}, "kind": "forward", "node": {}, "op": {}, "inputs": [{}], "value": {}}}'.format,
+            events,
+            computed,
+            symbols(computed),
+            inputs(computed),
+            _json_numbers([data[i] for i in computed]),
+        )
+        yield (", " if start else "") + ", ".join(rows)
+    yield f'{", " if seed else ""}{{"index": {seed}, "kind": "seed", "node": {trace.output}, "grad": 1.0}}'
+    # Backward steps run from the output down to node 0 (event seed + n - i is node i's), and the
+    # edges of nodes bottom..top-1 are the contiguous run in_start[bottom]..in_start[top].
+    local, before = trace.local, trace.before
+    for top in range(n, 0, -ROWS_PER_PIECE):
+        bottom = max(0, top - ROWS_PER_PIECE)
+        first, last = in_start[bottom], in_start[top]
+        locals_ = local[first:last]
+        upstreams = [grad[i] for i in owner[first:last]]
+        contributions = list(map(mul, locals_, upstreams))
+        befores = before[first:last]
+        edges = list(
+            map(
+                '{{"operand": {}, "local": {}, "upstream": {}, "contribution": {}, "grad_before": {},'
+                ' "grad_after": {}}}'.format,
+                in_ids[first:last],
+                _json_numbers(locals_),
+                _json_numbers(upstreams),
+                _json_numbers(contributions),
+                _json_numbers(befores),
+                _json_numbers(list(map(add, befores, contributions))),  # grad_before + local * upstream
+            )
+        )
+        nodes = range(top - 1, bottom - 1, -1)
+        rows = map(
+            '{{"index": {}, "kind": "backward", "node": {}, "op": {}, "upstream": {}, "edges": [{}]}}'.format,
+            [seed + n - i for i in nodes],
+            nodes,
+            symbols(nodes),
+            _json_numbers([grad[i] for i in nodes]),
+            [", ".join(edges[in_start[i] - first : in_start[i + 1] - first]) for i in nodes],
+        )
+        yield ", " + ", ".join(rows)
+    yield "]}"

@@ -26,9 +26,7 @@ from gradstep import core
 from gradstep.core.examples import SEED, SEED_NAME
 from gradstep.core.text import escape, escape_lines
 from gradstep.tui.arguments import SafeArgumentParser
-from gradstep.tui.check_cmd import run_check
 from gradstep.tui.crash import EXIT_CRASH, DebuggerFailed
-from gradstep.tui.serve import run_serve
 
 EXIT_ERROR = 2
 
@@ -109,10 +107,12 @@ def run_trace(argv: Sequence[str]) -> int:
     if args.gradcheck:
         return _gradcheck(result, program.path, as_json=args.json)
     if args.json:
-        from gradstep.core.export import to_document
+        from gradstep.core.export import iter_document_json
 
-        json.dump(to_document(result, program.path), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        write = sys.stdout.write
+        for piece in iter_document_json(result, program.path):  # streamed, never held whole
+            write(piece)
+        write("\n")
         return 0
     from gradstep.tui.trace_view import print_trace
 
@@ -141,6 +141,18 @@ def _gradcheck(result: core.Trace, source: str, *, as_json: bool) -> int:
     return 0 if check.ok else 1
 
 
+def run_serve(argv: Sequence[str]) -> int:
+    from gradstep.tui.serve import run_serve as run
+
+    return run(argv)
+
+
+def run_check(argv: Sequence[str]) -> int:
+    from gradstep.tui.check_cmd import run_check as run
+
+    return run(argv)
+
+
 def run_quiz(argv: Sequence[str]) -> int:
     from gradstep.tui.quiz.command import run_quiz as run
 
@@ -154,7 +166,9 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "quiz": run_quiz,
     "check": run_check,
 }
-"""The subcommands, each given the arguments after its name; the bare command opens the debugger."""
+"""The subcommands, each given the arguments after its name; the bare command opens the debugger.
+Each imports its module when it runs, so one command's start-up never pays for another's imports
+(``serve`` alone brings asyncio)."""
 
 
 def run(argv: Sequence[str]) -> int:
