@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from gradstep.core.text import escape
 from gradstep.core.trace import Trace
-from rich.text import Text
-from textual.widgets import Static
+from gradstep.tui.widgets.line_view import LineView, fit
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+
+Piece = tuple[str, Style | None]
+"""A run of the status's text and its style over the bar's own (None: the bar's)."""
+Row = tuple[Piece, ...]
+
+NOTHING_YET = "Nothing computed yet: press n to step, c to run to a breakpoint or the end."
+
+BOLD = Style(bold=True)
+ITALIC = Style(italic=True)
+BOLD_REVERSE = Style(bold=True, reverse=True)
 
 
 def phase_name(trace: Trace) -> str:
@@ -17,13 +29,19 @@ def phase_name(trace: Trace) -> str:
     return "forward" if trace.position <= trace.seed_index else "backward"
 
 
-class StatusBar(Static):
-    """Two lines above the panes; redrawn on every step, so it only formats what the trace says."""
+class StatusBar(LineView, can_focus=False):
+    """Two lines above the panes; redrawn on every step, so it only formats what the trace says.
+
+    Drawn as ``LineView`` lines straight from its pieces (as the breadcrumb is), not as a Rich
+    ``Text`` through Textual's ``Static``, which turns the text into content, wraps and formats it
+    and renders both lines again on every step; a step here redraws only the lines that changed.
+    """
 
     DEFAULT_CSS = """
     StatusBar {
         height: 2;
         padding: 0 1;
+        overflow: hidden hidden;
         background: $panel;
         color: $foreground;
     }
@@ -31,6 +49,8 @@ class StatusBar(Static):
 
     plain: str = ""
     """The status as plain text (what is on screen, without styles)."""
+
+    _rows: tuple[Row, Row] = ((), ())
 
     def show(
         self,
@@ -42,30 +62,42 @@ class StatusBar(Static):
     ) -> None:
         """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now;
         ``note``: predict mode's ``score K/N``, at the start of the second line."""
-        top = Text(no_wrap=True, overflow="ellipsis")
-        top.append("gradstep ", "bold")
-        top.append(escape(source), "bold")
+        top: list[Piece] = [("gradstep ", BOLD), (escape(source), BOLD)]
         if stale and trace is not None:
-            top.append("  (error — showing the last good graph)", "italic")
-        bottom = Text(no_wrap=True, overflow="ellipsis")
+            top.append(("  (error — showing the last good graph)", ITALIC))
+        bottom: list[Piece] = []
         if trace is None:
-            top.append("  ·  no graph yet")
-            bottom.append("Fix the file (it reloads when saved) or press o to open another.")
+            top.append(("  ·  no graph yet", None))
+            bottom.append(("Fix the file (it reloads when saved) or press o to open another.", None))
         else:
             phase = phase_name(trace)
-            top.append("  ·  ")
-            top.append(phase, "bold reverse" if phase in ("forward", "backward") else "bold")
-            top.append(f"  ·  step {trace.position} of {len(trace)}")
+            top.append(("  ·  ", None))
+            top.append((phase, BOLD_REVERSE if phase in ("forward", "backward") else BOLD))
+            top.append((f"  ·  step {trace.position} of {len(trace)}", None))
             if breakpoints:
-                top.append(f"  ·  ● {breakpoints} breakpoint{'s' if breakpoints != 1 else ''}")
+                top.append((f"  ·  ● {breakpoints} breakpoint{'s' if breakpoints != 1 else ''}", None))
             if note is not None:  # first on its line: a long path cannot push it off screen
-                bottom.append(note, "bold reverse")
-                bottom.append("  ")
+                bottom.append((note, BOLD_REVERSE))
+                bottom.append(("  ", None))
             current = trace.current
             if current is None:
-                bottom.append("Nothing computed yet: press n to step, c to run to a breakpoint or the end.")
+                bottom.append(
+                    ("Nothing computed yet: press n to step, c to run to a breakpoint or the end.", None)
+                )
             else:
-                bottom.append(escape(trace.describe(current)))
-        content = Text("\n", no_wrap=True, overflow="ellipsis").join([top, bottom])
-        self.plain = content.plain
-        self.update(content, layout=False)  # height is fixed at 2: no relayout per step
+                bottom.append((escape(trace.describe(current)), None))
+        rows = (tuple(top), tuple(bottom))
+        self.plain = "".join(text for text, _ in rows[0]) + "\n" + "".join(text for text, _ in rows[1])
+        if rows != self._rows:
+            self._rows = rows
+            self.refresh()  # two lines high, whatever they say: no layout
+
+    def content_segments(self, y: int) -> list[Segment]:
+        width = self.view_size.width
+        base = self.base_style
+        if y > 1 or width <= 0:
+            return self.blank_row()
+        pieces = self._rows[y]
+        segments = [Segment(text, base if style is None else base + style) for text, style in pieces]
+        length = sum(cell_len(text) for text, _ in pieces)
+        return fit(segments, length, width, base, ellipsis=base)  # as a Text with overflow="ellipsis"
