@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gradstep.core.events import BackwardStep
 from gradstep.core.ops import format_number
+from gradstep.core.text import escape
 from gradstep.core.trace import Trace
 from rich.console import Console, Group
 from rich.table import Table
@@ -26,7 +27,10 @@ def forward_table(trace: Trace) -> Table:
     for k in range(trace.seed_index):
         i = trace.step_node(k)
         table.add_row(
-            str(k + 1), Text(trace.name(i), style="bold"), Text(trace.expression(i)), _n(trace.data[i])
+            str(k + 1),
+            Text(escape(trace.name(i)), style="bold"),
+            Text(escape(trace.expression(i))),
+            _n(trace.data[i]),
         )
     return table
 
@@ -40,13 +44,13 @@ def backward_table(trace: Trace) -> Table:
     out = trace.output
     table.add_row(
         str(trace.seed_index + 1),
-        Text(trace.name(out), style="bold"),
-        Text(f"seed: {trace.name(out)}.grad = 1"),
+        Text(escape(trace.name(out)), style="bold"),
+        Text(f"seed: {escape(trace.name(out))}.grad = 1"),
         "0 → 1",
     )
     for k in range(trace.seed_index + 1, len(trace)):
         i = trace.step_node(k)
-        node = Text(trace.name(i), style="bold")
+        node = Text(escape(trace.name(i)), style="bold")
         if trace.symbol(i):
             node.append(f" {trace.symbol(i)}", style="cyan")
         step = trace.event(k)
@@ -61,7 +65,10 @@ def backward_table(trace: Trace) -> Table:
                 f"{_n(edge.grad_before)} → {_n(edge.grad_after)}", style="bold yellow" if accumulated else ""
             )
             table.add_row(
-                str(k + 1) if n == 0 else "", node if n == 0 else "", Text(trace.arithmetic(e)), change
+                str(k + 1) if n == 0 else "",
+                node if n == 0 else "",
+                Text(escape(trace.arithmetic(e))),
+                change,
             )
     return table
 
@@ -78,7 +85,7 @@ def grads_table(trace: Trace) -> Table:
         uses = trace.uses(i)
         table.add_row(
             str(i),
-            Text(trace.name(i), style="bold"),
+            Text(escape(trace.name(i)), style="bold"),
             trace.symbol(i),
             _n(trace.data[i]),
             _n(trace.grad[i]),
@@ -93,8 +100,8 @@ def print_trace(trace: Trace, source: str, console: Console | None = None) -> No
     output = trace.output
     heading = Text.assemble(
         ("gradstep trace ", "bold"),
-        (source, "bold cyan"),
-        f" — {trace.size} nodes, {len(trace)} steps; output {trace.name(output)} = {_n(trace.data[output])}",
+        (escape(source), "bold cyan"),
+        f" — {trace.size} nodes, {len(trace)} steps; output {escape(trace.name(output))} = {_n(trace.data[output])}",
     )
     console.print(heading)
     legend = Text(
