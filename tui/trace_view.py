@@ -101,7 +101,8 @@ def print_trace(trace: Trace, source: str, console: Console | None = None) -> No
     heading = Text.assemble(
         ("gradstep trace ", "bold"),
         (escape(source), "bold cyan"),
-        f" — {trace.size} nodes, {len(trace)} steps; output {escape(trace.name(output))} = {_n(trace.data[output])}",
+        f" — {trace.size} nodes, {len(trace)} steps; "
+        f"output {escape(trace.name(output))} = {_n(trace.data[output])}",
     )
     console.print(heading)
     legend = Text(

@@ -104,14 +104,14 @@ def test_a_comment_never_reaches_stderr_raw(
 @pytest.mark.parametrize(
     "command", [*COMMANDS, ("quiz",), ("serve",), ()], ids=lambda c: " ".join(c) or "app"
 )
-@pytest.mark.parametrize("hostile", list(SEQUENCES.values()) + ["\x07", "\x85", "\u2066"], ids=ascii)
+@pytest.mark.parametrize("hostile", [*SEQUENCES.values(), "\x07", "\x85", "\u2066"], ids=ascii)
 def test_a_file_name_never_reaches_stderr_raw(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...], hostile: str
 ) -> None:
     missing = str(tmp_path / f"no{hostile}such.gs")
     cmd, *options = command or ("",)
     args = [missing, *options] if not cmd else [cmd, missing, *options]
-    status, out, err = run_main(capsys, *args)
+    status, _out, err = run_main(capsys, *args)
     assert status == 2
     assert "no such file" in err and inert(err) == []
 
@@ -122,7 +122,7 @@ def test_an_unknown_argument_is_echoed_escaped(
     capsys: pytest.CaptureFixture[str], command: str, hostile: str
 ) -> None:
     args = [f"--{hostile}"] if not command else [command, f"--{hostile}"]
-    status, out, err = run_main(capsys, *args)
+    status, _out, err = run_main(capsys, *args)
     assert status == 2
     assert "error:" in err and inert(err) == []
 
@@ -136,7 +136,7 @@ def test_any_text_in_a_comment_reaches_stderr_inert(capsys: pytest.CaptureFixtur
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "f.gs"
         path.write_bytes(f"b = nope  # {text}\n".encode("utf-8", "surrogatepass"))
-        status, out, err = run_main(capsys, "trace", str(path))
+        status, _out, err = run_main(capsys, "trace", str(path))
     assert status == 2
     assert inert(err) == []
 
@@ -148,7 +148,7 @@ def test_a_label_with_a_control_is_refused_with_its_place_and_shown_escaped(
         path = tmp_path / "f.gs"
         literal = hostile.encode("unicode_escape").decode()
         path.write_text(f"a = Value(1.0)\nb = Value(2.0, label='{literal}')\n")
-        status, out, err = run_main(capsys, "trace", str(path))
+        status, _out, err = run_main(capsys, "trace", str(path))
         assert status == 2
         assert ":2:22: error: a label may not contain" in err
         assert inert(err) == []
