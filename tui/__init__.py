@@ -10,7 +10,9 @@ def debug(output: object, *, title: str = "debug()", check: bool = False) -> Non
     """Open the stepping debugger on ``output``'s graph (a gradstep or micrograd ``Value``).
 
     The graph is read, never changed: the caller's values and grads stay as they were. Raises
-    ``gradstep.core.adapter.UnsupportedGraph`` when ``output`` is not a graph gradstep can read.
+    ``gradstep.core.adapter.UnsupportedGraph`` when ``output`` is not a graph gradstep can read,
+    ``ValueError`` for a graph with a cycle, and ``gradstep.tui.crash.DebuggerFailed`` when the
+    debugger stopped on an unexpected error (its traceback saved to a file the message names).
 
     ``check=True`` opens check mode instead: *their* engine's ``backward()`` runs once, recorded
     (``gradstep.core.check``), and its steps are shown beside the chain rule's; their grads are

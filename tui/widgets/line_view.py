@@ -463,14 +463,20 @@ class LineView(ScrollView):
             return self.content_segments(y)
         width, height = self.view_size
         if y >= height:  # a row of the horizontal bar, and the corner
-            cells = list(self._picture(False)[1]) if rows else [Segment(" " * width, self.base_style)]
+            cells = list(self._picture(False)[1]) if rows else []
+            drawn = sum(segment.cell_length for segment in cells)
+            if drawn < width:  # a window too small for the bar's picture to fill
+                cells.append(Segment(" " * (width - drawn), self.base_style))
             if columns:
                 corner = self.styles.scrollbar_corner_color
                 cells.append(Segment(" " * columns, Style(bgcolor=corner.rich_color)))
             return cells
         segments = self.content_segments(y)
         if columns:
-            segments.append(self._picture(True)[1][y])
+            # The bar's picture may be shorter than the pane during a resize (it is drawn for the
+            # size the last layout gave); a row past it gets a blank cell, not an IndexError.
+            picture = self._picture(True)[1]
+            segments.append(picture[y] if y < len(picture) else Segment(" " * columns, self.base_style))
         return segments
 
     def content_segments(self, y: int) -> list[Segment]:
