@@ -350,12 +350,11 @@ class Trace:
     def names(self) -> list[str]:
         """``[name(i) for i in range(size)]`` in one pass over plain lists: ``gradstep trace``
         names every node and refers to most of them several times, and this is 5x cheaper."""
-        labels, ops = self.labels, self.ops
-        data, in_start, in_ids = self.data.tolist(), self.in_start.tolist(), self.in_ids.tolist()
+        labels, ops, in_start, in_ids = self.labels, self.ops, self.in_start, self.in_ids
         # What a node contributes to its consumers' names: its label, a constant's number, or "".
         parts = [
             label or ("" if op is not None else format_number(x))
-            for label, op, x in zip(labels, ops, data, strict=True)
+            for label, op, x in zip(labels, ops, self.data, strict=True)
         ]
         names = parts.copy()
         for i, op in enumerate(ops):

@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import TextIO
 
@@ -36,15 +36,17 @@ LINES_PER_WRITE = 256
 """Lines joined into one write: few system calls, and a terminal still sees rows as they come."""
 
 BOLD, DIM, CYAN, BOLD_YELLOW, BOLD_CYAN, ITALIC = "1", "2", "36", "1;33", "1;36", "3"
+NODE = "node"
+"""The style of a backward step's node cell: its name bold, the op after the last space cyan."""
 
-Cell = tuple[str, str]
-"""A cell: its text (what its width is counted from) and the text as shown (with colour codes)."""
+Row = tuple[list[str], tuple[str, ...]]
+"""A row: its cells' text, and each cell's SGR style (used only in colour)."""
 
 
-def use_colour(stream: TextIO, environ: dict[str, str] | None = None) -> bool:
+def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     """Colour for a terminal, unless ``NO_COLOR`` is set to anything (https://no-color.org) or
     ``TERM`` is ``dumb``."""
-    environ = dict(os.environ) if environ is None else environ
+    environ = os.environ if environ is None else environ
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
     try:
@@ -65,56 +67,80 @@ def cells(text: str) -> int:
     return width
 
 
-class _Paint:
-    """SGR colour codes around text, or nothing when colour is off."""
-
-    def __init__(self, colour: bool) -> None:
-        self.colour = colour
-
-    def __call__(self, text: str, style: str = "") -> Cell:
-        return (text, f"\x1b[{style}m{text}\x1b[0m" if self.colour and style and text else text)
+def paint(text: str, style: str) -> str:
+    if not (style and text):
+        return text
+    if style == NODE:
+        name, _, symbol = text.rpartition(" ")
+        return f"\x1b[{BOLD}m{name}\x1b[0m \x1b[{CYAN}m{symbol}\x1b[0m"
+    return f"\x1b[{style}m{text}\x1b[0m"
 
 
 class _Table:
-    """Column layout for one table: ``render`` turns a row of cells into a line."""
+    """Column layout for one table: ``render`` turns a row into a line.
 
-    def __init__(self, title: str, headers: list[str], right: list[bool], paint: _Paint) -> None:
+    Without colour, and when every cell counts one column a character (``narrow``: no wide or
+    combining characters in any name), a row is one ``str.format`` of a template holding the
+    widths; otherwise each cell is measured and padded (and painted) on its own.
+    """
+
+    def __init__(
+        self, title: str, headers: list[str], right: list[bool], *, colour: bool, narrow: bool
+    ) -> None:
         self.title = title
         self.headers = headers
         self.right = right
-        self.paint = paint
+        self.colour = colour
+        self.fast = narrow and not colour
         self.widths = [cells(header) for header in headers]
+        self.template = ""
 
-    def fit(self, rows: Iterable[list[Cell]]) -> None:
-        for row in rows:
-            for k, (text, _) in enumerate(row):
+    def fit(self, rows: Iterable[Row]) -> None:
+        widths = self.widths
+        for texts, _ in rows:
+            for k, text in enumerate(texts):
                 width = cells(text)
-                if width > self.widths[k]:
-                    self.widths[k] = width
+                if width > widths[k]:
+                    widths[k] = width
+        self.template = " " + " │ ".join(
+            f"{{:{'>' if right else '<'}{width}}}" for width, right in zip(widths, self.right, strict=True)
+        )
 
-    def render(self, row: list[Cell]) -> str:
+    def render(self, texts: list[str], styles: tuple[str, ...]) -> str:
+        if self.fast:
+            return self.template.format(*texts).rstrip()
         parts = []
-        for (text, shown), width, right in zip(row, self.widths, self.right, strict=True):
+        for text, style, width, right in zip(texts, styles, self.widths, self.right, strict=True):
             pad = " " * (width - cells(text))
+            shown = paint(text, style) if self.colour else text
             parts.append(pad + shown if right else shown + pad)
         return (" " + " │ ".join(parts)).rstrip()
 
     def head(self) -> Iterator[str]:
         yield ""
-        yield self.paint(self.title, ITALIC)[1]
-        yield self.render([self.paint(header, BOLD) for header in self.headers])
+        yield paint(self.title, ITALIC) if self.colour else self.title
+        yield (
+            self.render(self.headers, (BOLD,) * len(self.headers))
+            if self.colour
+            else " "
+            + " │ ".join(
+                header.rjust(width) if right else header.ljust(width)
+                for header, width, right in zip(self.headers, self.widths, self.right, strict=True)
+            ).rstrip()
+        )
         yield "┼".join("─" * (width + 2) for width in self.widths)
 
-    def lines(self, rows: Iterator[list[Cell]]) -> Iterator[str]:
+    def lines(self, rows: Iterator[Row]) -> Iterator[str]:
         """The table: widths from the first ``LOOKAHEAD`` rows, then every row as it comes."""
         ahead = list(islice(rows, LOOKAHEAD))
         self.fit(ahead)
         yield from self.head()
-        for row in ahead:
-            yield self.render(row)
+        render = self.render
+        for texts, styles in ahead:
+            yield render(texts, styles)
         del ahead
-        for row in rows:
-            yield self.render(row)
+        for texts, styles in rows:
+            yield render(texts, styles)
 
 
 def _formatter() -> Callable[[float], str]:
@@ -140,9 +166,8 @@ class _Rows:
     built from those names (a test holds them equal).
     """
 
-    def __init__(self, trace: Trace, paint: _Paint) -> None:
+    def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        self.paint = paint
         raw = trace.names()
         labels = trace.labels
         # ``Trace.ref``: a name in parentheses when it is an expression or a number.
@@ -201,109 +226,100 @@ class _Rows:
             k1=format_number(k - 1),
         )
 
-    def forward(self) -> Iterator[list[Cell]]:
-        trace, number, names, paint = self.trace, self.number, self.names, self.paint
+    def forward(self) -> Iterator[Row]:
+        trace, number, names, expression = self.trace, self.number, self.names, self.expression
         data = trace.data
-        for k, i in enumerate(trace.forward_nodes):
-            yield [
-                paint(str(k + 1), DIM),
-                paint(names[i], BOLD),
-                paint(self.expression(i)),
-                paint(number(data[i])),
-            ]
+        styles = (DIM, BOLD, "", "")
+        for k, i in enumerate(trace.forward_nodes, 1):
+            yield [str(k), names[i], expression(i), number(data[i])], styles
 
-    def backward(self) -> Iterator[list[Cell]]:
-        trace, number, names, refs, paint = self.trace, self.number, self.names, self.refs, self.paint
+    def backward(self) -> Iterator[Row]:
+        trace, number, names, refs = self.trace, self.number, self.names, self.refs
         out, seed, n = trace.output, trace.seed_index, trace.size
         grad, local, before = trace.grad, trace.local, trace.before
         in_start, in_ids, first_grad = trace.in_start, trace.in_ids, trace.first_grad_event
-        blank = paint("")
-        yield [
-            paint(str(seed + 1), DIM),
-            paint(names[out], BOLD),
-            paint(f"seed: {names[out]}.grad = 1"),
-            paint("0 → 1"),
-        ]
+        local_expression = self.local_expression
+        plain, accumulated = (DIM, NODE, "", ""), (DIM, NODE, "", BOLD_YELLOW)
+        yield [str(seed + 1), names[out], f"seed: {names[out]}.grad = 1", "0 → 1"], (DIM, BOLD, "", "")
+        leaf = (DIM, BOLD, DIM, "")
         for i in range(n - 1, -1, -1):
             k = seed + n - i  # node i's backward step
-            step = paint(str(k + 1), DIM)
             start, end = in_start[i], in_start[i + 1]
             if start == end:
-                yield [
-                    step,
-                    paint(names[i], BOLD),
-                    paint(f"leaf: grad final = {number(grad[i])}", DIM),
-                    blank,
-                ]
+                yield [str(k + 1), names[i], f"leaf: grad final = {number(grad[i])}", ""], leaf
                 continue
             upstream = grad[i]
             up = number(upstream)
-            symbol = self.symbol(i)
-            node = (f"{names[i]} {symbol}", f"{paint(names[i], BOLD)[1]} {paint(symbol, CYAN)[1]}")
+            step, node = str(k + 1), f"{names[i]} {self.symbol(i)}"
             for e in range(start, end):
                 j = in_ids[e]
                 d, b = local[e], before[e]
                 arithmetic = (
-                    f"{refs[j]}.grad += {self.local_expression(e, i, start, end)} * {refs[i]}.grad"
+                    f"{refs[j]}.grad += {local_expression(e, i, start, end)} * {refs[i]}.grad"
                     f" = {number(d)} * {up} = {number(d * upstream)}"
                 )
+                change = f"{number(b)} → {number(b + d * upstream)}"
                 # Highlighted where the operand had received a grad before this one.
-                accumulated = first_grad[j] < k or b != 0.0
-                change = paint(
-                    f"{number(b)} → {number(b + d * upstream)}", BOLD_YELLOW if accumulated else ""
+                yield (
+                    [step, node, arithmetic, change],
+                    accumulated if first_grad[j] < k or b != 0.0 else plain,
                 )
-                if e == start:
-                    yield [step, node, paint(arithmetic), change]
-                else:
-                    yield [blank, blank, paint(arithmetic), change]
+                step = node = ""
 
-    def grads(self) -> Iterator[list[Cell]]:
-        trace, number, names, paint = self.trace, self.number, self.names, self.paint
-        uses = Counter(trace.in_ids)
+    def grads(self) -> Iterator[Row]:
+        trace, number, names, symbol = self.trace, self.number, self.names, self.symbol
+        uses = array("i", bytes(4 * trace.size))  # how many times each node is an operand
+        for j in trace.in_ids:
+            uses[j] += 1
         data, grad = trace.data, trace.grad
+        styles = (DIM, BOLD, CYAN, "", "", DIM)
         for i in range(trace.size):
             used = uses[i]
-            yield [
-                paint(str(i), DIM),
-                paint(names[i], BOLD),
-                paint(self.symbol(i), CYAN),
-                paint(number(data[i])),
-                paint(number(grad[i])),
-                paint(f"{used}×" if used > 1 else "", DIM),
-            ]
+            yield (
+                [
+                    str(i),
+                    names[i],
+                    symbol(i),
+                    number(data[i]),
+                    number(grad[i]),
+                    f"{used}×" if used > 1 else "",
+                ],
+                styles,
+            )
 
 
 def trace_lines(trace: Trace, source: str, *, colour: bool = False) -> Iterator[str]:
     """Every line of ``gradstep trace``, each made when it is asked for (after a table's first
     ``LOOKAHEAD`` rows, which set its widths)."""
-    paint = _Paint(colour)
-    rows = _Rows(trace, paint)
+    rows = _Rows(trace)
+    narrow = all(map(str.isascii, rows.names)) or all(cells(name) == len(name) for name in rows.names)
     output = trace.output
+
+    def table(title: str, headers: list[str], right: list[bool]) -> _Table:
+        return _Table(title, headers, right, colour=colour, narrow=narrow)
+
+    def style(text: str, style: str) -> str:
+        return paint(text, style) if colour else text
+
     yield (
-        paint("gradstep trace ", BOLD)[1]
-        + paint(escape(source), BOLD_CYAN)[1]
-        + f" — {trace.size} nodes, {len(trace)} steps; output {rows.names[output]}"
-        f" = {format_number(trace.data[output])}"
+        f"{style('gradstep trace ', BOLD)}{style(escape(source), BOLD_CYAN)} — {trace.size} nodes,"
+        f" {len(trace)} steps; output {rows.names[output]} = {format_number(trace.data[output])}"
     )
-    forward = _Table("Forward pass", ["step", "node", "computed", "value"], [True, False, False, True], paint)
-    yield from forward.lines(rows.forward())
-    backward = _Table(
-        "Backward pass",
-        ["step", "node", "contribution", "grad before → after"],
-        [True, False, False, True],
-        paint,
+    yield from table("Forward pass", ["step", "node", "computed", "value"], [True, False, False, True]).lines(
+        rows.forward()
     )
-    yield from backward.lines(rows.backward())
+    yield from table(
+        "Backward pass", ["step", "node", "contribution", "grad before → after"], [True, False, False, True]
+    ).lines(rows.backward())
     highlighted = ", highlighted where a node had a grad already" if colour else ""
-    legend = f"Backward: each step sends its node's grad to its operands; grads accumulate (+=){highlighted}."
-    yield paint(legend, DIM)[1]
-    grads = _Table(
+    yield style(
+        f"Backward: each step sends its node's grad to its operands; grads accumulate (+=){highlighted}.", DIM
+    )
+    yield from table(
         "Final values and grads",
         ["id", "node", "op", "data", "grad", "used"],
         [True, False, False, True, True, True],
-        paint,
-    )
-    yield from grads.lines(rows.grads())
+    ).lines(rows.grads())
 
 
 def print_trace(
