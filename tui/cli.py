@@ -73,13 +73,15 @@ def _fail(message: str) -> int:
 def _check_readable(path: str) -> str | None:
     """Why ``path`` cannot be opened, or None if it can; worded as ``gradstep trace`` words it
     (the core's ``load``), so both commands say the same about the same file."""
+    from gradstep.core.files import NotRegularFile, open_regular
+
     if not os.path.exists(path):
         return f"{path}: error: no such file"
-    if os.path.isdir(path):
-        return f"{path}: error: this is a directory, not an expression file"
     try:
-        with open(path, "rb"):
+        with open_regular(path):  # a FIFO or a device is refused before it can block
             pass
+    except NotRegularFile as error:
+        return f"{path}: error: this is {error.kind}, not an expression file"
     except OSError as error:
         return f"{path}: error: cannot read the file: {error.strerror or error}"
     return None
