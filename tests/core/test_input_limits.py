@@ -360,3 +360,69 @@ def test_depth_limits_hold_under_a_memory_limit(tmp_path: Path, body: str, accep
 
 def test_core_load_is_reexported() -> None:
     assert core.load is load
+
+
+# --- loading slice by slice (the app's loading thread) -----------------------------------------------
+
+
+@st.composite
+def multiline_files(draw: st.DrawFn) -> str:
+    """Statements of one or several lines (brackets, line continuations), some of them broken."""
+    lines = ["a = Value(1.5, label='a')"]
+    for i in range(draw(st.integers(1, 30))):
+        form = draw(st.sampled_from(["plain", "paren", "backslash", "label", "comment", "broken"]))
+        if form == "plain":
+            lines.append(f"v{i} = a * {i}.5")
+        elif form == "paren":
+            lines.append(f"v{i} = (a +\n   {i}.0 *\n   a)")
+        elif form == "backslash":
+            lines.append(f"v{i} = a - \\\n    {i}.0")
+        elif form == "label":
+            lines.append(f"v{i} = a + 1\nv{i}.label = 'n{i}'")
+        elif form == "comment":
+            lines.append(f"# note {i} ( [ ")
+        elif draw(st.booleans()):
+            lines.append(f"v{i} = (a +\n  nope{i})")
+    lines.append(draw(st.sampled_from(["a", "a.backward()", ""])))
+    return draw(st.sampled_from(["\n", "\r\n", "\r"])).join(lines) + "\n"
+
+
+def outcome(text: str, **kwargs: object) -> object:
+    try:
+        program = parse(text, "f.gs", **kwargs)  # type: ignore[arg-type]
+    except ExpressionError as error:
+        return ("error", error.line, error.column, error.message, error.source_line)
+    return ("ok", program.output.data, program.output.label, sorted(program.names))
+
+
+@settings(max_examples=150, deadline=None)
+@given(multiline_files(), st.integers(1, 60))
+def test_loading_slice_by_slice_reads_as_one_parse(text: str, chunk: int) -> None:
+    seen: list[tuple[str, int, int]] = []
+    whole = outcome(text)
+    original = language.CHUNK_CHARACTERS
+    language.CHUNK_CHARACTERS = chunk  # tiny slices: statements cut everywhere
+    try:
+        sliced = outcome(text, progress=lambda *report: seen.append(report))
+    finally:
+        language.CHUNK_CHARACTERS = original
+    assert sliced == whole
+    parsing = [done for stage, done, _ in seen if stage == "parsing"]
+    assert parsing == sorted(parsing)
+
+
+def test_progress_reports_the_stages_and_can_stop_a_load() -> None:
+    text = "a = Value(1.0)\n" + "a = a + 1.0\n" * 10_000 + "a\n"
+    seen: list[tuple[str, int, int]] = []
+    assert parse(text, progress=lambda *report: seen.append(report)).output.data == 10_001.0
+    assert {stage for stage, _, _ in seen} == {"parsing", "building"}
+    assert seen[-1][0] == "building" and all(done <= total for _, done, total in seen)
+
+    class Stop(Exception):
+        pass
+
+    def stop(stage: str, done: int, total: int) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        parse(text, progress=stop)
