@@ -39,16 +39,21 @@ class StatusBar(Static):
         breakpoints: int = 0,
         stale: bool = False,
         note: str | None = None,
+        loading: bool = False,
     ) -> None:
         """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now;
-        ``note``: predict mode's ``score K/N``, at the start of the second line."""
+        ``note``: predict mode's ``score K/N``, at the start of the second line; ``loading``: a
+        file loads in the background (its progress shows under this line)."""
         top = Text(no_wrap=True, overflow="ellipsis")
         top.append("gradstep ", "bold")
         top.append(printable(source), "bold")
         if stale and trace is not None:
             top.append("  (error — showing the last good graph)", "italic")
         bottom = Text(no_wrap=True, overflow="ellipsis")
-        if trace is None:
+        if trace is None and loading:
+            top.append("  ·  loading")
+            bottom.append("The graph shows when the file is read: q quits, o opens another.")
+        elif trace is None:
             top.append("  ·  no graph yet")
             bottom.append("Fix the file (it reloads when saved) or press o to open another.")
         else:
