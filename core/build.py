@@ -59,7 +59,7 @@ def build(path: str, cls: type) -> Built:
     """Load ``path`` and build its graph with ``cls``. Raises ``ExpressionError`` or ``EngineError``."""
     program = language.load(path)  # the file's errors, reported as everywhere else
     module = language._ast_parse_deep(program.source)  # parsed as load() parsed it
-    walker = _Walker(program.path, program.source.splitlines() or [""], cls)
+    walker = _Walker(program.path, language.source_lines(program.source), cls)
     with contextlib.redirect_stdout(sys.stderr):  # their prints must not mix with a JSON document
         return walker.run(module)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import ast
 import math
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .engine import Value
+from .files import NotRegularFile, open_regular
 from .ops import UNARY_FUNCTIONS
 from .text import escape, escape_lines, label_problem
 
@@ -26,10 +28,20 @@ MAX_NODES = 200_000
 """Graph nodes one file may create."""
 MAX_STATEMENTS = 200_000
 """Lines plus ``;`` in one file, checked before parsing: parsing costs memory per statement."""
+MAX_OPERATIONS = 200_000
+"""Operators (``+ - * / **``) and calls in one file, counted before parsing: the syntax tree, and
+the memory ``ast.parse`` takes, grow with them (about 1 KB each)."""
 MAX_DEPTH = 100_000
-"""How deeply one expression may nest."""
+"""How deeply one expression may nest (a sum of 100,000 terms on one line; ``x.tanh()`` counts two)."""
+MAX_SIGNS = 1_000
+"""Unary signs in a row (``- - x``); Python's parser stops near 6,000 and its limit moves."""
+MAX_POWERS = 1_000
+"""Powers in one chain (``a ** b ** c`` nests to the right); Python's parser stops near 3,000."""
 MAX_LABEL = 200
 """Characters in a label."""
+
+EXCERPT_WIDTH = 160
+"""The most of a source line an error shows (cut around the column)."""
 
 ALLOWED = (
     "allowed: name = expr; name.label = 'text'; numbers; names; Value(number, label='x'); "
@@ -69,12 +81,27 @@ class ExpressionError(Exception):
         hint = escape_lines(self.hint)
         if not self.line:
             return f"{path}: error: {message}" + (f"\n  {hint}" if hint else "")
-        line = self.source_line.rstrip("\r\n").expandtabs(1)
-        column = max(self.column, 1) - 1
+        line, column = self.excerpt()
         shown = escape(line)
         caret = " " * len(escape(line[:column])) + "^"
         text = f"{path}:{self.line}:{self.column}: error: {message}\n    {shown}\n    {caret}"
         return text + (f"\n  {hint}" if hint else "")
+
+    def excerpt(self, width: int = EXCERPT_WIDTH) -> tuple[str, int]:
+        """The source line as shown under the message, and the caret's index in it.
+
+        A line longer than ``width`` is cut around the column (``…`` where text was left out): a
+        300,000-term sum on one line must not be echoed whole.
+        """
+        line = self.source_line.rstrip("\r\n").expandtabs(1)
+        column = min(max(self.column, 1) - 1, len(line))
+        if len(line) <= width:
+            return line, column
+        start = min(max(column - width // 2, 0), len(line) - width)
+        end = start + width
+        head = "…" if start > 0 else ""
+        tail = "…" if end < len(line) else ""
+        return head + line[start:end] + tail, column - start + len(head)
 
 
 @dataclass
@@ -87,25 +114,34 @@ class Program:
     source: str = ""
 
 
-def load(path: str | os.PathLike[str]) -> Program:
-    """Read and interpret an expression file. Raises ``ExpressionError``, never anything else."""
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: how far a load has come (``"parsing"``, characters read of the
+text; ``"building"``, statements run of all). Called now and then, from the thread that loads; an
+exception it raises stops the load and propagates (the app stops a load it no longer wants so)."""
+
+
+def load(path: str | os.PathLike[str], progress: Progress | None = None) -> Program:
+    """Read and interpret an expression file. Raises ``ExpressionError``, never anything else.
+
+    Only a regular file is opened (a FIFO or a device would block or never end: refused first).
+    """
     shown = os.fspath(path)
     try:
-        size = os.stat(shown).st_size
-        if size > MAX_FILE_BYTES:
-            raise ExpressionError(
-                f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
-                path=shown,
-                hint="split the expression or trace it from Python with `from tui import debug`",
-            )
-        with open(shown, "rb") as handle:
+        with open_regular(shown) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise ExpressionError(
+                    f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                    path=shown,
+                    hint=_SMALLER,
+                )
             raw = handle.read(MAX_FILE_BYTES + 1)
     except ExpressionError:
         raise
     except FileNotFoundError:
         raise ExpressionError("no such file", path=shown, hint="") from None
-    except IsADirectoryError:
-        raise ExpressionError("this is a directory, not an expression file", path=shown, hint="") from None
+    except NotRegularFile as error:
+        raise ExpressionError(f"this is {error.kind}, not an expression file", path=shown, hint="") from None
     except OSError as error:
         raise ExpressionError(
             f"cannot read the file: {error.strerror or error}", path=shown, hint=""
@@ -115,10 +151,11 @@ def load(path: str | os.PathLike[str]) -> Program:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        line_start = raw.rfind(b"\n", 0, error.start) + 1
+        before = raw[: error.start]
+        line = _line_count(before.decode("utf-8", "replace")) + 1
+        line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
         column = len(raw[line_start : error.start].decode("utf-8", "replace")) + 1
-        source_line = raw[line_start:].split(b"\n", 1)[0].decode("utf-8", "replace")
+        source_line = source_lines(raw[line_start:].decode("utf-8", "replace"))[0]
         raise ExpressionError(
             "the file is not UTF-8 text",
             path=shown,
@@ -127,35 +164,118 @@ def load(path: str | os.PathLike[str]) -> Program:
             source_line=source_line,
             hint="save the file as UTF-8",
         ) from None
-    return parse(text, shown)
+    return parse(text, shown, progress)
 
 
-def parse(text: str, path: str = "<string>") -> Program:
-    """Interpret expression text. Raises ``ExpressionError``, never anything else."""
+def parse(text: str, path: str = "<string>", progress: Progress | None = None) -> Program:
+    """Interpret expression text. Raises ``ExpressionError``, never anything else.
+
+    The limits are checked before the text is parsed: parsing costs time and memory per statement
+    and per operation, so a file over a limit is refused for the price of a few counts.
+    """
     if len(text) > MAX_FILE_BYTES:
         raise ExpressionError(f"the text is over the limit of {MAX_FILE_BYTES:,} characters", path=path)
-    lines = text.splitlines() or [""]
-    if text.count("\n") + text.count(";") > MAX_STATEMENTS:
+    _check_limits(text, path)
+    lines = source_lines(text)
+    if progress is None:
+        chunks = [(0, _parse_ast(text, path, lines).body)]
+    else:
+        chunks = _parse_in_chunks(text, path, lines, progress)
+    return _Interpreter(path, lines, text, progress).run(chunks)
+
+
+def source_lines(text: str) -> list[str]:
+    """``text`` split into lines as Python numbers them: at ``\\n``, ``\\r\\n`` and ``\\r`` only.
+
+    ``str.splitlines`` also splits at form feeds, vertical tabs, U+2028 and others, which Python
+    reads as ordinary characters: an error's line would then show another line than Python's.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def _line_count(text: str) -> int:
+    """Line breaks in ``text`` as Python counts them."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+_COMMENTS_AND_STRINGS = re.compile(r"#[^\r\n]*|'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\"")
+"""Comments and one-line strings: a ``;`` or ``+`` in them is no statement or operation."""
+
+
+def _counts(text: str) -> tuple[int, int]:
+    """(statements, operations) of ``text``, counted as characters: C speed, no tokens made.
+
+    Statements: line breaks (as Python reads them) plus ``;``. Operations: ``+ - * / **`` and
+    calls, each ``(`` (an upper bound on the syntax tree a file makes, and on its depth).
+    """
+    statements = _line_count(text) + text.count(";") + 1
+    operations = (
+        text.count("+") + text.count("-") + text.count("*") - text.count("**") + text.count("/")
+    ) + text.count("(")
+    return statements, operations
+
+
+_SIGNS = re.compile(r"[-+~](?:[ \t\f]*+[-+~]){" + str(MAX_SIGNS + 1) + "}")
+"""More than ``MAX_SIGNS`` unary signs in a row (the first may be a binary operator)."""
+_POWERS = re.compile(r"(?:\*\*[-+~ \t\f]*+[\w.]++[ \t\f]*+){" + str(MAX_POWERS + 1) + "}")
+"""A ``**`` chain of more than ``MAX_POWERS`` powers (``**`` groups to the right: it nests)."""
+
+
+_SMALLER = "trace a smaller graph, or build it in Python and open it with `from gradstep.tui import debug`"
+
+
+def _check_limits(text: str, path: str) -> None:
+    """Refuse a text over the statement, operation or nesting limits before anything is parsed."""
+    statements, operations = _counts(text)
+    if statements > MAX_STATEMENTS or operations > MAX_OPERATIONS:
+        # Over at a glance: count again without comments and strings (a long `# ----` is no sum).
+        statements, operations = _counts(_COMMENTS_AND_STRINGS.sub("", text))
+    if statements > MAX_STATEMENTS:
         raise ExpressionError(
             f"the file has more than {MAX_STATEMENTS:,} lines and statements",
             path=path,
-            hint="trace a smaller graph, or build it in Python and open it with `from tui import debug`",
+            hint=_SMALLER,
         )
-    module = _parse_ast(text, path, lines)
-    return _Interpreter(path, lines, text).run(module)
+    if operations > MAX_OPERATIONS:
+        raise ExpressionError(
+            f"the file has more than {MAX_OPERATIONS:,} operations (+ - * / ** and calls)",
+            path=path,
+            hint=_SMALLER,
+        )
+    for pattern, what, hint in (
+        (_SIGNS, f"more than {MAX_SIGNS:,} signs in a row", "split it into named steps: t = -x"),
+        (_POWERS, f"a chain of more than {MAX_POWERS:,} powers", "split it into named steps: t = b ** c"),
+    ):
+        found = pattern.search(text) if ("**" in text or pattern is _SIGNS) else None
+        if found is not None:  # in code, or only in a comment or a string? (blanked, same places)
+            found = pattern.search(_COMMENTS_AND_STRINGS.sub(lambda m: " " * len(m.group()), text))
+        if found is not None:
+            lines = source_lines(text[: found.start()])
+            raise ExpressionError(
+                f"the expression nests too deeply: {what}",
+                path=path,
+                line=len(lines),
+                column=len(lines[-1]) + 1,
+                source_line=source_lines(text[found.start() - len(lines[-1]) :])[0],
+                hint=hint,
+            )
 
 
-def _parse_ast(text: str, path: str, lines: list[str]) -> ast.Module:
+def _parse_ast(text: str, path: str, lines: list[str], first_line: int = 0) -> ast.Module:
+    """``text`` parsed; its line 1 is line ``first_line + 1`` of the file (for errors)."""
+
     def error(message: str, line: int = 1, column: int = 1, hint: str = ALLOWED) -> ExpressionError:
-        line = min(max(line, 1), len(lines))
+        line = min(max(line + first_line, 1), len(lines))
         return ExpressionError(
             message, path=path, line=line, column=max(column, 1), source_line=lines[line - 1], hint=hint
         )
 
     if "\0" in text:
         at = text.index("\0")
-        line = text.count("\n", 0, at) + 1
-        raise error("the file contains a NUL character", line, at - (text.rfind("\n", 0, at) + 1) + 1, "")
+        before = source_lines(text[:at])
+        raise error("the file contains a NUL character", len(before), len(before[-1]) + 1, "")
     try:
         return _ast_parse_deep(text)
     except SyntaxError as problem:
@@ -165,17 +285,72 @@ def _parse_ast(text: str, path: str, lines: list[str]) -> ast.Module:
                 f"{message}: the expression nests too deeply", problem.lineno or 1, problem.offset or 1
             ) from None
         raise error(f"syntax error: {message}", problem.lineno or 1, problem.offset or 1) from None
-    except (RecursionError, MemoryError, ValueError, OverflowError):
-        raise error(
-            "the expression nests too deeply to read", hint="split it into named steps: t = a * b"
+    except RecursionError:
+        raise ExpressionError(
+            f"an expression nests more than {MAX_DEPTH:,} levels deep",
+            path=path,
+            hint="split it into named steps: t = a * b",
         ) from None
+    except (MemoryError, ValueError, OverflowError):
+        raise ExpressionError(
+            "the expression nests too deeply to read (or memory ran out)",
+            path=path,
+            hint="split it into named steps: t = a * b",
+        ) from None
+
+
+CHUNK_CHARACTERS = 32 * 1024
+"""How much text one ``ast.parse`` call reads when loading with progress (see ``_parse_in_chunks``)."""
+
+
+def _parse_in_chunks(
+    text: str, path: str, lines: list[str], progress: Progress
+) -> list[tuple[int, list[ast.stmt]]]:
+    """``text`` parsed a slice of whole lines at a time: (line offset, statements) per slice.
+
+    ``ast.parse`` holds the interpreter lock for as long as it runs, so a loading thread parsing a
+    big file in one call would freeze the app's own thread meanwhile; slice by slice, the app gets
+    its turn in between, and the progress is known. A slice that does not parse (a statement
+    cut in two, or a real error) is parsed again with the rest of the file, in one call, which then
+    parses exactly as the whole file would.
+    """
+    chunks: list[tuple[int, list[ast.stmt]]] = []
+    position = 0
+    line = 0
+    while position < len(text):
+        end = text.find("\n", position + CHUNK_CHARACTERS)
+        end = len(text) if end < 0 else end + 1
+        piece = text[position:end]
+        try:
+            if "\0" in piece:
+                raise SyntaxError("NUL")
+            body = ast.parse(piece, mode="exec").body
+        except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
+            chunks.append((line, _parse_ast(text[position:], path, lines, line).body))
+            progress("parsing", len(text), len(text))
+            return chunks
+        chunks.append((line, body))
+        line += _line_count(piece)
+        position = end
+        progress("parsing", position, len(text))
+    return chunks
+
+
+DEEP_STACK_BYTES = 64 * 1024 * 1024
+"""The stack of the thread that parses a deep expression: ~80 bytes a level, so room for far more
+than ``MAX_DEPTH`` levels (a segfault is the alternative), and small enough to start under a
+400 MB address-space limit."""
+
+_deep_parse = threading.Lock()
 
 
 def _ast_parse_deep(text: str) -> ast.Module:
     """``ast.parse``, retried on a thread with a large stack when a long chain is too deep for it.
 
     CPython builds the tree recursively, so ``s = x0 + x1 + ... + x3000`` exceeds the default
-    recursion limit even though the parser itself copes.
+    recursion limit even though the parser itself copes. The retry raises the limit just enough
+    for ``MAX_DEPTH`` levels (CPython allows three tree levels per unit of the limit), so a deeper
+    chain is a ``RecursionError`` there, not a stack overflow.
     """
     try:
         return ast.parse(text, mode="exec")
@@ -185,22 +360,25 @@ def _ast_parse_deep(text: str) -> ast.Module:
     failure: list[BaseException] = []
 
     def run() -> None:
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old, 4 * MAX_DEPTH))
         try:
             result.append(ast.parse(text, mode="exec"))
         except BaseException as problem:  # handed to the caller's thread
             failure.append(problem)
-        finally:
-            sys.setrecursionlimit(old)
 
-    old_size = threading.stack_size(512 * 1024 * 1024)
-    try:
-        worker = threading.Thread(target=run, name="gradstep-parse")
-        worker.start()
-        worker.join()
-    finally:
-        threading.stack_size(old_size)
+    with _deep_parse:  # the recursion limit is the interpreter's, not the thread's: one at a time
+        old_limit = sys.getrecursionlimit()
+        old_size = threading.stack_size()
+        try:
+            threading.stack_size(DEEP_STACK_BYTES)
+            sys.setrecursionlimit(max(old_limit, MAX_DEPTH // 3 + 100))
+            worker = threading.Thread(target=run, name="gradstep-parse", daemon=True)
+            worker.start()
+            worker.join()
+        except (RuntimeError, ValueError):  # no thread (no memory for its stack): say so, cleanly
+            raise MemoryError from None
+        finally:
+            threading.stack_size(old_size)
+            sys.setrecursionlimit(old_limit)
     if failure:
         raise failure[0]
     return result[0]
@@ -262,17 +440,20 @@ Operand = float | Value
 class _Interpreter:
     """Runs a checked syntax tree statement by statement, expression by expression (no recursion)."""
 
-    def __init__(self, path: str, lines: list[str], text: str) -> None:
+    def __init__(self, path: str, lines: list[str], text: str, progress: Progress | None = None) -> None:
         self.path = path
         self.lines = lines
         self.text = text
+        self.progress = progress
         self.names: dict[str, Value] = {}
         self.nodes = 0
+        self.first_line = 0
+        """Where the statements being run start: their line 1 is line ``first_line + 1``."""
 
     # --- errors --------------------------------------------------------------------------------
 
     def error(self, node: ast.AST, message: str, hint: str = ALLOWED) -> ExpressionError:
-        line = getattr(node, "lineno", 1) or 1
+        line = (getattr(node, "lineno", 1) or 1) + self.first_line
         line = min(max(line, 1), len(self.lines))
         source_line = self.lines[line - 1]
         offset = getattr(node, "col_offset", 0) or 0
@@ -289,20 +470,22 @@ class _Interpreter:
 
     # --- statements ----------------------------------------------------------------------------
 
-    def run(self, module: ast.Module) -> Program:
+    def run(self, chunks: list[tuple[int, list[ast.stmt]]]) -> Program:
+        """Run the statements of each (line offset, statements) chunk in order."""
         last_assigned: Value | None = None
         output: Value | None = None
-        for statement in module.body:
-            if isinstance(statement, ast.Assign):
-                assigned = self.assign(statement)
-                if not isinstance(statement.targets[0], ast.Attribute):  # a label is not a value
+        total = sum(len(body) for _, body in chunks)
+        done = 0
+        for self.first_line, body in chunks:
+            for statement in body:
+                if self.progress is not None and done % 2048 == 0:
+                    self.progress("building", done, total)
+                done += 1
+                assigned, shown = self.statement(statement)
+                if shown is not None:
+                    output = shown
+                elif assigned is not None:
                     last_assigned = assigned
-            elif isinstance(statement, ast.AugAssign):
-                last_assigned = self.augmented_assign(statement)
-            elif isinstance(statement, ast.Expr):
-                output = self.expression_statement(statement)
-            else:
-                raise self.refuse(statement)
         result = output or last_assigned
         if result is None:
             raise ExpressionError(
@@ -314,6 +497,19 @@ class _Interpreter:
                 hint="for example: a = Value(2.0, label='a'); b = a * a; b",
             )
         return Program(self.path, result, dict(self.names), self.text)
+
+    def statement(self, statement: ast.stmt) -> tuple[Value | None, Value | None]:
+        """Run one statement: (the value it assigned, the output it names); either may be None."""
+        if isinstance(statement, ast.Assign):
+            assigned = self.assign(statement)
+            if isinstance(statement.targets[0], ast.Attribute):  # a label is not a value
+                return None, None
+            return assigned, None
+        if isinstance(statement, ast.AugAssign):
+            return self.augmented_assign(statement), None
+        if isinstance(statement, ast.Expr):
+            return None, self.expression_statement(statement)
+        raise self.refuse(statement)
 
     def assign(self, statement: ast.Assign) -> Value:
         if len(statement.targets) != 1:

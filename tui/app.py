@@ -19,6 +19,7 @@ from gradstep.core.nudge import NUDGE_H, Nudge, nudge
 from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
 from gradstep.tui.crash import run_guarded, run_or_raise
+from gradstep.tui.loader import Loader, LoadFinished, LoadProgress, LoadRequest
 from gradstep.tui.messages import ShowSubtree
 from gradstep.tui.quiz.bar import QuizBar
 from gradstep.tui.served import ServedFolder
@@ -28,6 +29,7 @@ from gradstep.tui.widgets.graph_tree import GraphTree
 from gradstep.tui.widgets.groups import GroupsView
 from gradstep.tui.widgets.inspector import Inspector
 from gradstep.tui.widgets.keys_bar import KeysBar
+from gradstep.tui.widgets.loading import LoadingBar
 from gradstep.tui.widgets.status import StatusBar
 from gradstep.tui.widgets.timeline import Timeline
 from textual import events
@@ -39,6 +41,10 @@ from textual.screen import Screen
 
 POLL_SECONDS = 0.5
 """How often the open file is checked for changes (its mtime and size)."""
+
+BACKGROUND_BYTES = 32 * 1024
+"""Files from this size load on a thread of their own (tui/loader.py), with a progress bar; smaller
+ones load at once (in milliseconds)."""
 
 FileSignature = tuple[int, int]
 
@@ -136,6 +142,10 @@ class GradstepApp(App[int]):
         """The step of the ``u`` nudge (``U`` changes it)."""
         self.nudged: Nudge | None = None
         """The nudge on show in the inspector (for its node), or None."""
+        self.shown_path: str | None = None
+        """The file whose graph is on screen (``path`` is the file watched: after a failed ``o``,
+        the file opened, so that saving its fix loads it)."""
+        self._loader = Loader(self)
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -151,6 +161,7 @@ class GradstepApp(App[int]):
         self._quiz_bar = QuizBar(id="quiz")
         yield self._status
         yield ErrorPanel(id="error")
+        yield LoadingBar(id="loading")
         with Horizontal(id="panes"):
             with Vertical(id="tree-pane"):
                 yield self._breadcrumb
@@ -189,6 +200,11 @@ class GradstepApp(App[int]):
             self._quiz_bar.input.focus()
 
     @property
+    def loading(self) -> bool:
+        """Whether a file is loading in the background (see ``BACKGROUND_BYTES``)."""
+        return self._loader.busy
+
+    @property
     def graph_tree(self) -> GraphTree:
         return self._tree
 
@@ -202,31 +218,73 @@ class GradstepApp(App[int]):
             return
         self._accept(program)
 
-    def _load_file(self, path: str, *, keep_position: bool = False) -> bool:
-        """Load ``path``; on an error show it and keep the graph on screen. True when loaded."""
+    def _load_file(self, path: str, *, keep_position: bool = False, opening: bool = False) -> bool:
+        """Load ``path``; on an error show it and keep the graph on screen. True when loaded.
+
+        A big file loads in the background (False now; ``on_load_finished`` takes it from there).
+        """
         self._signature = _signature(path)
+        request = LoadRequest(path, keep_position, opening)
         if self.served is not None and (refusal := self.served.refusal(path)):
-            self._show_error(refusal)  # checked before every read, reloads included
+            self._load_failed(request, refusal)  # checked before every read, reloads included
             return False
+        if self._signature is not None and self._signature[1] >= BACKGROUND_BYTES:
+            self._loader.start(request)
+            self.query_one(LoadingBar).start(path)
+            self._refresh_status()
+            return False
+        self._loader.cancel()  # a small file asked for now wins over a big one still loading
+        self.query_one(LoadingBar).stop()
         try:
             program = load(path)
         except ExpressionError as error:
-            self._show_error(str(error) if self.served is None else self.served.describe(error))
+            self._load_failed(request, str(error) if self.served is None else self.served.describe(error))
             return False
         except Exception as error:  # the core promises ExpressionError only; never crash anyway
-            self._show_error(f"{path}: error: could not load the file: {error!r}")
+            self._load_failed(request, f"{path}: error: could not load the file: {error!r}")
             return False
         self._accept(program, keep_position=keep_position)
         return True
 
-    def _accept(self, program: Program, *, keep_position: bool = False) -> None:
+    def on_load_progress(self, message: LoadProgress) -> None:
+        if message.generation == self._loader.generation:
+            self.query_one(LoadingBar).report(message.stage, message.done, message.total)
+
+    def on_load_finished(self, message: LoadFinished) -> None:
+        if not self._loader.finished(message.generation):
+            return  # a newer load superseded it
+        self.query_one(LoadingBar).stop()
+        request = message.request
+        if message.error is not None or message.program is None:
+            error = message.error or f"{request.path}: error: could not load the file"
+            if isinstance(error, ExpressionError):
+                error = str(error) if self.served is None else self.served.describe(error)
+            self._load_failed(request, error)
+        else:
+            self._accept(message.program, keep_position=request.keep_position, graph=message.graph)
+        if request.opening:
+            self._opened(request.path, message.error is None)
+        else:
+            self._refresh_status()
+
+    def _load_failed(self, request: LoadRequest, error: str) -> None:
+        """Show why ``request`` failed; for ``o``, that it was the file opened, not the one on show."""
+        if request.opening and self.trace is not None:
+            showing = self.shown_path or self.source_name
+            error = (
+                f"Could not open {shown(request.path, 200)}: still showing {shown(showing, 200)}.\n{error}"
+            )
+        self._show_error(error)
+
+    def _accept(self, program: Program, *, keep_position: bool = False, graph: Trace | None = None) -> None:
         old = self.trace
         try:
-            new = trace(program.output)
+            new = trace(program.output) if graph is None else graph
         except Exception as error:  # a bug in the core must not take the person's session down
             self._show_error(f"{program.path}: error: could not trace the graph: {error!r}")
             return
         self.program = program
+        self.shown_path = program.path
         self._show_error(None)
         if keep_position and old is not None:
             self._carry_over(old, new)
@@ -282,11 +340,19 @@ class GradstepApp(App[int]):
         self._refresh_status()
 
     def check_file(self) -> None:
-        """Reload the file when its mtime or size changed since the last look."""
-        if self.path is None:
+        """Reload the file when its mtime or size changed since the last look; say so when it is gone."""
+        if self.path is None or self._loader.busy:
             return
         signature = _signature(self.path)
-        if signature is None or signature == self._signature:
+        if signature == self._signature:
+            return
+        if signature is None:  # deleted or moved: the graph stays, and a fresh file loads again
+            self._signature = None
+            self._show_error(
+                f"{shown(self.path, 200)}: the file is gone (deleted or moved); "
+                + ("showing the last good graph. " if self.trace is not None else "")
+                + "It loads again when the file is back."
+            )
             return
         self._load_file(self.path, keep_position=True)
 
@@ -308,8 +374,16 @@ class GradstepApp(App[int]):
 
     def _refresh_status(self) -> None:
         source = self.source_name if self.path is None else self.path
+        if self.trace is not None and self.shown_path is not None:
+            source = self.shown_path  # the graph's file (not the one a failed `o` watches)
+        stale = self.error is not None and (self.shown_path is None or self.shown_path == self.path)
         self._status.show(
-            self.trace, source, len(self.breakpoints), stale=self.error is not None, note=self._quiz_bar.score
+            self.trace,
+            source,
+            len(self.breakpoints),
+            stale=stale,
+            note=self._quiz_bar.score,
+            loading=self._loader.busy,
         )
 
     def _show_inspector(self, node: int | None) -> None:
@@ -541,9 +615,18 @@ class GradstepApp(App[int]):
         self.push_screen(OpenFileScreen(start), chosen)
 
     def open_path(self, path: str) -> bool:
-        """Open ``path`` in place of the current file. On an error, the current graph stays."""
+        """Open ``path`` in place of the current file. On an error, the current graph stays.
+
+        True when loaded now; a big file loads in the background (False now).
+        """
         path = os.path.expanduser(path)
-        loaded = self._load_file(path)
+        loaded = self._load_file(path, opening=True)
+        if loaded or not self._loader.busy:
+            self._opened(path, loaded)
+        return loaded
+
+    def _opened(self, path: str, loaded: bool) -> None:
+        """After ``o``: watch ``path`` if it loaded, or if it is a file whose fix may yet load."""
         if loaded or (os.path.isfile(path) and (self.served is None or self.served.allows(path))):
             # Watch a broken file too: saving the fix loads it.
             self.path = path
@@ -554,7 +637,6 @@ class GradstepApp(App[int]):
         else:
             self._signature = _signature(self.path) if self.path else None
         self._refresh_status()
-        return loaded
 
     def action_screenshot_svg(self) -> None:
         """Save the screen as an SVG (in the current directory) and say where.

@@ -82,16 +82,18 @@ EMPTY_NAME = "gradstep: error: the file name is empty (leave it out for the buil
 def _check_readable(path: str) -> str | None:
     """Why ``path`` cannot be opened, or None if it can; worded as ``gradstep trace`` words it
     (the core's ``load``), so both commands say the same about the same file."""
+    from gradstep.core.files import NotRegularFile, open_regular
+
     if not path:
         return EMPTY_NAME
     shown = escape(path)
     if not os.path.exists(path):
         return f"{shown}: error: no such file"
-    if os.path.isdir(path):
-        return f"{shown}: error: this is a directory, not an expression file"
     try:
-        with open(path, "rb"):
+        with open_regular(path):  # a FIFO or a device is refused before it can block
             pass
+    except NotRegularFile as error:
+        return f"{shown}: error: this is {error.kind}, not an expression file"
     except OSError as error:
         return f"{shown}: error: cannot read the file: {escape(str(error.strerror or error))}"
     return None

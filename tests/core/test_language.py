@@ -16,6 +16,7 @@ from gradstep import core
 from gradstep.core import ExpressionError, Program, load, parse, trace
 from gradstep.core.engine import topological_order
 from gradstep.core.examples import SEED
+from gradstep.core.language import EXCERPT_WIDTH
 from gradstep.core.text import escape
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -267,8 +268,14 @@ def refused(text: str, line: int, column: int, words: str, path: str = "f.gs") -
     source_line = text.splitlines()[line - 1]
     assert error.source_line == source_line
     lines = shown.splitlines()
-    at = lines.index("    " + escape(source_line))  # shown escaped: a NUL as \x00
-    assert lines[at + 1] == "    " + " " * len(escape(source_line[: column - 1])) + "^"
+    excerpt, caret = error.excerpt()
+    if len(source_line) <= EXCERPT_WIDTH:
+        assert (excerpt, caret) == (source_line, column - 1)
+    else:  # a long line is cut around the column, the caret under the same character
+        assert len(excerpt) <= EXCERPT_WIDTH + 2 and excerpt.strip("…") in source_line
+        assert excerpt[caret] == source_line[column - 1]
+    at = lines.index("    " + escape(excerpt))  # shown escaped: a NUL as \x00
+    assert lines[at + 1] == "    " + " " * len(escape(excerpt[:caret])) + "^"
     return error
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from gradstep.core import demo, trace
 from gradstep.core.examples import SEED
 from gradstep.core.trace import Trace
+from gradstep.tui.app import GradstepApp
+from textual.pilot import Pilot
 
 
 def write(path: Path, text: str) -> Path:
@@ -36,3 +38,22 @@ def rewrite() -> Callable[[Path, str], Path]:
 def small_network() -> Trace:
     """``demo.small_network_loss()`` traced: a labelled MLP(2, [4, 4, 1]) on six points."""
     return trace(demo.small_network_loss())
+
+
+Loaded = Callable[[GradstepApp, Pilot[int]], Awaitable[None]]
+
+
+@pytest.fixture
+def loaded() -> Loaded:
+    """``await loaded(app, pilot)``: wait until the file loading in the background is on screen."""
+    return wait_until_loaded
+
+
+async def wait_until_loaded(app: GradstepApp, pilot: Pilot[int], limit: float = 120.0) -> None:
+    """Wait until the file the app loads in the background (a big one) is on screen."""
+    waited = 0.0
+    while app.loading:
+        assert waited < limit, "the file did not load"
+        await pilot.pause(0.05)
+        waited += 0.05
+    await pilot.pause()

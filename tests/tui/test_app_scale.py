@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import micrograd.engine as mg
 from gradstep.core.engine import Value
@@ -15,6 +16,9 @@ from gradstep.core.trace import trace
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.widgets.breadcrumb import Breadcrumb
 from gradstep.tui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from tests.tui.conftest import Loaded
 
 SIZE = (120, 40)
 MAX_ROWS = 200
@@ -86,13 +90,14 @@ async def test_back_reference_into_a_cut_off_ancestor_re_roots_the_view() -> Non
         assert crumbs.display and crumbs.plain == "⌂ x60, the output: the top of the graph"
 
 
-async def test_a_20000_deep_chain_from_a_file_steps_and_follows(tmp_path: Path) -> None:
+async def test_a_20000_deep_chain_from_a_file_steps_and_follows(tmp_path: Path, loaded: Loaded) -> None:
     depth = 20_000
     lines = ["x0 = Value(0.5, label='x0')"] + [f"x{k} = x{k - 1} + 1" for k in range(1, depth + 1)]
     path = tmp_path / "chain.gs"
     path.write_text("\n".join(lines) + f"\nx{depth}\n")
     app = GradstepApp(str(path))
     async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)  # a 300 KB file loads in the background
         graph = app.trace
         assert graph is not None and graph.size == 2 * depth + 1
         assert app.graph_tree.line_texts()[0].startswith(f"▾ x{depth} (+)  = ·  grad —")

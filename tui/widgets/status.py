@@ -59,14 +59,19 @@ class StatusBar(LineView, can_focus=False):
         breakpoints: int = 0,
         stale: bool = False,
         note: str | None = None,
+        loading: bool = False,
     ) -> None:
         """Draw the status for ``trace`` at its cursor. ``stale``: the file has an error just now;
-        ``note``: predict mode's ``score K/N``, at the start of the second line."""
+        ``note``: predict mode's ``score K/N``, at the start of the second line; ``loading``: a
+        file loads in the background (its progress shows under this line)."""
         top: list[Piece] = [("gradstep ", BOLD), (escape(source), BOLD)]
         if stale and trace is not None:
             top.append(("  (error — showing the last good graph)", ITALIC))
         bottom: list[Piece] = []
-        if trace is None:
+        if trace is None and loading:
+            top.append(("  ·  loading", None))
+            bottom.append(("The graph shows when the file is read: q quits, o opens another.", None))
+        elif trace is None:
             top.append(("  ·  no graph yet", None))
             bottom.append(("Fix the file (it reloads when saved) or press o to open another.", None))
         else:
@@ -81,9 +86,7 @@ class StatusBar(LineView, can_focus=False):
                 bottom.append(("  ", None))
             current = trace.current
             if current is None:
-                bottom.append(
-                    ("Nothing computed yet: press n to step, c to run to a breakpoint or the end.", None)
-                )
+                bottom.append((NOTHING_YET, None))
             else:
                 bottom.append((escape(trace.describe(current)), None))
         rows = (tuple(top), tuple(bottom))

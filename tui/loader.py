@@ -1,0 +1,136 @@
+"""Loading a big file off the app's thread, with progress, so the app answers keys meanwhile.
+
+The file is read, parsed (slice by slice: ``ast.parse`` holds the interpreter lock while it runs),
+interpreted and traced on a daemon thread; it posts ``LoadProgress`` now and then and one
+``LoadFinished`` at the end (``post_message`` is thread-safe). A newer load supersedes an older
+one: the older stops at its next progress report, and anything it would still post is ignored.
+The thread is a daemon, so ``q`` quits at once even while the parser runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+
+from gradstep.core.language import ExpressionError, Program, load
+from gradstep.core.trace import Trace, trace
+from textual.app import App
+from textual.message import Message
+
+REPORT_SECONDS = 0.05
+"""At most one progress report this often (each one redraws the bar)."""
+
+
+class Superseded(Exception):
+    """Raised inside a load's progress report when a newer load has started."""
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What to do with a load's result: reload in place (keep the step) or open a new file."""
+
+    path: str
+    keep_position: bool = False
+    opening: bool = False
+
+
+class LoadProgress(Message):
+    """A background load reached ``done`` of ``total`` in ``stage`` (see core.language.Progress)."""
+
+    def __init__(self, generation: int, stage: str, done: int, total: int) -> None:
+        super().__init__()
+        self.generation = generation
+        self.stage = stage
+        self.done = done
+        self.total = total
+
+
+class LoadFinished(Message):
+    """A background load ended: ``program`` and ``graph``, or the ``error`` (the file's, or a
+    sentence when the core failed)."""
+
+    def __init__(
+        self,
+        generation: int,
+        request: LoadRequest,
+        program: Program | None,
+        graph: Trace | None,
+        error: ExpressionError | str | None,
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.request = request
+        self.program = program
+        self.graph = graph
+        self.error = error
+
+
+class Loader:
+    """Runs one load at a time on a daemon thread for ``app``; ``generation`` names the newest."""
+
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
+        self.generation = 0
+        self.request: LoadRequest | None = None
+        """The load under way, or None."""
+
+    @property
+    def busy(self) -> bool:
+        return self.request is not None
+
+    def start(self, request: LoadRequest) -> int:
+        """Start loading ``request.path`` (superseding any load under way); its generation."""
+        self.generation += 1
+        self.request = request
+        generation = self.generation
+        thread = threading.Thread(
+            target=self._run, args=(generation, request), name="gradstep-load", daemon=True
+        )
+        thread.start()
+        return generation
+
+    def finished(self, generation: int) -> bool:
+        """Whether ``generation``'s result is the one to use (the newest); marks the loader idle."""
+        if generation != self.generation:
+            return False
+        self.request = None
+        return True
+
+    def cancel(self) -> None:
+        """Forget the load under way (its thread stops at its next report)."""
+        self.generation += 1
+        self.request = None
+
+    def _post(self, message: Message) -> None:
+        with contextlib.suppress(RuntimeError):  # the app closed its event loop: nobody is waiting
+            self.app.post_message(message)
+
+    def _run(self, generation: int, request: LoadRequest) -> None:
+        last = 0.0
+
+        def progress(stage: str, done: int, total: int) -> None:
+            nonlocal last
+            if generation != self.generation:
+                raise Superseded
+            now = time.monotonic()
+            if now - last >= REPORT_SECONDS or done == 0:
+                last = now
+                self._post(LoadProgress(generation, stage, done, total))
+
+        program: Program | None = None
+        graph: Trace | None = None
+        error: ExpressionError | str | None = None
+        try:
+            program = load(request.path, progress)
+            progress("tracing", 0, 1)
+            graph = trace(program.output)
+            progress("drawing", 0, 1)
+        except Superseded:
+            return
+        except ExpressionError as problem:
+            program, graph, error = None, None, problem
+        except Exception as problem:  # a bug in the core must not take the person's session down
+            program, graph, error = None, None, f"{request.path}: error: could not load the file: {problem!r}"
+        self._post(LoadFinished(generation, request, program, graph, error))
