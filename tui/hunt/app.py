@@ -59,7 +59,10 @@ status line.
 
 
 class HuntHelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "close", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "close"),
+        Binding("question_mark,q", "close", "close", show=False),
+    ]
     DEFAULT_CSS = """
     HuntHelpScreen { align: center middle; }
     HuntHelpScreen > VerticalScroll {
