@@ -39,3 +39,34 @@ def test_hunt_help_names_the_seed_and_the_kinds() -> None:
     words = " ".join(result.stdout.split())  # argparse wraps to the terminal's width
     assert "--seed N" in words and "(overwrite, local, missing, order, seed)" in words
     assert "gradstep hunt [FILE] [--seed N]" in _gradstep("--help").stdout
+
+
+def _opened(monkeypatch, argv: list[str]):  # type: ignore[no-untyped-def]
+    """Run ``gradstep hunt ARGV`` in-process and return the hunt it would open."""
+    import gradstep.tui.hunt.app as hunt_app
+    from gradstep.tui.cli import main
+
+    opened = []
+    monkeypatch.setattr(hunt_app, "run_hunt_app", lambda hunt: opened.append(hunt) or 0)
+    assert main(["hunt", *argv]) == 0
+    (hunt,) = opened
+    return hunt
+
+
+def test_the_same_seed_opens_the_same_bug_and_no_seed_shows_the_one_used(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(ROOT)
+    first = _opened(monkeypatch, ["examples/hunt.gs", "--seed", "2"])
+    again = _opened(monkeypatch, ["examples/hunt.gs", "--seed", "2"])
+    assert first.seed == again.seed == 2
+    assert first.planted.plant == again.planted.plant
+    assert first.planted.plant.name == "overwrite in +"
+    unseeded = _opened(monkeypatch, ["examples/hunt.gs"])
+    replayed = _opened(monkeypatch, ["examples/hunt.gs", "--seed", str(unseeded.seed)])
+    assert replayed.planted.plant == unseeded.planted.plant
+
+
+def test_without_a_file_it_hunts_in_the_bundled_example(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    hunt = _opened(monkeypatch, ["--seed", "5"])
+    assert hunt.path == "examples/hunt.gs" and hunt.planted.verdict.source == "examples/hunt.gs"
+    assert hunt.survey.hidden == ()

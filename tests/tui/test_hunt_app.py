@@ -163,3 +163,18 @@ async def test_a_file_without_reuse_says_what_it_cannot_reveal() -> None:
         await pilot.pause()
         notes = str(app.screen.query_one("#kind-notes", Static).render())
         assert "this file cannot reveal overwrite: no node is used twice" in notes
+
+
+async def test_labels_are_shown_as_text_never_as_markup(tmp_path: Path) -> None:
+    path = tmp_path / "markup.gs"
+    path.write_text("a = Value(2.0, label='[b]a[/b]')\nb = Value(-1.5, label='b')\nL = a*b + a\nL\n")
+    hunt = start(str(path), 0)
+    app = HuntApp(hunt)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        assert "[b]a[/b]" in visible_text(app)
+        await pilot.press("m", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ComparisonScreen)
+        assert "[b]a[/b].grad" in screen.planted_text.plain + screen.correct_text.plain
