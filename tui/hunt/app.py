@@ -83,6 +83,11 @@ class HuntApp(CheckApp):
 
     TITLE = "gradstep hunt"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # check mode's keys, worded shorter so that m and ? stay in the footer at 80 columns
+        Binding("n", "next", "next"),
+        Binding("N", "previous", "prev"),
+        Binding("c", "next_problem", "to ✗"),
+        Binding("C", "previous_problem", "back to ✗"),
         Binding("m", "mark", "mark first wrong"),
         Binding("v", "compare", "comparison"),
         Binding("question_mark", "help", "help"),
