@@ -96,6 +96,13 @@ def start(path: str, seed: int, name: str | None = None) -> Hunt:
     (``ExpressionError``, ``EngineError``).
     """
     found = survey(path, name)
+    problem = found.correct.first_mismatch
+    if problem is not None:  # the reference the learner's answer is judged against must hold
+        raise HuntError(
+            f"{found.path}: error: gradstep's lecture engine, without a bug planted, does not pass the "
+            f"check on this file ({problem.kind}: {problem.message}), so no hunt is fair here; "
+            "please report it"
+        )
     if not found.found:
         raise HuntError(cannot_reveal(found.path, found.hidden))
     return Hunt(found.path, seed, choose(found.found, seed), found)

@@ -257,3 +257,12 @@ def test_a_file_without_an_op_has_nothing_to_hunt(tmp_path: Path) -> None:
         f"{path}: error: this file can reveal none of the planted bugs, so there is nothing to hunt: "
         "the output is a leaf: there is no op, so backward has no step that could go wrong"
     )
+
+
+def test_no_hunt_when_the_engine_without_a_plant_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradstep.core.planted as planted
+
+    broken = dict(planted.RIGHT, tanh=planted.WRONG["tanh"][0])  # as if the lecture engine had a bug
+    monkeypatch.setattr(planted, "RIGHT", broken)
+    with pytest.raises(HuntError, match=r"without a bug planted, does not pass the check .*\(local: "):
+        start(str(EXAMPLES / "hunt.gs"), 0)
