@@ -102,7 +102,7 @@ def test_installed_screenshots_are_the_checkouts_bytes(venv: Path, tmp_path: Pat
     run(sys.executable, "-m", "gradstep.tui.screenshots", tmp_path / "checkout", cwd=ROOT)
     installed = sorted((tmp_path / "installed").iterdir())
     assert [p.name for p in installed] == sorted(p.name for p in (tmp_path / "checkout").iterdir())
-    assert len(installed) == 8  # six of the debugger, the quiz and a nudge
+    assert len(installed) == 9  # six of the debugger, the quiz, a nudge and the hunt
     for shot in installed:
         text = shot.read_text()
         assert text == (tmp_path / "checkout" / shot.name).read_text(), shot.name

@@ -6,6 +6,7 @@
     gradstep serve [FILE] [--port N] [--host H]   the debugger in a browser, one app per tab
     gradstep trace --gradcheck [--json] FILE   check every leaf's grad against a central difference
     gradstep quiz [FILE]          predict mode: work out each contribution before it is shown
+    gradstep hunt [FILE] [--seed N]   find a bug planted in gradstep's lecture engine
 
 Errors go to stderr with exit status 2, never as a traceback. ``gradstep trace`` never imports
 Textual.
@@ -56,6 +57,7 @@ def _app_parser() -> argparse.ArgumentParser:
             "  gradstep trace [--json] [FILE]  print the whole trace and exit\n"
             "  gradstep trace --gradcheck [--json] [FILE]  check every grad by central differences\n"
             "  gradstep quiz [FILE]  predict each backward contribution before it is shown\n"
+            "  gradstep hunt [FILE] [--seed N]  find the first wrong step of a planted engine bug\n"
             "  gradstep check --engine SPEC FILE [--json]  your engine's backward beside the chain rule\n"
             "  gradstep export FILE --to dot|md|json|cast|svg [--step K] [-o OUT] [--force]\n"
             "  gradstep serve [FILE] [--port N] [--host H]  the debugger in a browser, one app per tab"
@@ -166,12 +168,19 @@ def run_quiz(argv: Sequence[str]) -> int:
     return run(argv)
 
 
+def run_hunt(argv: Sequence[str]) -> int:
+    from gradstep.tui.hunt.command import run_hunt as run
+
+    return run(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "trace": run_trace,
     "export": run_export,
     "serve": run_serve,
     "quiz": run_quiz,
     "check": run_check,
+    "hunt": run_hunt,
 }
 """The subcommands, each given the arguments after its name; the bare command opens the debugger.
 Each imports its module when it runs, so one command's start-up never pays for another's imports

@@ -22,6 +22,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from gradstep.tui.app import GradstepApp
+from textual.app import App
 
 EXAMPLES = Path("examples")
 """Where the shots open their files, relative to the run's own folder (see ``examples_folder``)."""
@@ -44,7 +45,14 @@ def examples_folder() -> Iterator[Path]:
             os.chdir(here)
 
 
-async def _shoot(app: GradstepApp, keys: list[str], target: Path, *, settle: float = 0.3) -> None:
+def _hunt_app() -> App[int]:
+    from gradstep.core.hunt import start
+    from gradstep.tui.hunt.app import HuntApp
+
+    return HuntApp(start(str(EXAMPLES / "hunt.gs"), 2))
+
+
+async def _shoot(app: App[int], keys: list[str], target: Path, *, settle: float = 0.3) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for key in keys:
@@ -76,7 +84,7 @@ async def main(folder: Path) -> list[Path]:
 
 
 async def _all_shots(folder: Path) -> list[Path]:
-    shots = {
+    shots: dict[str, tuple[App[int], list[str]]] = {
         "start.svg": (GradstepApp(None), []),
         # Step 7 on shared.gs: e's step sends +14 to b, which already had -6 from m.
         "shared-node-ledger.svg": (GradstepApp(str(EXAMPLES / "shared.gs")), ["n"] * 7 + ["down", "down"]),
@@ -92,6 +100,8 @@ async def _all_shots(folder: Path) -> list[Path]:
         "quiz.svg": (GradstepApp(None, predict=True), ["minus", "2", "enter", "minus", "4", "enter"]),
         # The neuron at the end, n nudged by h = 0.001: the slope beside the grad.
         "nudge.svg": (GradstepApp(str(EXAMPLES / "neuron.gs")), ["c", "up", "up", "up", "u"]),
+        # The hunt on examples/hunt.gs with seed 2 (overwrite in +): step 7 marked, overwrite picked.
+        "hunt.svg": (_hunt_app(), ["n"] * 7 + ["m", "enter"]),
     }
     written = []
     for name, (app, keys) in shots.items():
