@@ -207,3 +207,20 @@ async def test_debug_app_shows_an_in_memory_graph_without_a_file() -> None:
         await pilot.press("c")
         assert app.trace is not None and app.trace.position == len(app.trace)
         app.check_file()  # no file: nothing to poll
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_a_long_path_does_not_push_the_step_off_the_status_line(tmp_path: Path, width: int) -> None:
+    folder = tmp_path / ("a-very-long-folder-name-" * 6)
+    folder.mkdir()
+    path = folder / "seed.gs"
+    path.write_text("a = Value(2.0)\nb = a * a\n")
+    app = GradstepApp(str(path))
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.press("n")
+        status = app.query_one(StatusBar)
+        top = "".join(segment.text for segment in status.render_line(0)).strip()
+        assert len(str(path)) > width  # the whole path cannot fit
+        assert top.endswith("step 1 of 4"), top  # b, the seed, b and a
+        assert "…" in top and "seed.gs" in top  # cut from the left: the file's name stays
+        assert str(path) in status.plain  # the plain status keeps it whole

@@ -101,6 +101,29 @@ class StatusBar(LineView, can_focus=False):
         if y > 1 or width <= 0:
             return self.blank_row()
         pieces = self._rows[y]
-        segments = [Segment(text, base if style is None else base + style) for text, style in pieces]
         length = sum(cell_len(text) for text, _ in pieces)
+        if y == 0 and length > width:
+            pieces = _shorten_path(pieces, length - width)
+            length = sum(cell_len(text) for text, _ in pieces)
+        segments = [Segment(text, base if style is None else base + style) for text, style in pieces]
         return fit(segments, length, width, base, ellipsis=base)  # as a Text with overflow="ellipsis"
+
+
+PATH_PIECE = 1
+"""The top line's piece that names the file: the one shortened when the line is too long."""
+
+SHORTEST_PATH = 12
+"""A path is shortened to no fewer cells than this (its file name's end stays in view)."""
+
+
+def _shorten_path(pieces: Row, over: int) -> Row:
+    """The top line with its path cut from the left (``…`` and the path's end) by up to ``over``
+    cells, so a long path does not push the phase and the step off the line."""
+    text, style = pieces[PATH_PIECE]
+    keep = max(SHORTEST_PATH, cell_len(text) - over - 1)
+    if keep >= cell_len(text):
+        return pieces
+    tail = text
+    while cell_len(tail) > keep:
+        tail = tail[1:]
+    return (*pieces[:PATH_PIECE], ("…" + tail, style), *pieces[PATH_PIECE + 1 :])
