@@ -13,7 +13,7 @@ import io
 import os
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gradstep.core.text import shown
 
@@ -34,13 +34,15 @@ class DebuggerFailed(RuntimeError):
         self.traceback_path = traceback_path
 
 
-def run_or_raise(app: App[int]) -> int:
-    """Run ``app`` and return its exit status; raise ``DebuggerFailed`` if it stopped on an error."""
+def run_or_raise(app: App[int], **run_options: Any) -> int:
+    """Run ``app`` and return its exit status; raise ``DebuggerFailed`` if it stopped on an error.
+
+    ``run_options`` go to ``App.run`` (``headless=True`` in tests)."""
     from rich.console import Console
 
     record = io.StringIO()
     app.error_console = Console(file=record, width=120, color_system=None, markup=False, highlight=False)
-    result = app.run()
+    result = app.run(**run_options)
     if not app.return_code:
         return result if isinstance(result, int) else 0
     # Textual keeps the exception it handled only privately; read it if it is there.

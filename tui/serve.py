@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from gradstep.core.examples import SEED_NAME
-from gradstep.core.text import escape
+from gradstep.core.text import escape, escape_lines
 from gradstep.tui.arguments import SafeArgumentParser
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    print(escape_lines(message), file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -280,7 +280,7 @@ def run_serve(argv: Sequence[str]) -> int:
         if args.host is not None:
             folder = None if args.file is None else os.path.dirname(args.file) or "."
             for line in who_can_reach(host, port, folder):
-                print(line, flush=True)
+                print(escape_lines(line), flush=True)
         print("Every browser tab gets its own debugger. Press Ctrl+C to stop.", flush=True)
         server.serve_on(sock)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from gradstep.core.ops import format_number
 from gradstep.core.quiz import AnswerError, Question, Quiz, Verdict
 from gradstep.core.text import escape
 from gradstep.core.trace import Trace
+from gradstep.tui.widgets.text_input import TextInput
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ SKIP_KEY = "ctrl+s"
 """Gives up on the question (counted as asked and not right); the right value is shown."""
 
 
-class AnswerInput(Input):
+class AnswerInput(TextInput):
     """The one input line. Enter submits; the hint and skip keys work while typing."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

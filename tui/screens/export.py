@@ -12,6 +12,7 @@ import os
 from typing import ClassVar
 
 from gradstep.core.text import shown
+from gradstep.tui.widgets.text_input import TextInput
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -65,7 +66,7 @@ class ExportScreen(ModalScreen[tuple[str, str] | None]):
                 for to in APP_FORMATS:
                     yield RadioButton(to, value=to == self._format, name=to)
             yield Label("Write to (enter to export, escape to cancel):")
-            yield Input(value=suggested_name(self._stem, self._position, self._format), id="path")
+            yield TextInput(value=suggested_name(self._stem, self._position, self._format), id="path")
             yield Label("", id="problem")
 
     def on_mount(self) -> None:

@@ -7,6 +7,7 @@ from typing import ClassVar
 from gradstep.core.ops import format_number
 from gradstep.core.text import escape
 from gradstep.core.trace import Trace
+from gradstep.tui.widgets.text_input import TextInput
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -71,7 +72,7 @@ class JumpScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Jump to a node (type part of its label; enter picks the first match):", id="prompt")
-            yield Input(placeholder="label", id="query")
+            yield TextInput(placeholder="label", id="query")
             yield OptionList(id="matches")
 
     def on_mount(self) -> None:

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from gradstep.core.ops import format_number
 from gradstep.core.quiz import AnswerError, evaluate_answer
+from gradstep.tui.widgets.text_input import TextInput
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -40,7 +41,7 @@ class NudgeStepScreen(ModalScreen[float | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Nudge by h (enter sets it, escape cancels):")
-            yield Input(value=format_number(self._h), placeholder="e.g. 0.001 or 1e-6", id="h")
+            yield TextInput(value=format_number(self._h), placeholder="e.g. 0.001 or 1e-6", id="h")
             yield Static(id="h-error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

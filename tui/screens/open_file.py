@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from gradstep.tui.widgets.text_input import TextInput
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -35,7 +36,7 @@ class OpenFileScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Open an expression file (enter to open, escape to cancel):")
-            yield Input(value=self._start, placeholder="path/to/file.gs", id="path")
+            yield TextInput(value=self._start, placeholder="path/to/file.gs", id="path")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         path = event.value.strip()
