@@ -299,8 +299,10 @@ def _parse_ast(text: str, path: str, lines: list[str], first_line: int = 0) -> a
         ) from None
 
 
-CHUNK_CHARACTERS = 32 * 1024
-"""How much text one ``ast.parse`` call reads when loading with progress (see ``_parse_in_chunks``)."""
+CHUNK_CHARACTERS = 128 * 1024
+"""How much text one ``ast.parse`` call reads when loading with progress (see ``_parse_in_chunks``):
+about 40 ms of parsing, so the app's thread waits no longer; and few slices, since each one leaves
+about a megabyte more resident (measured: 32 KB slices, +30 MB after a 200,000-node file)."""
 
 
 def _parse_in_chunks(

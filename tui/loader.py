@@ -10,6 +10,7 @@ The thread is a daemon, so ``q`` quits at once even while the parser runs.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import threading
 import time
 from dataclasses import dataclass
@@ -19,8 +20,15 @@ from gradstep.core.trace import Trace, trace
 from textual.app import App
 from textual.message import Message
 
-REPORT_SECONDS = 0.05
+REPORT_SECONDS = 0.1
 """At most one progress report this often (each one redraws the bar)."""
+
+
+def _give_back_memory() -> None:
+    """Hand the memory the parse freed back to the system (glibc keeps it otherwise: measured ~9 MB
+    more resident after a 200,000-node file); nothing where there is no glibc."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 class Superseded(Exception):
@@ -126,6 +134,7 @@ class Loader:
             program = load(request.path, progress)
             progress("tracing", 0, 1)
             graph = trace(program.output)
+            _give_back_memory()
             progress("drawing", 0, 1)
         except Superseded:
             return
