@@ -295,8 +295,11 @@ def trace_lines(trace: Trace, source: str, *, colour: bool = False) -> Iterator[
     narrow = all(map(str.isascii, rows.names)) or all(cells(name) == len(name) for name in rows.names)
     output = trace.output
 
-    def table(title: str, headers: list[str], right: list[bool]) -> _Table:
-        return _Table(title, headers, right, colour=colour, narrow=narrow)
+    def table(title: str, headers: list[str], right: list[bool], last: int) -> _Table:
+        """A table whose first column (step or id) counts up to ``last``: its width is known."""
+        made = _Table(title, headers, right, colour=colour, narrow=narrow)
+        made.widths[0] = max(made.widths[0], len(str(last)))
+        return made
 
     def style(text: str, style: str) -> str:
         return paint(text, style) if colour else text
@@ -305,11 +308,14 @@ def trace_lines(trace: Trace, source: str, *, colour: bool = False) -> Iterator[
         f"{style('gradstep trace ', BOLD)}{style(escape(source), BOLD_CYAN)} — {trace.size} nodes,"
         f" {len(trace)} steps; output {rows.names[output]} = {format_number(trace.data[output])}"
     )
-    yield from table("Forward pass", ["step", "node", "computed", "value"], [True, False, False, True]).lines(
-        rows.forward()
-    )
     yield from table(
-        "Backward pass", ["step", "node", "contribution", "grad before → after"], [True, False, False, True]
+        "Forward pass", ["step", "node", "computed", "value"], [True, False, False, True], trace.seed_index
+    ).lines(rows.forward())
+    yield from table(
+        "Backward pass",
+        ["step", "node", "contribution", "grad before → after"],
+        [True, False, False, True],
+        len(trace),
     ).lines(rows.backward())
     highlighted = ", highlighted where a node had a grad already" if colour else ""
     yield style(
@@ -319,6 +325,7 @@ def trace_lines(trace: Trace, source: str, *, colour: bool = False) -> Iterator[
         "Final values and grads",
         ["id", "node", "op", "data", "grad", "used"],
         [True, False, False, True, True, True],
+        trace.size - 1,
     ).lines(rows.grads())
 
 
