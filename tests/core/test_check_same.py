@@ -448,3 +448,26 @@ if __name__ == "__main__" and "--write" in sys.argv:
         data = outcomes(Path(folder))
     GOLDEN.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n")
     print(f"{len(data)} cases written to {GOLDEN}", file=sys.stderr)
+
+
+def test_graphs_that_cannot_be_read_get_the_same_errors() -> None:
+    from gradstep.core.foreign import ForeignGraphError
+    from micrograd.engine import Value as MicrogradValue
+
+    a = MicrogradValue(1.0)
+    b = a * 2
+    a._prev = {b}
+    with pytest.raises(ForeignGraphError, match=r"^the graph has a cycle: a node is its own operand$"):
+        check(b)
+    c = MicrogradValue(1.0)
+    d = c + 1
+    d._prev = {c, 5}
+    with pytest.raises(ForeignGraphError, match=r"^an operand of a node \(data=2.0\) is a int, not a node$"):
+        check(d)
+    x = MicrogradValue(2.0)
+    y = x * 3
+    del x.data
+    with pytest.raises(
+        ForeignGraphError, match=r"^an operand of a node \(data=6.0\) is a Value, not a node$"
+    ):
+        check(y)
