@@ -26,7 +26,7 @@ Tolerance: two numbers agree when they differ by at most 1e-9 of the larger magn
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, overload
 
@@ -35,7 +35,7 @@ from .engine import Value, topological_order
 from .foreign import ForeignGraph, close, read
 from .learner import load_engine, their_traceback, where_raised
 from .ops import ADD, MUL, Op, describe_local, format_number
-from .record import TIMEOUT, Recording, record
+from .record import ABORT, END, START, TIMEOUT, Recording, record
 from .trace import Trace
 
 Kind = Literal[
@@ -335,6 +335,13 @@ class _Judge:
         self.bare = [bool(labels[k]) or _is_bare(name) for k, name in enumerate(self.names)]
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
+        self.step_nodes: list[int] = []
+        """The node of each of their steps (-1 for an object outside the graph), in their order."""
+        self.places: list[int] = []
+        """Where each step began in the recording's log (the number of the triple)."""
+        self.finished = bytearray()
+        """1 for the steps whose ``_backward`` returned (the one that raised is not among them)."""
+        self._number: Callable[[Any, int], int] = lambda obj, default: default
 
     # --- references ----------------------------------------------------------------------------
 
@@ -379,7 +386,7 @@ class _Judge:
         return Verdict(
             self.engine,
             self.source,
-            len(self.rec.steps),
+            len(self.step_nodes),
             first,
             steps,
             nodes,
@@ -465,198 +472,227 @@ class _Judge:
         )  # fmt: skip
 
     def judge_steps(self) -> tuple[Sequence[Step], Mismatch | None]:
-        """Every completed step judged in their order; the first problem among them (or the error).
+        """Every completed step judged; the first problem among them in their order (or the error).
 
-        One pass over their writes. A step is screened with plain arithmetic (the same tests as
-        ``judge``); only a step that fails the screen, and a step someone looks at later, is made
-        into a ``Step`` with its contributions (a big graph has a hundred thousand of them).
+        One pass over the recording's log, in the order things happened: every write updates the
+        running grads, a step's node and operands are read when it begins, and its own writes
+        (those made while it was the innermost step running) are screened when it ends, with plain
+        arithmetic (the same tests as ``judge``). Only a step that fails the screen, and a step
+        someone looks at later, is made into a ``Step`` with its contributions (a big graph has a
+        hundred thousand of them). Problems are ordered by where their step began, or where their
+        write happened (a write outside any step).
         """
+        g = self.graph
+        identity = object.__hash__
+        if all(getattr(cls, "__hash__", None) is identity for cls in set(map(type, g.objects))):
+            # their nodes hash by identity (as micrograd's do): keyed by the nodes, no id() call
+            table: dict[Any, int] = dict(zip(g.objects, range(g.size), strict=True))
+            try:
+                return self._judge_log(table.get)
+            except TypeError:  # something else their code wrote a grad on cannot be hashed
+                self.step_nodes.clear()
+                self.places.clear()
+                self.finished.clear()
+        index = g.index
+        return self._judge_log(lambda key, default: index.get(id(key), default))
+
+    def _judge_log(self, number: Callable[[Any, int], int]) -> tuple[Sequence[Step], Mismatch | None]:
+        """``judge_steps`` with ``number(obj, -1)`` giving their node's number, -1 for anything else."""
         g, rec = self.graph, self.rec
-        operands, ops, data, params = g.operands, g.ops, g.data, g.params
-        writes, starts, steps_run, finished = rec.writes, rec.starts, rec.steps, rec.finished
-        count, total = len(steps_run), len(writes)
+        self._number = number
+        operands, ops, data, params, objects = g.operands, g.ops, g.data, g.params, g.objects
         output = g.output
-        index_get = g.index.get
+        log = rec.log
         cur = list(rec.initial)
-        nested = self._nested()
-        own: dict[int, list[int]] = {}
-        if nested:
-            for w, write in enumerate(writes):
-                own.setdefault(write[0], []).append(w)
         # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
         pending = [0] * g.size
-        for k in range(g.size):
-            if g.reachable[k]:
-                for j in operands[k]:
+        reachable = g.reachable
+        for k, ins in enumerate(operands):
+            if reachable[k]:
+                for j in ins:
                     pending[j] += 1
-        started = bytearray(g.size)
         first_step: dict[int, int] = {}
-        grads = [0.0] * count
-        befores: list[tuple[float, ...]] = [()] * count
+        nodes = self.step_nodes
+        places = self.places
+        finished = self.finished
+        grads: list[float] = []
+        befores: list[tuple[float, ...]] = []
         judged: dict[int, Step] = {}
         first: Mismatch | None = None
-        w = 0
-        for s in range(count):
-            v = steps_run[s]
-            start = starts[s]
-            while w < start:  # writes outside any step, and (steps nesting) every write
-                problem = self.apply(writes[w], cur, s)
-                first = first or problem
-                w += 1
-            grad_v = cur[v] if v >= 0 else 0.0
-            ins = operands[v] if v >= 0 else ()
-            grads[s] = grad_v
-            befores[s] = (cur[ins[0]], cur[ins[1]]) if len(ins) == 2 else tuple([cur[j] for j in ins])
-            delta: dict[int, float] = {}
-            old_of: dict[int, float] = {}
-            new_of: dict[int, float] = {}
-            later: list[tuple[int, int, Any, Any]] = []
-            # the step's own writes: its range of the log when steps do not nest (applied here)
-            mine = own.get(s, []) if nested else range(start, starts[s + 1] if s + 1 < count else total)
-            for i in mine:
-                write = writes[i]
-                st, ident, old, new = write
-                if st != s:
-                    later.append(write)  # after the step returned, before the next one began
-                    continue
-                j = index_get(ident, -1)
-                if j < 0:
-                    continue
-                o = old if old.__class__ is float else _num(old)
+        first_at = len(log)
+        stack: list[tuple[int, int, int]] = []  # the steps running, innermost last: (step, waiting, place)
+        nested: set[int] = set()  # steps inside which another step ran
+        it = iter(log)
+        at = -1
+        for key, old, new in zip(it, it, it, strict=False):  # a hung backward may stop mid-triple
+            at += 1
+            j = number(key, -1)
+            if j >= 0:  # a write of a node's grad
                 nw = new if new.__class__ is float else _num(new)
-                if not nested:
-                    cur[j] = nw
-                if j not in old_of:
-                    old_of[j] = o
-                new_of[j] = nw
-                delta[j] = delta.get(j, 0.0) + (nw - o)
-            if not nested:
-                w = starts[s + 1] if s + 1 < count else total
-            if v < 0:  # a step of an object outside the graph
-                for write in later:
-                    first = first or self.apply(write, cur, s + 1)
+                if not stack and at < first_at:
+                    problem = self.outside(j, cur[j], nw, len(nodes))
+                    if problem is not None:
+                        first, first_at = problem, at
+                cur[j] = nw
                 continue
-            repeat = first_step.get(v)
-            if repeat is None:
-                first_step[v] = s
-                for j in ins:
-                    pending[j] -= 1
-            started[v] = 1
-            if s not in finished:  # the step that raised: its writes count, but it is not judged
-                for write in later:
-                    first = first or self.apply(write, cur, s + 1)
+            if key is START:
+                s = len(nodes)
+                v = number(old, -1)
+                nodes.append(v)
+                places.append(at)
+                finished.append(0)
+                if stack:
+                    nested.add(stack[-1][0])
+                if v < 0:  # a step of an object outside the graph
+                    grads.append(0.0)
+                    befores.append(())
+                    stack.append((s, 0, at))
+                    continue
+                ins = operands[v]
+                grads.append(cur[v])
+                befores.append((cur[ins[0]], cur[ins[1]]) if len(ins) == 2 else tuple([cur[j] for j in ins]))
+                if v not in first_step:
+                    first_step[v] = s
+                    for j in ins:
+                        pending[j] -= 1
+                stack.append((s, pending[v], at))
                 continue
-            suspect = (v == output and grad_v != 1.0 and not close(grad_v, 1.0)) or (
-                repeat is not None and bool(ins)
-            )
+            if key is ABORT:
+                if stack:
+                    stack.pop()  # the step that raised: its writes count, but it is not judged
+                continue
+            if key is not END or not stack:
+                continue  # a write of an object outside the graph
+            s, waiting, start = stack.pop()
+            finished[s] = 1
+            v = nodes[s]
+            if v < 0:
+                continue
+            grad_v = grads[s]
+            ins = operands[v]
+            repeat = first_step[v] != s
+            suspect = (v == output and grad_v != 1.0 and not close(grad_v, 1.0)) or (repeat and bool(ins))
+            mine: list[Any] | None = None
             if not suspect and ins:
-                suspect = pending[v] > 0
+                suspect = waiting > 0
                 if not suspect:
                     op = ops[v]
-                    if op is ADD:
-                        local_list: tuple[float, ...] = (1.0, 1.0)
-                    elif op is MUL:
-                        local_list = (data[ins[1]], data[ins[0]])
+                    p = 3 * start + 3  # the step's first write, when no other step ran inside it
+                    count = 3 * at - p
+                    if len(ins) == 2:
+                        a, b = ins
+                        first_key = log[p] if count == 6 and a != b else None
+                        if first_key is objects[a] and log[p + 3] is objects[b]:
+                            o1, n1, o2, n2 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
+                        elif first_key is objects[b] and log[p + 3] is objects[a]:  # b's grad written first
+                            o2, n2, o1, n1 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
+                        else:
+                            o1 = None
+                        if o1 is not None:
+                            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
+                                o1 if o1.__class__ is float else _num(o1)
+                            )
+                            sent_b = (n2 if n2.__class__ is float else _num(n2)) - (
+                                o2 if o2.__class__ is float else _num(o2)
+                            )
+                        else:
+                            mine = self.own_writes(s)
+                            sent_a, sent_b, suspect = self._sent(mine, ins)
+                        if not suspect:
+                            if op is ADD:
+                                local_a = local_b = 1.0
+                            elif op is MUL:
+                                local_a, local_b = data[b], data[a]
+                            else:
+                                assert op is not None
+                                local_a, local_b = op.local((data[a], data[b]), data[v], params[v])
+                            if a == b:  # a + a: both uses' contributions in one
+                                suspect = not close(sent_a, (local_a + local_b) * grad_v)
+                            else:
+                                due_a, due_b = local_a * grad_v, local_b * grad_v
+                                suspect = (sent_a != due_a and not close(sent_a, due_a)) or (
+                                    sent_b != due_b and not close(sent_b, due_b)
+                                )
                     else:
-                        assert op is not None
-                        local_list = op.local(tuple(data[j] for j in ins), data[v], params[v])
-                    if len(ins) == 2 and ins[0] == ins[1]:
-                        suspect = not close(delta.get(ins[0], 0.0), (local_list[0] + local_list[1]) * grad_v)
-                    else:
-                        for j, local in zip(ins, local_list, strict=True):
-                            sent, due = delta.get(j, 0.0), local * grad_v
-                            if sent != due and not close(sent, due):
-                                suspect = True
-                                break
-            if not suspect:
-                for j in new_of:
-                    if j not in ins and not close(old_of[j], new_of[j]):
-                        suspect = True
-                        break
+                        a = ins[0]
+                        if count == 3 and log[p] is objects[a]:
+                            o1, n1 = log[p + 1], log[p + 2]
+                            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
+                                o1 if o1.__class__ is float else _num(o1)
+                            )
+                        else:
+                            mine = self.own_writes(s)
+                            sent_a, _, suspect = self._sent(mine, ins)
+                        if not suspect:
+                            assert op is not None
+                            due_a = op.local((data[a],), data[v], params[v])[0] * grad_v
+                            suspect = sent_a != due_a and not close(sent_a, due_a)
+            elif not suspect and (s in nested or at > start + 1):  # a leaf's step that wrote
+                mine = self.own_writes(s)
+                suspect = self._sent(mine, ins or (-1,))[2]
             if suspect:
                 step = self.judge(
                     s,
                     v,
                     grad_v,
-                    dict(zip(ins, befores[s], strict=True)),
-                    old_of,
-                    new_of,
-                    delta,
-                    repeat,
-                    started,
+                    befores[s],
+                    self.own_writes(s) if mine is None else mine,
+                    first_step[v] if repeat else None,
+                    first_step,
                 )
                 judged[s] = step
-                if first is None and step.problem is not None:
-                    first = step.problem
-            for write in later:
-                problem = self.apply(write, cur, s + 1)
-                first = first or problem
-        while w < total:
-            problem = self.apply(writes[w], cur, count)
-            first = first or problem
-            w += 1
+                if step.problem is not None and places[s] < first_at:
+                    first, first_at = step.problem, places[s]
         error = self.error_problem()
-        return _Steps(self, grads, befores, judged, own if nested else None), first or error
+        return _Steps(self, grads, befores, judged), first or error
 
-    def _nested(self) -> bool:
-        """True when a step's writes come after another step began (their steps call each other).
-
-        Each step's last write is compared with the next step's start: steps that do not nest
-        write only between their own start and the next one's.
-        """
-        starts, count = self.rec.starts, len(self.rec.starts)
-        last: dict[int, int] = {}
-        for i, write in enumerate(self.rec.writes):
-            last[write[0]] = i
-        return any(s >= 0 and s + 1 < count and i >= starts[s + 1] for s, i in last.items())
-
-    def step_detail(
-        self, s: int, grads: list[float], befores: list[tuple[float, ...]], own: dict[int, list[int]] | None
-    ) -> Step:
-        """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
-        g, rec = self.graph, self.rec
-        v = rec.steps[s]
-        if v < 0:
-            return Step(s + 1, 0, 0.0, 0.0, (), (), None)
-        if s not in rec.finished:
-            return Step(s + 1, v, grads[s], self.truth[v], (), (), self.error_problem())
-        ins = g.operands[v]
-        writes = rec.writes
-        if own is not None:
-            mine: Sequence[int] = own.get(s, [])
-        else:
-            mine = range(rec.starts[s], rec.starts[s + 1] if s + 1 < len(rec.starts) else len(writes))
+    def _sent(self, mine: list[Any], ins: tuple[int, ...]) -> tuple[float, float, bool]:
+        """What one step sent its (up to two) operands, summed over its writes; True when it also
+        changed the grad of a node that is not its operand."""
         delta: dict[int, float] = {}
         old_of: dict[int, float] = {}
         new_of: dict[int, float] = {}
-        for i in mine:
-            st, ident, old, new = writes[i]
-            j = g.index.get(ident, -1)
-            if st != s or j < 0:
-                continue
-            o, nw = _num(old), _num(new)
-            old_of.setdefault(j, o)
+        for i in range(0, len(mine), 3):
+            j, o, nw = mine[i], mine[i + 1], mine[i + 2]
+            if j not in old_of:
+                old_of[j] = o
             new_of[j] = nw
             delta[j] = delta.get(j, 0.0) + (nw - o)
-        everyone = bytearray(b"\x01") * g.size  # screened right: no order problem to find again
-        return self.judge(
-            s, v, grads[s], dict(zip(ins, befores[s], strict=True)), old_of, new_of, delta, None, everyone
-        )
+        stray = any(j not in ins and not close(old_of[j], new_of[j]) for j in new_of)
+        return delta.get(ins[0], 0.0), delta.get(ins[-1], 0.0), stray
 
-    def apply(self, write: tuple[int, int, Any, Any], cur: list[float], done: int) -> Mismatch | None:
-        """Apply one write to the running grads; a write outside any step may itself be a problem.
+    def own_writes(self, s: int) -> list[Any]:
+        """Step ``s``'s own writes (``j, old, new, ...``): those made while it was the innermost step."""
+        log = self.rec.log
+        number = self._number
+        mine: list[Any] = []
+        depth = 0
+        for i in range(3 * self.places[s] + 3, len(log), 3):
+            key = log[i]
+            if key is START:
+                depth += 1
+            elif key is END or key is ABORT:
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0:
+                j = number(key, -1)
+                if j >= 0:
+                    mine += (j, _num(log[i + 1]), _num(log[i + 2]))
+        return mine
 
-        ``done`` is how many steps had begun when it happened.
-        """
-        step, ident, _, new = write
-        j = self.graph.index.get(ident, -1)
-        if j < 0:
-            return None
-        value = _num(new)
-        previous = cur[j]
-        cur[j] = value
-        if step >= 0:
-            return None
+    def step_detail(self, s: int, grads: list[float], befores: list[tuple[float, ...]]) -> Step:
+        """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
+        v = self.step_nodes[s]
+        if v < 0:
+            return Step(s + 1, 0, 0.0, 0.0, (), (), None)
+        if not self.finished[s]:
+            return Step(s + 1, v, grads[s], self.truth[v], (), (), self.error_problem())
+        # screened right: no order problem to find again
+        return self.judge(s, v, grads[s], befores[s], self.own_writes(s), None, None)
+
+    def outside(self, j: int, previous: float, value: float, done: int) -> Mismatch | None:
+        """A write outside any step (``done`` steps had begun) may itself be a problem."""
         g = self.graph
         if done == 0 and (j == g.output or close(value, 0.0)):
             return None  # the seed, or zeroing before the first step
@@ -682,14 +718,28 @@ class _Judge:
         s: int,
         v: int,
         grad_v: float,
-        befores: dict[int, float],
-        old_of: dict[int, float],
-        new_of: dict[int, float],
-        delta: dict[int, float],
+        before_step: tuple[float, ...],
+        mine: list[Any],
         repeat: int | None,
-        started: bytearray,
+        first_step: dict[int, int] | None,
     ) -> Step:
+        """Step ``s`` (node ``v``, whose grad was ``grad_v`` when it began, its operands' grads
+        ``before_step``) with its own writes ``mine`` (``j, old, new, ...``) as a ``Step``.
+
+        ``repeat`` is the step where ``v``'s step first ran, if this is not it; ``first_step`` the
+        first step of every node, to find consumers whose step had not begun (None: no order check).
+        """
         g = self.graph
+        befores = dict(zip(g.operands[v], before_step, strict=True))
+        delta: dict[int, float] = {}
+        old_of: dict[int, float] = {}
+        new_of: dict[int, float] = {}
+        for i in range(0, len(mine), 3):
+            j, o, nw = mine[i], mine[i + 1], mine[i + 2]
+            if j not in old_of:
+                old_of[j] = o
+            new_of[j] = nw
+            delta[j] = delta.get(j, 0.0) + (nw - o)
         number = s + 1
         name = self.names[v]
         problem: Mismatch | None = None
@@ -720,7 +770,11 @@ class _Judge:
                     v,
                 )
             else:
-                waiting = [c for c in g.consumers(v) if not started[c]]
+                waiting = (
+                    [c for c in g.consumers(v) if first_step.get(c, s + 1) > s]
+                    if first_step is not None
+                    else []
+                )
                 if waiting:
                     c = waiting[0]
                     problem = Mismatch(
@@ -856,9 +910,9 @@ class _Judge:
 
     def error_problem(self) -> Mismatch | None:
         rec = self.rec
-        unfinished = [s for s in range(len(rec.steps)) if s not in rec.finished]
+        unfinished = [s for s, done in enumerate(self.finished) if not done]
         s = unfinished[-1] if unfinished else None
-        node = rec.steps[s] if s is not None else -1
+        node = self.step_nodes[s] if s is not None else -1
         name = self.names[node] if node >= 0 else None
         step = None if s is None else s + 1
         if rec.timed_out:
@@ -896,7 +950,7 @@ class _Judge:
         g, rec = self.graph, self.rec
         if rec.error is not None or rec.timed_out:
             return []
-        ran = set(rec.steps)
+        ran = set(self.step_nodes)
         found: list[Mismatch] = []
         if rec.stepwise:
             for v in range(g.output, -1, -1):
@@ -1010,13 +1064,11 @@ class _Steps(Sequence[Step]):
         grads: list[float],
         befores: list[tuple[float, ...]],
         judged: dict[int, Step],
-        own: dict[int, list[int]] | None,
     ) -> None:
         self._judge = judge
         self._grads = grads
         self._befores = befores
         self._made = judged
-        self._own = own
 
     def __len__(self) -> int:
         return len(self._grads)
@@ -1036,7 +1088,7 @@ class _Steps(Sequence[Step]):
             raise IndexError(index)
         step = self._made.get(index)
         if step is None:
-            step = self._made[index] = self._judge.step_detail(index, self._grads, self._befores, self._own)
+            step = self._made[index] = self._judge.step_detail(index, self._grads, self._befores)
         return step
 
     def failing(self) -> list[int]:

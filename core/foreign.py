@@ -20,7 +20,9 @@ explicit stacks, so a deep chain reads without recursion. Nothing of theirs is c
 
 from __future__ import annotations
 
+import inspect
 import math
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,61 +168,68 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     """
     access: dict[type, _Access] = {}
     index: dict[int, int] = {}
+    """id -> number; -1 while the node's operands are being numbered (it is on the current path)"""
     objects: list[Any] = []
     raw: list[list[int]] = []
     names: list[Any] = []
     ordered: list[bool] = []
     data: list[float] = []
     labels: list[str] = []
+    plain_labels: dict[type, bool] = {}
     # One depth-first walk from each root in turn, then the output: a node is numbered when its
-    # operands are, so numbers are creation order as far as the graph can tell. No recursion.
-    # nodes whose operands are being numbered (the current path): their operands, kept in order
-    expanded: dict[int, tuple[list[Any], bool]] = {}
+    # operands are, so numbers are creation order as far as the graph can tell. No recursion: a
+    # node's entry comes off the stack first to push its operands (above a tuple, which comes off
+    # when they are numbered, to number the node).
+    index_get = index.get
     for start in [*roots, output]:
         if id(start) in index:
             continue
-        stack = [start]
+        stack: list[Any] = [start]
+        push, pop = stack.append, stack.pop
         while stack:
-            obj = stack[-1]
+            obj = pop()
+            if obj.__class__ is tuple:
+                obj, children, in_order, how = obj
+                k = len(objects)
+                index[id(obj)] = k
+                objects.append(obj)
+                raw.append([index[id(child)] for child in children])
+                ordered.append(in_order)
+                names.append(getattr(obj, how.op, "") if how.op else "")
+                try:
+                    value = obj.data
+                except AttributeError:
+                    raise _not_a_node(stack, obj) from None
+                data.append(value if value.__class__ is float else _number(obj))
+                cls = obj.__class__
+                plain = plain_labels.get(cls)
+                if plain is None:
+                    plain = plain_labels[cls] = _plain_label(cls)
+                label = obj.__dict__.get("label", "") if plain else getattr(obj, "label", "")
+                labels.append(label if label.__class__ is str else _label(obj))
+                continue
             ident = id(obj)
             if ident in index:
-                stack.pop()
                 continue
-            pending = expanded.get(ident)
-            if pending is None:
-                cls = type(obj)
-                how = access.get(cls)
-                if how is None:
-                    how = access[cls] = _access(cls, obj)
-                given = getattr(obj, how.children)
-                children = [] if given is None else list(given)
-                expanded[ident] = (children, not isinstance(given, (set, frozenset)))
-                for child in reversed(children):
-                    child_key = id(child)
-                    if child_key in index:
-                        continue
-                    if child_key in expanded:
-                        raise ForeignGraphError("the graph has a cycle: a node is its own operand")
-                    if not hasattr(child, "data"):
+            cls = obj.__class__
+            how = access.get(cls)
+            if how is None:
+                how = access[cls] = _access(cls, obj)
+            given = getattr(obj, how.children)
+            children = [] if given is None else list(given)
+            index[ident] = -1
+            push((obj, children, not isinstance(given, (set, frozenset)), how))
+            for child in reversed(children):
+                number = index_get(id(child))
+                if number is None:
+                    if child.__class__ not in access and not hasattr(child, "data"):
                         raise ForeignGraphError(
                             f"an operand of a node (data={getattr(obj, 'data', '?')!r}) is a "
                             f"{type(child).__name__}, not a node"
                         )
-                    stack.append(child)
-                continue
-            stack.pop()
-            del expanded[ident]
-            children, in_order = pending
-            index[ident] = len(objects)
-            objects.append(obj)
-            raw.append([index[id(child)] for child in children])
-            ordered.append(in_order)
-            op_attribute = access[type(obj)].op
-            names.append(getattr(obj, op_attribute, "") if op_attribute else "")
-            value = obj.data
-            data.append(value if value.__class__ is float else _number(obj))
-            label = getattr(obj, "label", "")
-            labels.append(label if label.__class__ is str else _label(obj))
+                    push(child)
+                elif number < 0:
+                    raise ForeignGraphError("the graph has a cycle: a node is its own operand")
     out = index[id(output)]
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
@@ -269,6 +278,35 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         reachable,
         orderless,
         warnings,
+    )
+
+
+def _plain_label(cls: type) -> bool:
+    """True when ``obj.label`` can only come from the instance dict (as for micrograd's ``Value``,
+    which sets none): reading the dict spares the AttributeError ``getattr(obj, "label", "")``
+    makes and drops for every node without one."""
+    return (
+        inspect.getattr_static(cls, "label", _ABSENT) is _ABSENT
+        and inspect.getattr_static(cls, "__getattr__", _ABSENT) is _ABSENT
+        and getattr(cls, "__getattribute__", None) is object.__getattribute__
+        and any(isinstance(vars(k).get("__dict__"), types.GetSetDescriptorType) for k in cls.__mro__)
+    )
+
+
+_ABSENT = object()
+
+
+def _not_a_node(stack: list[Any], obj: Any) -> ForeignGraphError:
+    """The error for a node of a known class without ``data``, naming the node that uses it."""
+    for entry in reversed(stack):
+        if entry.__class__ is tuple and any(child is obj for child in entry[1]):
+            parent = entry[0]
+            return ForeignGraphError(
+                f"an operand of a node (data={getattr(parent, 'data', '?')!r}) is a "
+                f"{type(obj).__name__}, not a node"
+            )
+    return ForeignGraphError(
+        f"your {type(obj).__name__} has no .data: gradstep reads each node's value from it"
     )
 
 

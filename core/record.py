@@ -25,6 +25,8 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from .foreign import ForeignGraph, ForeignGraphError
@@ -35,23 +37,40 @@ TIMEOUT = 10.0
 _MISSING = object()
 
 
+class _Marker:
+    """A step's beginning or end in the log (compared by identity, never equal to their nodes)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+START = _Marker("START")
+"""``START, node, None``: their node's ``_backward`` was called."""
+END = _Marker("END")
+"""``END, None, None``: the innermost running step returned."""
+ABORT = _Marker("ABORT")
+"""``ABORT, None, None``: the innermost running step raised (what it raised went on up)."""
+
+
 @dataclass
 class Recording:
-    """What happened during their backward.
+    """What happened during their backward, as one flat log of triples, in the order it happened.
 
-    ``steps[s]`` is the node whose ``_backward`` ran as step ``s`` (0-based; nested calls each count),
-    ``starts[s]`` how many writes had happened when it began. ``writes`` holds ``(step, ident, old,
-    new)``: the innermost step running (-1 outside any), ``id()`` of the object written (the graph's
-    ``index`` gives its number) and the grad before and after.
+    ``node, old, new``: their node's grad was written (``old`` as it was, ``new`` as set); ``START,
+    node, None``, ``END, None, None`` and ``ABORT, None, None``: a step began, returned or raised.
+    Steps nest when theirs call each other; a write belongs to the innermost step running (to none
+    outside them). One flat list and no object per event: the hooks run once per step and per
+    write of a graph of a hundred thousand nodes, so they do as little as Python allows.
     """
 
     initial: list[float]
     final: list[float] = field(default_factory=list)
-    steps: list[int] = field(default_factory=list)
-    finished: set[int] = field(default_factory=set)
-    """The steps whose ``_backward`` returned (the one that raised is not among them)."""
-    starts: list[int] = field(default_factory=list)
-    writes: list[tuple[int, int, Any, Any]] = field(default_factory=list)
+    log: list[Any] = field(default_factory=list)
     stepwise: bool = True
     why_not_stepwise: str = ""
     error: BaseException | None = None
@@ -78,21 +97,46 @@ def number(value: Any) -> float:
         return math.nan
 
 
-class _GradWrites:
+def _grad_writes(log: list[Any]) -> Any:
     """A set-only descriptor for ``grad``: writes are logged, reads never reach it.
 
     A data descriptor without ``__get__`` lets Python read ``node.grad`` from the instance dict at
     full speed, while every ``node.grad = ...`` (and ``+=``) comes through ``__set__``.
     """
+    app = log.append
 
-    def __init__(self, writes: list[tuple[int, int, Any, Any]], current: list[int]) -> None:
-        self.log = writes.append
-        self.current = current
-
-    def __set__(self, obj: Any, value: Any) -> None:
+    def __set__(self: Any, obj: Any, value: Any) -> None:
         store = obj.__dict__
-        self.log((self.current[0], id(obj), store.get("grad"), value))
+        app(obj)
+        app(store.get("grad"))
+        app(value)
         store["grad"] = value
+
+    return type("_GradWrites", (), {"__set__": __set__, "__slots__": ()})()
+
+
+def _step_runner(log: list[Any]) -> Callable[..., Any]:
+    """``run(node, theirs, *args)``: their ``_backward`` called between a ``START`` and an ``END``
+    (an ``ABORT`` where it raised)."""
+    app = log.append
+
+    def run(node: Any, original: Any, *args: Any, **kwargs: Any) -> Any:
+        app(START)
+        app(node)
+        app(None)
+        try:
+            result = original(*args, **kwargs)
+        except BaseException:
+            app(ABORT)
+            app(None)
+            app(None)
+            raise
+        app(END)
+        app(None)
+        app(None)
+        return result
+
+    return run
 
 
 class _StepHook:
@@ -102,10 +146,8 @@ class _StepHook:
     Writes go to the instance dict as before, so their objects keep their own closures.
     """
 
-    def __init__(self, index: dict[int, int], rec: Recording, current: list[int], fallback: Any) -> None:
-        self.index = index
-        self.rec = rec
-        self.current = current
+    def __init__(self, log: list[Any], fallback: Any) -> None:
+        self.run = _step_runner(log)
         self.fallback = fallback
 
     def __get__(self, obj: Any, cls: type | None = None) -> Any:
@@ -116,21 +158,7 @@ class _StepHook:
             if self.fallback is None:
                 raise AttributeError("_backward")
             original = self.fallback.__get__(obj, cls) if hasattr(self.fallback, "__get__") else self.fallback
-        rec, current, node = self.rec, self.current, self.index.get(id(obj), -1)
-
-        def _backward(*args: Any, **kwargs: Any) -> Any:
-            rec.starts.append(len(rec.writes))
-            outer = current[0]
-            step = current[0] = len(rec.steps)
-            rec.steps.append(node)
-            try:
-                result = original(*args, **kwargs)
-                rec.finished.add(step)
-                return result
-            finally:
-                current[0] = outer
-
-        return _backward
+        return partial(self.run, obj, original)
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__["_backward"] = value
@@ -144,9 +172,7 @@ class _Hooks:
 
     def __init__(self, graph: ForeignGraph, recording: Recording) -> None:
         self.graph = graph
-        self.recording = recording
-        self.current = [-1]
-        """The innermost step running, -1 outside any (a list: the hooks share it)."""
+        self.log = recording.log
         self.undo: list[Callable[[], None]] = []
 
     # --- steps ---------------------------------------------------------------------------------
@@ -161,9 +187,8 @@ class _Hooks:
         wrapped_any = False
         patched_classes: set[type] = set()
         per_node: list[tuple[Any, Any, Any]] = []
-        rec, current = self.recording, self.current
-        make = _step_wrapper
-        for k, obj in enumerate(self.graph.objects):
+        run = _step_runner(self.log)
+        for obj in self.graph.objects:
             cls = type(obj)
             if cls in patched_classes:
                 wrapped_any = True
@@ -184,7 +209,7 @@ class _Hooks:
                 own = getattr(obj, "_backward", _MISSING)  # a slot
                 if own is _MISSING or not callable(own):
                     continue
-            wrapper = make(k, own, rec, current)
+            wrapper = partial(run, obj, own)
             try:
                 obj._backward = wrapper
             except (AttributeError, TypeError):
@@ -204,7 +229,7 @@ class _Hooks:
     def _hook_class(self, cls: type) -> None:
         original = cls.__dict__.get("_backward", _MISSING)
         fallback = inspect.getattr_static(cls, "_backward", None)
-        cls._backward = _StepHook(self.graph.index, self.recording, self.current, fallback)  # type: ignore[attr-defined]
+        cls._backward = _StepHook(self.log, fallback)  # type: ignore[attr-defined]
 
         def restore() -> None:
             if original is _MISSING:
@@ -215,20 +240,10 @@ class _Hooks:
         self.undo.append(restore)
 
     def _wrap_method(self, cls: type, method: Any) -> None:
-        index, rec, current = self.graph.index, self.recording, self.current
-        steps, starts, writes, finished = rec.steps, rec.starts, rec.writes, rec.finished
+        run = _step_runner(self.log)
 
         def _backward(node: Any, *args: Any, **kwargs: Any) -> Any:
-            starts.append(len(writes))
-            outer = current[0]
-            step = current[0] = len(steps)
-            steps.append(index.get(id(node), -1))
-            try:
-                result = method(node, *args, **kwargs)
-                finished.add(step)
-                return result
-            finally:
-                current[0] = outer
+            return run(node, method, node, *args, **kwargs)
 
         original = cls.__dict__.get("_backward", _MISSING)
         cls._backward = _backward  # type: ignore[attr-defined]
@@ -250,10 +265,10 @@ class _Hooks:
     def _watch(self, cls: type) -> bool:
         static = inspect.getattr_static(cls, "grad", _MISSING)
         own = cls.__dict__.get("grad", _MISSING)
-        writes, current = self.recording.writes, self.current
+        log = self.log
         hook: Any
         if static is _MISSING and hasattr(cls, "__dict__") and "__slots__" not in vars(cls):
-            hook = _GradWrites(writes, current)  # grad lives in the instance dict: reads stay fast
+            hook = _grad_writes(log)  # grad lives in the instance dict: reads stay fast
         elif static is not _MISSING and hasattr(type(static), "__set__") and hasattr(type(static), "__get__"):
             descriptor = static  # a slot or their own property: go through it
 
@@ -265,7 +280,9 @@ class _Hooks:
                     old = descriptor.__get__(obj, cls)
                 except AttributeError:
                     old = None
-                writes.append((current[0], id(obj), old, value))
+                log.append(obj)
+                log.append(old)
+                log.append(value)
                 descriptor.__set__(obj, value)
 
             hook = property(getter, write)
@@ -292,22 +309,15 @@ class _Hooks:
         self.undo.clear()
 
 
-def _step_wrapper(k: int, original: Any, rec: Recording, current: list[int]) -> Callable[..., Any]:
-    steps, starts, writes, finished = rec.steps, rec.starts, rec.writes, rec.finished
+def _grads(objects: list[Any], convert: Callable[[Any], float]) -> list[float]:
+    """Every node's grad as a float: one pass at C speed where all are numbers, else ``convert``."""
+    try:
+        return list(map(float, map(_GRAD, objects)))
+    except Exception:
+        return [convert(obj) for obj in objects]
 
-    def _backward(*args: Any, **kwargs: Any) -> Any:
-        starts.append(len(writes))
-        outer = current[0]
-        step = current[0] = len(steps)
-        steps.append(k)
-        try:
-            result = original(*args, **kwargs)
-            finished.add(step)
-            return result
-        finally:
-            current[0] = outer
 
-    return _backward
+_GRAD = attrgetter("grad")
 
 
 def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
@@ -318,7 +328,7 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         raise ForeignGraphError(
             f"your {type(output).__name__} has no backward(): gradstep calls it on the output"
         )
-    recording = Recording([grad_of(obj) for obj in objects])
+    recording = Recording(_grads(objects, grad_of))
     hooks = _Hooks(graph, recording)
     collecting = gc.isenabled()
     gc.disable()  # their graph is full of reference cycles: a collection would walk all of it, often
@@ -355,7 +365,6 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         if collecting:
             gc.enable()
     # A hung backward may still be writing: keep what was recorded up to now.
-    recording.steps = list(recording.steps)
-    recording.writes = list(recording.writes)
-    recording.final = [number(getattr(obj, "grad", 0.0)) for obj in objects]
+    recording.log = list(recording.log)
+    recording.final = _grads(objects, lambda obj: number(getattr(obj, "grad", 0.0)))
     return recording
