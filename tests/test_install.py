@@ -155,3 +155,10 @@ def test_gradstep_beside_top_level_core_and_tui_packages(venv: Path, tmp_path: P
     who, is_callable, grad, where = run(venv / "python", "script.py", cwd=project).stdout.strip().split(" | ")
     assert who == "the scripts own core" and is_callable == "True" and grad == "-3.0"
     assert str(venv.parent) in where
+    # Uninstalling the other distribution takes only its own files: gradstep still works.
+    run(venv / "python", "-m", "pip", "uninstall", "--yes", "--quiet", "dummy-collider")
+    gone = run(venv / "python", "-c", "import importlib.util as u; print(u.find_spec('core'))", cwd=tmp_path)
+    assert gone.stdout.strip() == "None"
+    document = json.loads(run(venv / "gradstep", "trace", "--json", "seed.gs", cwd=tmp_path).stdout)
+    assert {node["label"]: node["grad"] for node in document["nodes"]} == SEED_GRADS
+    assert run(venv / "gradstep", "--version").stdout.startswith("gradstep ")
