@@ -7,6 +7,7 @@ a grid from 1x1 up, in both directions, with each pane on show.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import unicodedata
 from pathlib import Path
@@ -20,6 +21,8 @@ from gradstep.tui.crash import DebuggerFailed, run_or_raise
 from gradstep.tui.screens.export import ExportScreen
 from gradstep.tui.screens.jump import JumpScreen
 from gradstep.tui.widgets.error_panel import ErrorPanel
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
@@ -254,3 +257,27 @@ def test_an_app_that_quits_normally_returns_its_status() -> None:
             self.exit(0)
 
     assert run_or_raise(Quits(), headless=True) == 0
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=2, max_size=6))
+@settings(max_examples=25, deadline=None)
+def test_any_labels_reach_the_panes_inert(labels: list[str]) -> None:
+    """Generated labels (any code points) through the tree, inspector, breadcrumb, timeline and
+    status line, on one app that is given a new graph per example."""
+    leaves = [Value(float(k + 1), label=label) for k, label in enumerate(labels)]
+    total = leaves[0]
+    for leaf in leaves[1:]:
+        total = total * leaf + leaf
+    total.label = labels[-1]
+
+    async def run() -> None:
+        app = GradstepApp(graph=trace(total), title=labels[0])
+        async with app.run_test(size=(90, 30)) as pilot:
+            for key in ("n", "c", "N"):
+                await pilot.press(key)
+                assert_inert(app)
+            app._select(0)
+            await pilot.pause()
+            assert_inert(app)
+
+    asyncio.run(run())
