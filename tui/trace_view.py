@@ -21,7 +21,7 @@ import os
 import sys
 import unicodedata
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import TextIO
 
@@ -143,19 +143,15 @@ class _Table:
             yield render(texts, styles)
 
 
-def _formatter() -> Callable[[float], str]:
-    """``format_number`` remembering its last few thousand answers: grads and constants repeat."""
-    memo: dict[float, str] = {}
+class _Numbers(dict[float, str]):
+    """``format_number`` remembering its last few thousand answers (grads and constants repeat):
+    ``numbers[x]`` is a dict lookup in C when ``x`` was met before, no Python call."""
 
-    def number(x: float) -> str:
-        text = memo.get(x)
-        if text is None:
-            if len(memo) >= 4096:
-                memo.clear()
-            text = memo[x] = format_number(x)
+    def __missing__(self, x: float) -> str:
+        if len(self) >= 4096:
+            self.clear()
+        text = self[x] = format_number(x)
         return text
-
-    return number
 
 
 class _Rows:
@@ -179,7 +175,7 @@ class _Rows:
         ]
         self.names = list(map(escape, raw))
         self.refs = list(map(escape, refs))
-        self.number = _formatter()
+        self.number = _Numbers().__getitem__
 
     def symbol(self, i: int) -> str:
         return self.trace.symbol(i)
