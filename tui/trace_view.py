@@ -157,14 +157,14 @@ class _Numbers(dict[float, str]):
 class _Rows:
     """The rows of the three tables, made one at a time from the trace's arrays.
 
-    Names are worked out once for every node (``Trace.names``) and escaped; everything else in a
+    Names are worked out once for every node (``Trace.name``) and escaped; everything else in a
     row is numbers and op symbols. The strings are ``Trace.expression`` and ``Trace.arithmetic``,
     built from those names (a test holds them equal).
     """
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        raw = trace.names()
+        raw = [trace.name(i) for i in range(trace.size)]
         labels = trace.labels
         # ``Trace.ref``: a name in parentheses when it is an expression or a number.
         refs = [
