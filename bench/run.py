@@ -585,6 +585,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ui-only", action="store_true", help="only the debugger figures")
     parser.add_argument("--terminal", action="store_true", help="only the figures measured in a terminal")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    parser.add_argument(
+        "--trace", action="store_true", help="only the `gradstep trace` figures (prints only)"
+    )
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 9
     table = Table()
@@ -592,12 +595,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradstep benchmarks on {where}", flush=True)
     if not micrograd_available():
         print("micrograd is not installed: gradstep only (pip install 'gradstep[micrograd]')", flush=True)
-    if not (args.ui_only or args.terminal):
+    if not (args.ui_only or args.terminal or args.trace):
         engine_figures(table, repeats)
         adapter_figures(table, repeats)
         chain_figures(table)
         check_figures(table, repeats)
-    if not args.no_ui:
+    if args.trace:
+        from bench.terminal import trace_only
+
+        trace_only(table, args.quick)
+    elif not args.no_ui:
         from bench.terminal import terminal_figures
 
         terminal_figures(table, args.quick)
@@ -620,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     # Only a full run writes (see the module's docstring).
-    if not (args.no_write or args.quick or args.ui_only or args.no_ui or args.terminal):
+    if not (args.no_write or args.quick or args.ui_only or args.no_ui or args.terminal or args.trace):
         RESULTS.write_text(text + "\n")
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0

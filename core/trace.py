@@ -347,35 +347,6 @@ class Trace:
                 return text
         return f"#{i}"
 
-    def names(self) -> list[str]:
-        """``[name(i) for i in range(size)]`` in one pass over plain lists: ``gradstep trace``
-        names every node and refers to most of them several times, and this is 5x cheaper."""
-        labels, ops, in_start, in_ids = self.labels, self.ops, self.in_start, self.in_ids
-        # What a node contributes to its consumers' names: its label, a constant's number, or "".
-        parts = [
-            label or ("" if op is not None else format_number(x))
-            for label, op, x in zip(labels, ops, self.data, strict=True)
-        ]
-        names = parts.copy()
-        for i, op in enumerate(ops):
-            if op is None or labels[i]:
-                continue
-            first, last = in_start[i], in_start[i + 1]
-            a = parts[in_ids[first]]
-            b = parts[in_ids[last - 1]]
-            text = ""
-            if a and b:
-                if op.arity == 2:
-                    text = f"{a}{op.name}{b}"
-                elif op.name == "neg":
-                    text = f"-{a}"
-                elif op.name == "**":
-                    text = f"{a}{self.symbol(i)}"
-                else:
-                    text = f"{op.name}({a})"
-            names[i] = text if text and len(text) <= 24 else f"#{i}"
-        return names
-
     def expression(self, i: int) -> str:
         """How node ``i`` was computed, from its operands' names: ``a * b``, ``tanh(n)``, ``x**2``."""
         op = self.ops[i]

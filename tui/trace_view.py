@@ -21,7 +21,7 @@ import os
 import sys
 import unicodedata
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import TextIO
 
@@ -143,32 +143,28 @@ class _Table:
             yield render(texts, styles)
 
 
-def _formatter() -> Callable[[float], str]:
-    """``format_number`` remembering its last few thousand answers: grads and constants repeat."""
-    memo: dict[float, str] = {}
+class _Numbers(dict[float, str]):
+    """``format_number`` remembering its last few thousand answers (grads and constants repeat):
+    ``numbers[x]`` is a dict lookup in C when ``x`` was met before, no Python call."""
 
-    def number(x: float) -> str:
-        text = memo.get(x)
-        if text is None:
-            if len(memo) >= 4096:
-                memo.clear()
-            text = memo[x] = format_number(x)
+    def __missing__(self, x: float) -> str:
+        if len(self) >= 4096:
+            self.clear()
+        text = self[x] = format_number(x)
         return text
-
-    return number
 
 
 class _Rows:
     """The rows of the three tables, made one at a time from the trace's arrays.
 
-    Names are worked out once for every node (``Trace.names``) and escaped; everything else in a
+    Names are worked out once for every node (``Trace.name``) and escaped; everything else in a
     row is numbers and op symbols. The strings are ``Trace.expression`` and ``Trace.arithmetic``,
     built from those names (a test holds them equal).
     """
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
-        raw = trace.names()
+        raw = [trace.name(i) for i in range(trace.size)]
         labels = trace.labels
         # ``Trace.ref``: a name in parentheses when it is an expression or a number.
         refs = [
@@ -179,7 +175,7 @@ class _Rows:
         ]
         self.names = list(map(escape, raw))
         self.refs = list(map(escape, refs))
-        self.number = _formatter()
+        self.number = _Numbers().__getitem__
 
     def symbol(self, i: int) -> str:
         return self.trace.symbol(i)

@@ -62,3 +62,34 @@ def test_the_debugger_benchmarks_run_print_their_tables_and_a_quick_run_writes_n
     assert 0 < shown <= sent  # each key sent moved the demo at most one step
     assert "| `gradstep trace --json`: start to exit |" in out
     assert "ast.parse" in out
+
+
+def test_the_trace_figures_alone_print_and_write_nothing() -> None:
+    before = RESULTS.read_bytes(), RESULTS.stat().st_mtime_ns
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--trace"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert (RESULTS.read_bytes(), RESULTS.stat().st_mtime_ns) == before
+    assert "written to" not in done.stdout
+    for row in ("`gradstep trace --json`: start to exit", "`gradstep trace`: start to exit"):
+        found = figure(done.stdout, row)
+        ours, theirs = milliseconds(found[1]), milliseconds(found[2])
+        assert abs(float(found[3].rstrip("x")) - ours / theirs) < 0.02 * ours / theirs + 0.06
+    assert "20,000-node sum" in done.stdout
+    assert "n / N to the screen changing" not in done.stdout and "graph nodes" not in done.stdout
+
+
+def test_trace_on_three_kinds_of_file_runs_and_prints_ratios() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.trace_files", "600", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("sum_600.gs", "chain_600.gs", "mlp_600.gs"):
+        assert name in done.stdout
+    rows = re.findall(r"^  gradstep trace(?: --json)? +\d+ ms +([\d.]+)x", done.stdout, re.M)
+    assert len(rows) == 6 and all(float(ratio) > 0 for ratio in rows)

@@ -142,16 +142,3 @@ def test_memory_stays_flat_while_the_document_streams() -> None:
     assert peak < written / 20  # a few pieces' worth, not the document
     middle, end = samples[len(samples) // 4], samples[-1]
     assert end < middle + 200_000  # nothing accumulates from piece to piece
-
-
-@settings(max_examples=150, deadline=None)
-@given(graphs)
-def test_names_in_one_pass_are_each_nodes_name(output: Value) -> None:
-    t = trace(output)
-    assert t.names() == [t.name(i) for i in range(t.size)]
-
-
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_names_in_one_pass_on_the_examples(path: Path) -> None:
-    t = trace(parse(path.read_text(), str(path)).output)
-    assert t.names() == [t.name(i) for i in range(t.size)]
