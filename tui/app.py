@@ -337,6 +337,7 @@ class GradstepApp(App[int]):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._loader.cancel()
         gc.unfreeze()  # debug() returns the caller's process to the collector as it found it
 
     def _show_error(self, message: str | None) -> None:
@@ -671,6 +672,7 @@ class GradstepApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_quit(self) -> None:  # type: ignore[override]
+        self._loader.cancel()  # a load still running stops at once: it would slow the way out
         self.exit(0)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
