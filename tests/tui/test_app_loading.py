@@ -199,7 +199,7 @@ async def test_a_failed_o_says_the_opened_file_has_the_error_and_keeps_the_graph
         assert rest.startswith(f"{broken}:2:")
         status = app.query_one(StatusBar).plain
         assert status.startswith(f"gradstep {seed_file}")  # the graph's own file, not the broken one
-        assert "error" not in status.splitlines()[0]  # the file on show has no error
+        assert "(error" not in status.splitlines()[0]  # the file on show has no error
         assert app.trace is good
 
 
@@ -242,6 +242,34 @@ async def test_a_deleted_file_replaces_a_stale_error(seed_file: Path, rewrite: R
         app.check_file()
         await pilot.pause()
         assert "the file is gone" in error_text(app) and ":2:" not in error_text(app)
+
+
+async def test_a_failed_o_of_a_fifo_leaves_the_status_of_the_graph_on_show(
+    tmp_path: Path, seed_file: Path
+) -> None:
+    fifo = tmp_path / "f.gs"
+    os.mkfifo(fifo)
+    app = GradstepApp(str(seed_file))
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_path(str(fifo))
+        await pilot.pause()
+        assert error_text(app).startswith(f"Could not open {fifo}: still showing {seed_file}.")
+        status = app.query_one(StatusBar).plain.splitlines()[0]
+        assert status.startswith(f"gradstep {seed_file}") and "(error" not in status
+
+
+async def test_an_error_in_the_file_left_watched_after_a_failed_o_names_it(
+    tmp_path: Path, seed_file: Path, rewrite: Rewrite
+) -> None:
+    broken = rewrite(tmp_path / "broken.gs", "a = Value(2.0)\nb = a +\n")
+    app = GradstepApp(str(seed_file))
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_path(str(broken))
+        rewrite(broken, "a = Value(2.0)\nb = a *\n")  # still broken, saved again
+        app.check_file()
+        await pilot.pause()
+        assert error_text(app).startswith(f"Could not open {broken}: still showing {seed_file}.")
+        assert "(error" not in app.query_one(StatusBar).plain.splitlines()[0]
 
 
 @pytest.mark.parametrize("target", ["fifo", "/dev/zero", "dir"])
