@@ -235,7 +235,7 @@ class GradstepApp(App[int]):
             self._load_failed(request, refusal)  # checked before every read, reloads included
             return False
         if self._signature is not None and self._signature[1] >= BACKGROUND_BYTES:
-            self._loader.start(request)
+            self._loader.start(request, later=self.call_after_refresh)
             self.query_one(LoadingBar).start(path)
             self._refresh_status()
             return False

@@ -14,7 +14,7 @@ import ctypes
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from gradstep.core.language import ExpressionError, Program, load
@@ -119,15 +119,22 @@ class Loader:
     def busy(self) -> bool:
         return self.request is not None
 
-    def start(self, request: LoadRequest) -> int:
-        """Start loading ``request.path`` (superseding any load under way); its generation."""
+    def start(self, request: LoadRequest, later: Callable[[Callable[[], None]], object] | None = None) -> int:
+        """Start loading ``request.path`` (superseding any load under way); its generation.
+
+        ``later``: runs the thread's start when it calls it back (the app's ``call_after_refresh``:
+        the frame and the bar are drawn first, without the load competing for the interpreter).
+        """
         self.generation += 1
         self.request = request
         generation = self.generation
         thread = threading.Thread(
             target=self._run, args=(generation, request), name="gradstep-load", daemon=True
         )
-        thread.start()
+        if later is None:
+            thread.start()
+        else:
+            later(thread.start)
         return generation
 
     def finished(self, generation: int) -> bool:
