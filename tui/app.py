@@ -142,6 +142,7 @@ class GradstepApp(App[int]):
         """The step of the ``u`` nudge (``U`` changes it)."""
         self.nudged: Nudge | None = None
         """The nudge on show in the inspector (for its node), or None."""
+        self._error_about_graph = True
         self.shown_path: str | None = None
         """The file whose graph is on screen (``path`` is the file watched: after a failed ``o``,
         the file opened, so that saving its fix loads it)."""
@@ -229,7 +230,7 @@ class GradstepApp(App[int]):
             self._load_failed(request, refusal)  # checked before every read, reloads included
             return False
         if self._signature is not None and self._signature[1] >= BACKGROUND_BYTES:
-            self._loader.start(request)
+            self._loader.start(request, later=self.call_after_refresh)
             self.query_one(LoadingBar).start(path)
             self._refresh_status()
             return False
@@ -268,13 +269,15 @@ class GradstepApp(App[int]):
             self._refresh_status()
 
     def _load_failed(self, request: LoadRequest, error: str) -> None:
-        """Show why ``request`` failed; for ``o``, that it was the file opened, not the one on show."""
-        if request.opening and self.trace is not None:
+        """Show why ``request`` failed; when it is not the graph's own file (a failed ``o``, or the
+        file it left watched), say that it is the file opened that has the error."""
+        other = request.path != self.shown_path
+        if other and self.trace is not None:
             showing = self.shown_path or self.source_name
             error = (
                 f"Could not open {shown(request.path, 200)}: still showing {shown(showing, 200)}.\n{error}"
             )
-        self._show_error(error)
+        self._show_error(error, about_graph=not other)
 
     def _accept(self, program: Program, *, keep_position: bool = False, graph: Trace | None = None) -> None:
         old = self.trace
@@ -332,10 +335,14 @@ class GradstepApp(App[int]):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        self._loader.cancel()
         gc.unfreeze()  # debug() returns the caller's process to the collector as it found it
 
-    def _show_error(self, message: str | None) -> None:
+    def _show_error(self, message: str | None, *, about_graph: bool = True) -> None:
+        """Show ``message`` (None: no error); ``about_graph``: it is about the file of the graph on
+        show (the status then says the graph is the last good one)."""
         self.error = message
+        self._error_about_graph = about_graph
         self.query_one(ErrorPanel).show_error(message)
         self._refresh_status()
 
@@ -348,10 +355,12 @@ class GradstepApp(App[int]):
             return
         if signature is None:  # deleted or moved: the graph stays, and a fresh file loads again
             self._signature = None
+            ours = self.path == self.shown_path
             self._show_error(
                 f"{shown(self.path, 200)}: the file is gone (deleted or moved); "
-                + ("showing the last good graph. " if self.trace is not None else "")
-                + "It loads again when the file is back."
+                + ("showing the last good graph. " if self.trace is not None and ours else "")
+                + "It loads again when the file is back.",
+                about_graph=ours,
             )
             return
         self._load_file(self.path, keep_position=True)
@@ -376,7 +385,7 @@ class GradstepApp(App[int]):
         source = self.source_name if self.path is None else self.path
         if self.trace is not None and self.shown_path is not None:
             source = self.shown_path  # the graph's file (not the one a failed `o` watches)
-        stale = self.error is not None and (self.shown_path is None or self.shown_path == self.path)
+        stale = self.error is not None and self._error_about_graph
         self._status.show(
             self.trace,
             source,
@@ -694,6 +703,7 @@ class GradstepApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_quit(self) -> None:  # type: ignore[override]
+        self._loader.cancel()  # a load still running stops at once: it would slow the way out
         self.exit(0)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

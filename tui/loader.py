@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from gradstep.core.language import ExpressionError, Program, load
@@ -29,6 +31,35 @@ def _give_back_memory() -> None:
     more resident after a 200,000-node file); nothing where there is no glibc."""
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).malloc_trim(0)
+
+
+SWITCH_SECONDS = 0.0005
+"""The interpreter's thread switch interval while a file loads (the default is 5 ms): the app's
+thread takes the interpreter lock dozens of times to answer one key, and each time waits for the
+loading thread to let go of it."""
+
+
+_switching = threading.Lock()
+_loads_running = 0
+_switch_before = 0.0
+
+
+@contextlib.contextmanager
+def _quick_switches() -> Iterator[None]:
+    """``SWITCH_SECONDS`` while at least one load runs; the interval found before, after the last."""
+    global _loads_running, _switch_before
+    with _switching:
+        if _loads_running == 0:
+            _switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_SECONDS)
+        _loads_running += 1
+    try:
+        yield
+    finally:
+        with _switching:
+            _loads_running -= 1
+            if _loads_running == 0:
+                sys.setswitchinterval(_switch_before)
 
 
 class Superseded(Exception):
@@ -88,15 +119,22 @@ class Loader:
     def busy(self) -> bool:
         return self.request is not None
 
-    def start(self, request: LoadRequest) -> int:
-        """Start loading ``request.path`` (superseding any load under way); its generation."""
+    def start(self, request: LoadRequest, later: Callable[[Callable[[], None]], object] | None = None) -> int:
+        """Start loading ``request.path`` (superseding any load under way); its generation.
+
+        ``later``: runs the thread's start when it calls it back (the app's ``call_after_refresh``:
+        the frame and the bar are drawn first, without the load competing for the interpreter).
+        """
         self.generation += 1
         self.request = request
         generation = self.generation
         thread = threading.Thread(
             target=self._run, args=(generation, request), name="gradstep-load", daemon=True
         )
-        thread.start()
+        if later is None:
+            thread.start()
+        else:
+            later(thread.start)
         return generation
 
     def finished(self, generation: int) -> bool:
@@ -116,6 +154,10 @@ class Loader:
             self.app.post_message(message)
 
     def _run(self, generation: int, request: LoadRequest) -> None:
+        with _quick_switches():
+            self._load(generation, request)
+
+    def _load(self, generation: int, request: LoadRequest) -> None:
         last = 0.0
 
         def progress(stage: str, done: int, total: int) -> None:
