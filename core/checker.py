@@ -25,6 +25,7 @@ Tolerance: two numbers agree when they differ by at most 1e-9 of the larger magn
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -176,7 +177,8 @@ class Verdict:
     nodes: Sequence[NodeGrad]
     """Every node of their graph in creation order, their final grad beside the chain rule's."""
     warnings: tuple[str, ...]
-    names: tuple[str, ...] = field(repr=False, compare=False)
+    names: Sequence[str] = field(repr=False, compare=False)
+    """Every node's name, as ``gradstep trace`` names them (each made when first read)."""
     graph: ForeignGraph = field(repr=False, compare=False)
     problems: tuple[Mismatch, ...] = field(default=(), repr=False, compare=False)
     """Every problem found before backward and at the end, the first one being ``first_mismatch``
@@ -229,11 +231,20 @@ def check(
     own meaning as a second reference. Their objects end as their own backward leaves them.
     """
     their_nodes = [theirs for _, theirs in reference]
-    graph = read(output, their_nodes)
-    recording = record(graph, timeout)
-    return _Judge(
-        graph, recording, engine or _engine_name(output), source, reference, reference_output
-    ).verdict()
+    collecting = gc.isenabled()
+    # Reading and judging make a list or a tuple per node: each batch of them would start a
+    # collection, and every few, one that walks all of their graph (micrograd's closures put each
+    # node in a reference cycle). Nothing made here is a cycle; the collector is put back after.
+    gc.disable()
+    try:
+        graph = read(output, their_nodes)
+        recording = record(graph, timeout)
+        return _Judge(
+            graph, recording, engine or _engine_name(output), source, reference, reference_output
+        ).verdict()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def check_file(path: str, engine_spec: str, timeout: float = TIMEOUT) -> Verdict:
@@ -261,31 +272,65 @@ def _engine_name(output: Any) -> str:
 
 def node_names(graph: ForeignGraph, labels: Sequence[str]) -> list[str]:
     """Names as ``gradstep trace`` gives them: the label, a constant's value, ``a*b``, else ``#k``."""
-    names: list[str] = []
-    for k in range(graph.size):
-        if labels[k]:
-            names.append(labels[k])
-            continue
-        op = graph.ops[k]
-        if op is None:
-            names.append(format_number(graph.data[k]) if not graph.operands[k] else f"#{k}")
-            continue
-        parts = [
-            labels[j] or (format_number(graph.data[j]) if graph.ops[j] is None else "")
-            for j in graph.operands[k]
-        ]
-        text = ""
-        if all(parts):
-            if op.arity == 2:
-                text = f"{parts[0]}{op.name}{parts[1]}"
-            elif op.name == "neg":
-                text = f"-{parts[0]}"
-            elif op.name == "**":
-                text = f"{parts[0]}{graph.symbol(k)}"
-            else:
-                text = f"{op.name}({parts[0]})"
-        names.append(text if text and len(text) <= 24 else f"#{k}")
-    return names
+    return [_name_of(graph, labels, k) for k in range(graph.size)]
+
+
+def _name_of(graph: ForeignGraph, labels: Sequence[str], k: int) -> str:
+    """Node ``k``'s name (see ``node_names``)."""
+    if labels[k]:
+        return labels[k]
+    op = graph.ops[k]
+    if op is None:
+        return format_number(graph.data[k]) if not graph.operands[k] else f"#{k}"
+    parts = [
+        labels[j] or (format_number(graph.data[j]) if graph.ops[j] is None else "") for j in graph.operands[k]
+    ]
+    text = ""
+    if all(parts):
+        if op.arity == 2:
+            text = f"{parts[0]}{op.name}{parts[1]}"
+        elif op.name == "neg":
+            text = f"-{parts[0]}"
+        elif op.name == "**":
+            text = f"{parts[0]}{graph.symbol(k)}"
+        else:
+            text = f"{op.name}({parts[0]})"
+    return text if text and len(text) <= 24 else f"#{k}"
+
+
+class _Names(Sequence[str]):
+    """Every node's name (``node_names``), each made when first asked for: a message needs a few,
+    the JSON document and the app all of them, ``check(loss)`` on a big graph none."""
+
+    def __init__(self, graph: ForeignGraph, labels: list[str], given: dict[int, str]) -> None:
+        self._graph = graph
+        self._labels = labels
+        self._made: list[str | None] = [None] * graph.size
+        for k, name in given.items():
+            self._made[k] = name
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        name = self._made[index]
+        if name is None:
+            if index < 0:
+                index += len(self._made)
+            name = self._made[index] = _name_of(self._graph, self._labels, index)
+        return name
+
+    def bare(self, k: int) -> bool:
+        """True when the name reads as one thing before ``.grad`` (see ``_is_bare``)."""
+        return bool(self._labels[k]) or _is_bare(self[k])
 
 
 class _Judge:
@@ -309,6 +354,8 @@ class _Judge:
         self.file_op: list[Op | bool | None] = [False] * n  # False: not made by the file
         labels = list(graph.labels)
         self.file_grad: list[float | None] = [None] * n
+        self.has_file = bool(reference)
+        self._expected: list[float] | None = None
         if reference:
             made = [ref for ref, _ in reference]
             for ref in made:
@@ -324,15 +371,15 @@ class _Judge:
                 self.file_grad[k] = ref.grad
                 if ref.label:
                     labels[k] = ref.label
-        self.names = node_names(graph, labels)
+        given: dict[int, str] = {}
         if reference_output is not None:  # the file's nodes are named as `gradstep trace` names them
             traced = Trace(reference_output)
             named = {id(node): traced.name(i) for i, node in enumerate(topological_order(reference_output))}
             for ref, theirs in reference:
                 k = graph.index.get(id(theirs))
                 if k is not None and id(ref) in named:
-                    self.names[k] = named[id(ref)]
-        self.bare = [bool(labels[k]) or _is_bare(name) for k, name in enumerate(self.names)]
+                    given[k] = named[id(ref)]
+        self.names = _Names(graph, labels, given)
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
         self.step_nodes: list[int] = []
@@ -348,14 +395,28 @@ class _Judge:
     def _chain_rule(self) -> list[float]:
         """Every node's grad by the chain rule on their graph, with gradstep's op table."""
         g = self.graph
+        ops, operands, data, params, reachable = g.ops, g.operands, g.data, g.params, g.reachable
         grads = [0.0] * g.size
         grads[g.output] = 1.0
         for k in range(g.output, -1, -1):
-            op = g.ops[k]
-            if op is None or not g.reachable[k] or grads[k] == 0.0:
+            grad = grads[k]
+            op = ops[k]
+            if op is None or grad == 0.0 or not reachable[k]:
                 continue
-            for j, local in zip(g.operands[k], self.locals(k), strict=True):
-                grads[j] += local * grads[k]
+            ins = operands[k]
+            if op is ADD:
+                a, b = ins
+                grads[a] += 1.0 * grad
+                grads[b] += 1.0 * grad
+            elif op is MUL:
+                a, b = ins
+                grads[a] += data[b] * grad
+                grads[b] += data[a] * grad
+            else:
+                for j, local in zip(
+                    ins, op.local(tuple([data[j] for j in ins]), data[k], params[k]), strict=True
+                ):
+                    grads[j] += local * grad
         return grads
 
     def locals(self, k: int) -> tuple[float, ...]:
@@ -369,6 +430,18 @@ class _Judge:
         grad = self.file_grad[k]
         return self.truth[k] if grad is None else grad
 
+    def expected_grads(self) -> list[float]:
+        """Every node's ``expected_grad``: the file's where it names the node, else the chain rule's."""
+        if self._expected is None:
+            if self.has_file:
+                self._expected = [
+                    truth if grad is None else grad
+                    for truth, grad in zip(self.truth, self.file_grad, strict=True)
+                ]
+            else:
+                self._expected = self.truth
+        return self._expected
+
     # --- the verdict ---------------------------------------------------------------------------
 
     def verdict(self) -> Verdict:
@@ -378,7 +451,7 @@ class _Judge:
         first = before[0] if before else (during or (after[0] if after else None))
         g = self.graph
         final = self.rec.final
-        nodes = _Nodes(g, self.names, [self.expected_grad(k) for k in range(g.size)], final)
+        nodes = _Nodes(g, self.names, self.expected_grads(), final)
         if not self.rec.stepwise:
             self.warnings.append(self.rec.why_not_stepwise)
         self.warnings.extend(self.blind_spots())
@@ -391,7 +464,7 @@ class _Judge:
             steps,
             nodes,
             tuple(dict.fromkeys(self.warnings)),
-            tuple(self.names),
+            self.names,
             g,
             problems,
         )
@@ -854,7 +927,7 @@ class _Judge:
     def g(self, k: int) -> str:
         """``x.grad``, ``(x*w).grad``: node ``k``'s grad as written in a message."""
         name = self.names[k]
-        return f"{name}.grad" if self.bare[k] else f"({name}).grad"
+        return f"{name}.grad" if self.names.bare(k) else f"({name}).grad"
 
     def contribution_problem(
         self, number: int, v: int, c: Contribution, locals_: list[float], grad_v: float
@@ -1029,7 +1102,7 @@ class _Nodes(Sequence[NodeGrad]):
     """Every node's ``NodeGrad``, made when asked for (a big graph has a hundred thousand)."""
 
     def __init__(
-        self, graph: ForeignGraph, names: list[str], expected: list[float], got: list[float]
+        self, graph: ForeignGraph, names: Sequence[str], expected: list[float], got: list[float]
     ) -> None:
         self._data = graph.data
         self._names = names
