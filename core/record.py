@@ -186,12 +186,15 @@ class _Hooks:
         """
         wrapped_any = False
         patched_classes: set[type] = set()
+        classes = set(map(type, self.graph.objects))
         per_node: list[tuple[Any, Any, Any]] = []
         run = _step_runner(self.log)
         for obj in self.graph.objects:
             cls = type(obj)
             if cls in patched_classes:
                 wrapped_any = True
+                if len(patched_classes) == len(classes):
+                    break  # every class is hooked: nothing is left to do per node
                 continue
             own = getattr(obj, "__dict__", {}).get("_backward", _MISSING)
             static = inspect.getattr_static(cls, "_backward", _MISSING)
@@ -260,7 +263,7 @@ class _Hooks:
 
     def watch_grads(self) -> bool:
         """Log every write of ``grad`` on their classes; False where a class cannot be hooked."""
-        return all(self._watch(cls) for cls in {type(obj) for obj in self.graph.objects})
+        return all(self._watch(cls) for cls in set(map(type, self.graph.objects)))
 
     def _watch(self, cls: type) -> bool:
         static = inspect.getattr_static(cls, "grad", _MISSING)
@@ -364,7 +367,7 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         hooks.remove()
         if collecting:
             gc.enable()
-    # A hung backward may still be writing: keep what was recorded up to now.
-    recording.log = list(recording.log)
+    if recording.timed_out:  # a hung backward may still be writing: keep what was recorded up to now
+        recording.log = list(recording.log)
     recording.final = _grads(objects, lambda obj: number(getattr(obj, "grad", 0.0)))
     return recording
