@@ -573,8 +573,7 @@ class _Judge:
         """``judge_steps`` with ``number(obj, -1)`` giving their node's number, -1 for anything else."""
         g, rec = self.graph, self.rec
         self._number = number
-        operands, ops, data, params, objects = g.operands, g.ops, g.data, g.params, g.objects
-        output = g.output
+        operands = g.operands
         log = rec.log
         cur = list(rec.initial)
         # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
@@ -642,67 +641,8 @@ class _Judge:
             if v < 0:
                 continue
             grad_v = grads[s]
-            ins = operands[v]
             repeat = first_step[v] != s
-            suspect = (v == output and grad_v != 1.0 and not close(grad_v, 1.0)) or (repeat and bool(ins))
-            mine: list[Any] | None = None
-            if not suspect and ins:
-                suspect = waiting > 0
-                if not suspect:
-                    op = ops[v]
-                    p = 3 * start + 3  # the step's first write, when no other step ran inside it
-                    count = 3 * at - p
-                    if len(ins) == 2:
-                        a, b = ins
-                        first_key = log[p] if count == 6 and a != b else None
-                        if first_key is objects[a] and log[p + 3] is objects[b]:
-                            o1, n1, o2, n2 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
-                        elif first_key is objects[b] and log[p + 3] is objects[a]:  # b's grad written first
-                            o2, n2, o1, n1 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
-                        else:
-                            o1 = None
-                        if o1 is not None:
-                            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
-                                o1 if o1.__class__ is float else _num(o1)
-                            )
-                            sent_b = (n2 if n2.__class__ is float else _num(n2)) - (
-                                o2 if o2.__class__ is float else _num(o2)
-                            )
-                        else:
-                            mine = self.own_writes(s)
-                            sent_a, sent_b, suspect = self._sent(mine, ins)
-                        if not suspect:
-                            if op is ADD:
-                                local_a = local_b = 1.0
-                            elif op is MUL:
-                                local_a, local_b = data[b], data[a]
-                            else:
-                                assert op is not None
-                                local_a, local_b = op.local((data[a], data[b]), data[v], params[v])
-                            if a == b:  # a + a: both uses' contributions in one
-                                suspect = not close(sent_a, (local_a + local_b) * grad_v)
-                            else:
-                                due_a, due_b = local_a * grad_v, local_b * grad_v
-                                suspect = (sent_a != due_a and not close(sent_a, due_a)) or (
-                                    sent_b != due_b and not close(sent_b, due_b)
-                                )
-                    else:
-                        a = ins[0]
-                        if count == 3 and log[p] is objects[a]:
-                            o1, n1 = log[p + 1], log[p + 2]
-                            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
-                                o1 if o1.__class__ is float else _num(o1)
-                            )
-                        else:
-                            mine = self.own_writes(s)
-                            sent_a, _, suspect = self._sent(mine, ins)
-                        if not suspect:
-                            assert op is not None
-                            due_a = op.local((data[a],), data[v], params[v])[0] * grad_v
-                            suspect = sent_a != due_a and not close(sent_a, due_a)
-            elif not suspect and (s in nested or at > start + 1):  # a leaf's step that wrote
-                mine = self.own_writes(s)
-                suspect = self._sent(mine, ins or (-1,))[2]
+            suspect, mine = self._screen(s, v, grad_v, waiting, repeat, 3 * start + 3, 3 * at, s in nested)
             if suspect:
                 step = self.judge(
                     s,
@@ -718,6 +658,74 @@ class _Judge:
                     first, first_at = step.problem, places[s]
         error = self.error_problem()
         return _Steps(self, grads, befores, judged), first or error
+
+    def _screen(
+        self, s: int, v: int, grad_v: float, waiting: int, repeat: bool, p: int, end: int, nested: bool
+    ) -> tuple[bool, list[Any] | None]:
+        """Step ``s`` (node ``v``) screened with plain arithmetic: True when ``judge`` may find a
+        problem in it (the same tests). Its writes are ``log[p:end]`` when no step ran inside it;
+        the list of its own writes when they had to be gathered."""
+        g, log, objects = self.graph, self.rec.log, self.graph.objects
+        ins = g.operands[v]
+        suspect = (v == g.output and grad_v != 1.0 and not close(grad_v, 1.0)) or (repeat and bool(ins))
+        mine: list[Any] | None = None
+        if suspect:
+            return True, None
+        count = end - p
+        if not ins:  # a leaf's step sends nothing: only a write is suspect
+            if nested or count:
+                mine = self.own_writes(s)
+                return self._sent(mine, (-1,))[2], mine
+            return False, None
+        if waiting > 0:
+            return True, None
+        op, data = g.ops[v], g.data
+        if len(ins) == 2:
+            a, b = ins
+            first_key = log[p] if count == 6 and a != b else None
+            if first_key is objects[a] and log[p + 3] is objects[b]:
+                o1, n1, o2, n2 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
+            elif first_key is objects[b] and log[p + 3] is objects[a]:  # b's grad written first
+                o2, n2, o1, n1 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
+            else:
+                o1 = None
+            if o1 is not None:
+                sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
+                    o1 if o1.__class__ is float else _num(o1)
+                )
+                sent_b = (n2 if n2.__class__ is float else _num(n2)) - (
+                    o2 if o2.__class__ is float else _num(o2)
+                )
+            else:
+                mine = self.own_writes(s)
+                sent_a, sent_b, suspect = self._sent(mine, ins)
+                if suspect:
+                    return True, mine
+            if op is ADD:
+                local_a = local_b = 1.0
+            elif op is MUL:
+                local_a, local_b = data[b], data[a]
+            else:
+                assert op is not None
+                local_a, local_b = op.local((data[a], data[b]), data[v], g.params[v])
+            if a == b:  # a + a: both uses' contributions in one
+                return not close(sent_a, (local_a + local_b) * grad_v), mine
+            due_a, due_b = local_a * grad_v, local_b * grad_v
+            return (sent_a != due_a and not close(sent_a, due_a)) or (
+                sent_b != due_b and not close(sent_b, due_b)
+            ), mine
+        a = ins[0]
+        if count == 3 and log[p] is objects[a]:
+            o1, n1 = log[p + 1], log[p + 2]
+            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (o1 if o1.__class__ is float else _num(o1))
+        else:
+            mine = self.own_writes(s)
+            sent_a, _, suspect = self._sent(mine, ins)
+            if suspect:
+                return True, mine
+        assert op is not None
+        due_a = op.local((data[a],), data[v], g.params[v])[0] * grad_v
+        return sent_a != due_a and not close(sent_a, due_a), mine
 
     def _sent(self, mine: list[Any], ins: tuple[int, ...]) -> tuple[float, float, bool]:
         """What one step sent its (up to two) operands, summed over its writes; True when it also
