@@ -561,13 +561,140 @@ class _Judge:
             # their nodes hash by identity (as micrograd's do): keyed by the nodes, no id() call
             table: dict[Any, int] = dict(zip(g.objects, range(g.size), strict=True))
             try:
-                return self._judge_log(table.get)
+                return self._judge_steps_in_turn(table.get) or self._judge_log(table.get)
             except TypeError:  # something else their code wrote a grad on cannot be hashed
                 self.step_nodes.clear()
                 self.places.clear()
                 self.finished.clear()
         index = g.index
-        return self._judge_log(lambda key, default: index.get(id(key), default))
+
+        def by_id(key: Any, default: int) -> int:
+            return index.get(id(key), default)
+
+        return self._judge_steps_in_turn(by_id) or self._judge_log(by_id)
+
+    def _judge_steps_in_turn(
+        self, number: Callable[[Any, int], int]
+    ) -> tuple[Sequence[Step], Mismatch | None] | None:
+        """``judge_steps`` where no step ran inside another (micrograd, the lecture): step by step,
+        each step's writes found from where it began and ended (``Recording.starts``/``ends``),
+        the log read only where a step wrote something other than its operands' grads, or where
+        something was written between steps. None, having changed nothing, where steps nest."""
+        g, rec = self.graph, self.rec
+        starts, ends, log = rec.starts, rec.ends, rec.log
+        count = len(starts)
+        if rec.timed_out or len(ends) != count:
+            return None
+        previous = 0
+        for s in range(count):  # each step ends before the next begins
+            p, q = starts[s], ends[s]
+            if not previous <= p < q:
+                return None
+            previous = q + 3
+        self._number = number
+        operands, objects = g.operands, g.objects
+        cur = list(rec.initial)
+        pending = [0] * g.size
+        reachable = g.reachable
+        for k, ins in enumerate(operands):
+            if reachable[k]:
+                for j in ins:
+                    pending[j] += 1
+        first_step: dict[int, int] = {}
+        nodes = self.step_nodes
+        places = self.places
+        finished = self.finished
+        grads: list[float] = []
+        befores: list[tuple[float, ...]] = []
+        judged: dict[int, Step] = {}
+        first: Mismatch | None = None
+        previous = 0
+        for s in range(count):
+            p, q = starts[s], ends[s]
+            if p > previous:  # writes between steps
+                problem = self._between(previous, p, cur, s, number)
+                first = first or problem
+            previous = q + 3
+            v = number(log[p + 1], -1)
+            nodes.append(v)
+            places.append(p // 3)
+            done = log[q] is END
+            finished.append(done)
+            w = p + 3  # the step's first write
+            if v < 0:  # a step of an object outside the graph
+                grads.append(0.0)
+                befores.append(())
+                self._apply(w, q, cur, number)
+                continue
+            ins = operands[v]
+            grad_v = cur[v]
+            grads.append(grad_v)
+            if len(ins) == 2:
+                a, b = ins
+                befores.append((cur[a], cur[b]))
+            else:
+                befores.append(tuple([cur[j] for j in ins]))
+            repeat = v in first_step
+            if not repeat:
+                first_step[v] = s
+                for j in ins:
+                    pending[j] -= 1
+            waiting = pending[v]
+            # the step's writes, applied to the running grads: its operands' two, or any others
+            if q - w == 6 and len(ins) == 2 and log[w] is objects[ins[0]] and log[w + 3] is objects[ins[1]]:
+                new = log[w + 2]
+                cur[ins[0]] = new if new.__class__ is float else _num(new)
+                new = log[w + 5]
+                cur[ins[1]] = new if new.__class__ is float else _num(new)
+            elif q - w == 3 and ins and log[w] is objects[ins[0]]:
+                new = log[w + 2]
+                cur[ins[0]] = new if new.__class__ is float else _num(new)
+            elif q > w:
+                self._apply(w, q, cur, number)
+            if not done:
+                continue  # the step that raised: its writes count, but it is not judged
+            suspect, mine = self._screen(s, v, grad_v, waiting, repeat, w, q, False)
+            if suspect:
+                step = self.judge(
+                    s,
+                    v,
+                    grad_v,
+                    befores[s],
+                    self.own_writes(s) if mine is None else mine,
+                    first_step[v] if repeat else None,
+                    first_step,
+                )
+                judged[s] = step
+                first = first or step.problem
+        if len(log) > previous:
+            problem = self._between(previous, len(log), cur, count, number)
+            first = first or problem
+        error = self.error_problem()
+        return _Steps(self, grads, befores, judged), first or error
+
+    def _apply(self, p: int, q: int, cur: list[float], number: Callable[[Any, int], int]) -> None:
+        """The writes in ``log[p:q]``, applied to the running grads."""
+        log = self.rec.log
+        for i in range(p, q, 3):
+            j = number(log[i], -1)
+            if j >= 0:
+                cur[j] = _num(log[i + 2])
+
+    def _between(
+        self, p: int, q: int, cur: list[float], done: int, number: Callable[[Any, int], int]
+    ) -> Mismatch | None:
+        """The writes in ``log[p:q]``, outside any step (``done`` steps had begun): applied, and
+        the first of them that is a problem."""
+        log = self.rec.log
+        first: Mismatch | None = None
+        for i in range(p, q, 3):
+            j = number(log[i], -1)
+            if j >= 0:
+                value = _num(log[i + 2])
+                if first is None:
+                    first = self.outside(j, cur[j], value, done)
+                cur[j] = value
+        return first
 
     def _judge_log(self, number: Callable[[Any, int], int]) -> tuple[Sequence[Step], Mismatch | None]:
         """``judge_steps`` with ``number(obj, -1)`` giving their node's number, -1 for anything else."""

@@ -71,6 +71,11 @@ class Recording:
     initial: list[float]
     final: list[float] = field(default_factory=list)
     log: list[Any] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    """Where each step's ``START`` is in the log, in the order the steps began."""
+    ends: list[int] = field(default_factory=list)
+    """Where each ``END`` or ``ABORT`` is in the log, in the order the steps ended: where no step
+    ran inside another, ``starts[s] < ends[s] < starts[s + 1]``, and the judge goes step by step."""
     stepwise: bool = True
     why_not_stepwise: str = ""
     error: BaseException | None = None
@@ -115,22 +120,26 @@ def _grad_writes(log: list[Any]) -> Any:
     return type("_GradWrites", (), {"__set__": __set__, "__slots__": ()})()
 
 
-def _step_runner(log: list[Any]) -> Callable[..., Any]:
+def _step_runner(recording: Recording) -> Callable[..., Any]:
     """``run(node, theirs, *args)``: their ``_backward`` called between a ``START`` and an ``END``
-    (an ``ABORT`` where it raised)."""
-    app = log.append
+    (an ``ABORT`` where it raised), each noted where it is in the log."""
+    log = recording.log
+    app, begun, ended = log.append, recording.starts.append, recording.ends.append
 
     def run(node: Any, original: Any, *args: Any, **kwargs: Any) -> Any:
+        begun(len(log))
         app(START)
         app(node)
         app(None)
         try:
             result = original(*args, **kwargs)
         except BaseException:
+            ended(len(log))
             app(ABORT)
             app(None)
             app(None)
             raise
+        ended(len(log))
         app(END)
         app(None)
         app(None)
@@ -146,8 +155,8 @@ class _StepHook:
     Writes go to the instance dict as before, so their objects keep their own closures.
     """
 
-    def __init__(self, log: list[Any], fallback: Any) -> None:
-        self.run = _step_runner(log)
+    def __init__(self, recording: Recording, fallback: Any) -> None:
+        self.run = _step_runner(recording)
         self.fallback = fallback
 
     def __get__(self, obj: Any, cls: type | None = None) -> Any:
@@ -172,6 +181,7 @@ class _Hooks:
 
     def __init__(self, graph: ForeignGraph, recording: Recording) -> None:
         self.graph = graph
+        self.recording = recording
         self.log = recording.log
         self.undo: list[Callable[[], None]] = []
 
@@ -188,7 +198,7 @@ class _Hooks:
         patched_classes: set[type] = set()
         classes = set(map(type, self.graph.objects))
         per_node: list[tuple[Any, Any, Any]] = []
-        run = _step_runner(self.log)
+        run = _step_runner(self.recording)
         for obj in self.graph.objects:
             cls = type(obj)
             if cls in patched_classes:
@@ -232,7 +242,7 @@ class _Hooks:
     def _hook_class(self, cls: type) -> None:
         original = cls.__dict__.get("_backward", _MISSING)
         fallback = inspect.getattr_static(cls, "_backward", None)
-        cls._backward = _StepHook(self.log, fallback)  # type: ignore[attr-defined]
+        cls._backward = _StepHook(self.recording, fallback)  # type: ignore[attr-defined]
 
         def restore() -> None:
             if original is _MISSING:
@@ -243,7 +253,7 @@ class _Hooks:
         self.undo.append(restore)
 
     def _wrap_method(self, cls: type, method: Any) -> None:
-        run = _step_runner(self.log)
+        run = _step_runner(self.recording)
 
         def _backward(node: Any, *args: Any, **kwargs: Any) -> Any:
             return run(node, method, node, *args, **kwargs)
@@ -369,5 +379,7 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
             gc.enable()
     if recording.timed_out:  # a hung backward may still be writing: keep what was recorded up to now
         recording.log = list(recording.log)
+        recording.starts = list(recording.starts)
+        recording.ends = list(recording.ends)
     recording.final = _grads(objects, lambda obj: number(getattr(obj, "grad", 0.0)))
     return recording

@@ -436,6 +436,30 @@ def test_the_same_verdict_as_before(name: str, now: dict[str, Any]) -> None:
         assert now[name]["digest"] == expected["digest"], "the same first problem, but something else differs"
 
 
+@pytest.fixture(scope="module")
+def through_the_log() -> dict[str, Any]:
+    """Every case judged by the one pass over the log (the judge's way where steps nest), not step
+    by step (its way where they do not, the usual case)."""
+    from gradstep.core.checker import _Judge
+
+    saved = _Judge._judge_steps_in_turn
+    _Judge._judge_steps_in_turn = lambda self, number: None  # type: ignore[method-assign]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            return outcomes(Path(folder))
+    finally:
+        _Judge._judge_steps_in_turn = saved  # type: ignore[method-assign]
+
+
+def test_both_ways_of_judging_give_the_same_verdicts(through_the_log: dict[str, Any]) -> None:
+    golden = json.loads(GOLDEN.read_text())
+    assert sorted(through_the_log) == sorted(golden)
+    for name, expected in golden.items():
+        assert through_the_log[name]["first"] == expected["first"], name
+        if _digest_kept(name):
+            assert through_the_log[name]["digest"] == expected["digest"], name
+
+
 def test_the_cases_reach_every_kind() -> None:
     golden = json.loads(GOLDEN.read_text())
     kinds = {case["first"][0] for case in golden.values() if case["first"]}
