@@ -106,6 +106,8 @@ class _Access:
 
     children: str
     op: str | None
+    plain_label: bool
+    """``label`` can only be in the instance dict (see ``_plain_label``)."""
 
 
 def _access(cls: type, sample: Any) -> _Access:
@@ -118,7 +120,7 @@ def _access(cls: type, sample: Any) -> _Access:
     if not hasattr(sample, "data"):
         raise ForeignGraphError(f"your {cls.__name__} has no .data: gradstep reads each node's value from it")
     op = next((name for name in ("_op", "op") if hasattr(sample, name)), None)
-    return _Access(children, op)
+    return _Access(children, op, _plain_label(cls))
 
 
 def _number(obj: Any, what: str = "data") -> float:
@@ -175,7 +177,6 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     ordered: list[bool] = []
     data: list[float] = []
     labels: list[str] = []
-    plain_labels: dict[type, bool] = {}
     # One depth-first walk from each root in turn, then the output: a node is numbered when its
     # operands are, so numbers are creation order as far as the graph can tell. No recursion: a
     # node's entry comes off the stack first to push its operands (above a tuple, which comes off
@@ -189,11 +190,14 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         while stack:
             obj = pop()
             if obj.__class__ is tuple:
-                obj, children, in_order, how = obj
-                k = len(objects)
-                index[id(obj)] = k
+                obj, ident, children, in_order, how = obj
+                index[ident] = len(objects)
                 objects.append(obj)
-                raw.append([index[id(child)] for child in children])
+                if len(children) == 2:
+                    first, second = children
+                    raw.append([index[id(first)], index[id(second)]])
+                else:
+                    raw.append([index[id(child)] for child in children])
                 ordered.append(in_order)
                 names.append(getattr(obj, how.op, "") if how.op else "")
                 try:
@@ -201,11 +205,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
                 except AttributeError:
                     raise _not_a_node(stack, obj) from None
                 data.append(value if value.__class__ is float else _number(obj))
-                cls = obj.__class__
-                plain = plain_labels.get(cls)
-                if plain is None:
-                    plain = plain_labels[cls] = _plain_label(cls)
-                label = obj.__dict__.get("label", "") if plain else getattr(obj, "label", "")
+                label = obj.__dict__.get("label", "") if how.plain_label else getattr(obj, "label", "")
                 labels.append(label if label.__class__ is str else _label(obj))
                 continue
             ident = id(obj)
@@ -218,7 +218,15 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
             given = getattr(obj, how.children)
             children = [] if given is None else list(given)
             index[ident] = -1
-            push((obj, children, not isinstance(given, (set, frozenset)), how))
+            push(
+                (
+                    obj,
+                    ident,
+                    children,
+                    given.__class__ is not set and not isinstance(given, (set, frozenset)),
+                    how,
+                )
+            )
             for child in reversed(children):
                 number = index_get(id(child))
                 if number is None:
@@ -239,17 +247,22 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     unknown: dict[str, list[int]] = {}
     parsed: dict[Any, tuple[Op, float] | None] = {}
     for k, name in enumerate(names):
-        if not raw[k]:
+        slots = raw[k]
+        if not slots:
             continue  # a leaf, whatever its op says (disconnected nodes are the checker's to report)
-        key = name if isinstance(name, str) else repr(name)
-        if key not in parsed:
-            parsed[key] = _parse_name(key) if isinstance(name, str) else None
-        known = parsed[key]
+        key = name if name.__class__ is str or isinstance(name, str) else repr(name)
+        known = parsed.get(key, _UNSEEN)
+        if known is _UNSEEN:
+            known = parsed[key] = _parse_name(key) if isinstance(name, str) else None
         if known is None:
             unknown.setdefault(key, []).append(k)
             continue
-        ops[k], params[k] = known
-        operands[k] = _arrange(known[0], known[1], raw[k], ordered[k], data, k, key, warnings)
+        op, ops[k], params[k] = known[0], known[0], known[1]
+        if (op is ADD or op is MUL) and len(slots) == 2:  # _arrange's answer, without a call
+            a, b = slots
+            operands[k] = (a, b) if ordered[k] or a < b else (b, a)
+        else:
+            operands[k] = _arrange(op, known[1], slots, ordered[k], data, k, key, warnings)
     for key, nodes in unknown.items():
         op, param = _infer(key, nodes, raw, data, labels)
         warnings.append(
@@ -294,12 +307,13 @@ def _plain_label(cls: type) -> bool:
 
 
 _ABSENT = object()
+_UNSEEN: Any = object()
 
 
 def _not_a_node(stack: list[Any], obj: Any) -> ForeignGraphError:
     """The error for a node of a known class without ``data``, naming the node that uses it."""
     for entry in reversed(stack):
-        if entry.__class__ is tuple and any(child is obj for child in entry[1]):
+        if entry.__class__ is tuple and any(child is obj for child in entry[2]):
             parent = entry[0]
             return ForeignGraphError(
                 f"an operand of a node (data={getattr(parent, 'data', '?')!r}) is a "
