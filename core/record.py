@@ -108,13 +108,11 @@ def _grad_writes(log: list[Any]) -> Any:
     A data descriptor without ``__get__`` lets Python read ``node.grad`` from the instance dict at
     full speed, while every ``node.grad = ...`` (and ``+=``) comes through ``__set__``.
     """
-    app = log.append
+    extend = log.extend
 
     def __set__(self: Any, obj: Any, value: Any) -> None:
         store = obj.__dict__
-        app(obj)
-        app(store.get("grad"))
-        app(value)
+        extend((obj, store.get("grad"), value))
         store["grad"] = value
 
     return type("_GradWrites", (), {"__set__": __set__, "__slots__": ()})()
@@ -124,25 +122,20 @@ def _step_runner(recording: Recording) -> Callable[..., Any]:
     """``run(node, theirs, *args)``: their ``_backward`` called between a ``START`` and an ``END``
     (an ``ABORT`` where it raised), each noted where it is in the log."""
     log = recording.log
-    app, begun, ended = log.append, recording.starts.append, recording.ends.append
+    extend, begun, ended = log.extend, recording.starts.append, recording.ends.append
+    end, abort = (END, None, None), (ABORT, None, None)
 
     def run(node: Any, original: Any, *args: Any, **kwargs: Any) -> Any:
         begun(len(log))
-        app(START)
-        app(node)
-        app(None)
+        extend((START, node, None))
         try:
             result = original(*args, **kwargs)
         except BaseException:
             ended(len(log))
-            app(ABORT)
-            app(None)
-            app(None)
+            extend(abort)
             raise
         ended(len(log))
-        app(END)
-        app(None)
-        app(None)
+        extend(end)
         return result
 
     return run
@@ -293,9 +286,7 @@ class _Hooks:
                     old = descriptor.__get__(obj, cls)
                 except AttributeError:
                     old = None
-                log.append(obj)
-                log.append(old)
-                log.append(value)
+                log.extend((obj, old, value))
                 descriptor.__set__(obj, value)
 
             hook = property(getter, write)
