@@ -26,7 +26,9 @@ Tolerance: two numbers agree when they differ by at most 1e-9 of the larger magn
 from __future__ import annotations
 
 import gc
+import itertools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, overload
@@ -1180,12 +1182,12 @@ class _Judge:
         g, rec = self.graph, self.rec
         if rec.error is not None or rec.timed_out:
             return []
-        ran = set(self.step_nodes)
         found: list[Mismatch] = []
         if rec.stepwise:
-            for v in range(g.output, -1, -1):
-                if not g.reachable[v] or not g.operands[v] or v in ran:
-                    continue
+            # nodes the output depends on that have operands, and whose step never ran
+            computed = map(operator.and_, g.reachable, map(bool, g.operands))
+            never = set(itertools.compress(range(g.size), computed)).difference(self.step_nodes)
+            for v in sorted(never, reverse=True):
                 for j, local in zip(g.operands[v], self.locals(v), strict=True):
                     if not close(local * self.truth[v], 0.0):
                         found.append(
@@ -1205,9 +1207,9 @@ class _Judge:
                         break
                 if found:
                     break
-        for k in range(g.size):
-            expected = self.expected_grad(k)
-            if not close(rec.final[k], expected):
+        final = rec.final
+        for k, (got, expected) in enumerate(zip(final, self.expected_grads(), strict=True)):
+            if got != expected and not close(got, expected):
                 name = self.names[k]
                 kind: Kind = "missing" if close(rec.final[k], 0.0) else "local"
                 found.append(
@@ -1230,22 +1232,18 @@ class _Judge:
         """What this graph cannot reveal, whatever the engine."""
         g = self.graph
         notes: list[str] = []
-        uses = [0] * g.size
-        for k in range(g.size):
-            if g.reachable[k]:
-                for j in g.operands[k]:
-                    uses[j] += 1
-        if not any(u > 1 for u in uses):
+        used = list(itertools.chain.from_iterable(itertools.compress(g.operands, g.reachable)))
+        if len(set(used)) == len(used):  # no node is an operand twice
             notes.append(
                 "no node is used twice, so `=` where `+=` belongs cannot show here "
                 "(try a file where one node feeds two ops, as examples/shared.gs)"
             )
-        in_products = {j for k in range(g.size) if g.ops[k] is MUL and g.reachable[k] for j in g.operands[k]}
-        zeros = [
-            self.names[k]
-            for k in range(g.size)
-            if g.reachable[k] and g.ops[k] is None and g.data[k] == 0.0 and k in in_products
-        ]
+        zero = list(itertools.compress(range(g.size), map((0.0).__eq__, g.data)))  # few, if any
+        zeros: list[str] = []
+        if zero:
+            products = map(operator.and_, g.reachable, map(operator.is_, g.ops, itertools.repeat(MUL)))
+            in_products = set(itertools.chain.from_iterable(itertools.compress(g.operands, products)))
+            zeros = [self.names[k] for k in zero if g.reachable[k] and g.ops[k] is None and k in in_products]
         if zeros:
             shown = ", ".join(zeros[:5]) + (" ..." if len(zeros) > 5 else "")
             notes.append(

@@ -263,6 +263,13 @@ BETWEEN_ENGINE = LIST_ENGINE.replace(
 )
 
 
+SKIPPING_ENGINE = LIST_ENGINE.replace(
+    "        for node in reversed(order):\n            node._backward()\n",
+    "        for node in reversed(order):\n            if node.op != 'mul':  # products never step\n"
+    "                node._backward()\n",
+)
+
+
 def _graphs(cls: type) -> Iterator[tuple[str, Callable[[], Any]]]:
     def shared() -> Any:
         a, b = cls(2.0), cls(-3.0)
@@ -392,6 +399,7 @@ def cases(folder: Path) -> Iterator[tuple[str, Callable[[], Verdict]]]:
         ("method", METHOD_ENGINE),
         ("nested", NESTED_ENGINE),
         ("between", BETWEEN_ENGINE),
+        ("skipping", SKIPPING_ENGINE),
     ]:
         path = folder / f"engine_{title.replace('-', '_')}.py"
         path.write_text(textwrap.dedent(source))
