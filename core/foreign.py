@@ -25,6 +25,8 @@ import math
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
@@ -162,12 +164,13 @@ def _fits(op: Op, param: float, args: Sequence[float], out: float) -> bool:
     return close(value, out)
 
 
-def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
-    """Read the graph of ``output`` (and of ``roots``, other nodes the file made, in creation order).
+_Walked = tuple[list[Any], list[list[int]], list[bool], list[Any], list[float], list[str], dict[int, int]]
+"""A walk's lists, node ``k`` in creation order: the nodes, their operands' numbers, whether those
+came in order (not in a set), their op names, data and labels; and ``id()`` -> number."""
 
-    Nodes are numbered in creation order as far as the graph can tell: each root in turn, its
-    operands first (depth first), then whatever the output still needs.
-    """
+
+def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
+    """The walk of ``read``, for any graph: nodes known by ``id()``, every error found."""
     access: dict[type, _Access] = {}
     index: dict[int, int] = {}
     """id -> number; -1 while the node's operands are being numbered (it is on the current path)"""
@@ -238,6 +241,99 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
                     push(child)
                 elif number < 0:
                     raise ForeignGraphError("the graph has a cycle: a node is its own operand")
+    return objects, raw, ordered, names, data, labels, index
+
+
+def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
+    """The walk of ``read`` where every node is of one class that hashes by identity and keeps
+    its label, if any, in the instance dict (micrograd's ``Value``): nodes are their own keys (no
+    ``id()`` call), and their data, op names and labels are read afterwards, each list at once.
+    None where anything else turns up (another class, a cycle, data that is not a number): the
+    general walk then reads the graph and says what is wrong."""
+    sample = roots[0] if roots else output  # the node the general walk learns the class from
+    cls = sample.__class__
+    if getattr(cls, "__hash__", None) is not object.__hash__:
+        return None
+    how = _access(cls, sample)
+    if not how.plain_label:
+        return None
+    children_of = attrgetter(how.children)
+    index: dict[Any, int] = {}
+    """node -> number; -1 while its operands are being numbered (it is on the current path)"""
+    objects: list[Any] = []
+    raw: list[list[int]] = []
+    ordered: list[bool] = []
+    index_get = index.get
+    for start in [*roots, output]:
+        if start.__class__ is not cls:
+            return None
+        if start in index:
+            continue
+        stack: list[Any] = [start]
+        push, pop = stack.append, stack.pop
+        while stack:
+            obj = pop()
+            if obj.__class__ is tuple:
+                obj, children, in_order = obj
+                index[obj] = len(objects)
+                objects.append(obj)
+                if len(children) == 2:
+                    first, second = children
+                    raw.append([index[first], index[second]])
+                else:
+                    raw.append([index[child] for child in children])
+                ordered.append(in_order)
+                continue
+            if obj in index:
+                continue
+            given = children_of(obj)
+            children = [] if given is None else list(given)
+            index[obj] = -1
+            push((obj, children, not isinstance(given, (set, frozenset))))
+            for child in reversed(children):
+                if child.__class__ is not cls:
+                    return None
+                number = index_get(child)
+                if number is None:
+                    push(child)
+                elif number < 0:
+                    return None  # a cycle
+    data = list(map(float, map(attrgetter("data"), objects)))
+    names: list[Any] = list(map(attrgetter(how.op), objects)) if how.op else [""] * len(objects)
+    labels: list[Any] = list(map(_LABEL_OF, map(_DICT_OF, objects)))
+    if not all(map(isinstance, labels, repeat(str))):
+        labels = [
+            label if label.__class__ is str else _label(obj)
+            for obj, label in zip(objects, labels, strict=True)
+        ]
+    return (
+        objects,
+        raw,
+        ordered,
+        names,
+        data,
+        labels,
+        dict(zip(map(id, objects), range(len(objects)), strict=True)),
+    )
+
+
+_DICT_OF = attrgetter("__dict__")
+_LABEL_OF = methodcaller("get", "label", "")
+
+
+def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
+    """Read the graph of ``output`` (and of ``roots``, other nodes the file made, in creation order).
+
+    Nodes are numbered in creation order as far as the graph can tell: each root in turn, its
+    operands first (depth first), then whatever the output still needs.
+    """
+    try:
+        walked = _walk_by_node(output, roots)
+    except Exception:  # whatever it was, the general walk meets it too, and says what it is
+        walked = None
+    if walked is None:
+        walked = _walk(output, roots)
+    objects, raw, ordered, names, data, labels, index = walked
     out = index[id(output)]
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
