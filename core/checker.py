@@ -603,39 +603,32 @@ class _Judge:
                 for j in ins:
                     pending[j] += 1
         first_step: dict[int, int] = {}
+        # each step's node, where it began (the number of the triple), whether it returned
         nodes = self.step_nodes
-        places = self.places
+        nodes[:] = map(number, map(log.__getitem__, map((1).__add__, starts)), itertools.repeat(-1))
+        self.places[:] = map((3).__rfloordiv__, starts)
         finished = self.finished
+        finished[:] = map(operator.is_, map(log.__getitem__, ends), itertools.repeat(END))
         grads: list[float] = []
-        befores: list[tuple[float, ...]] = []
+        # None where the step wrote each of its operands' grads (judge reads them from the writes)
+        befores: list[tuple[float, ...] | None] = [None] * count
         judged: dict[int, Step] = {}
         first: Mismatch | None = None
         previous = 0
-        for s in range(count):
-            p, q = starts[s], ends[s]
+        for s, (v, p, q, done) in enumerate(zip(nodes, starts, ends, finished, strict=True)):
             if p > previous:  # writes between steps
                 problem = self._between(previous, p, cur, s, number)
                 first = first or problem
             previous = q + 3
-            v = number(log[p + 1], -1)
-            nodes.append(v)
-            places.append(p // 3)
-            done = log[q] is END
-            finished.append(done)
             w = p + 3  # the step's first write
             if v < 0:  # a step of an object outside the graph
                 grads.append(0.0)
-                befores.append(())
+                befores[s] = ()
                 self._apply(w, q, cur, number)
                 continue
             ins = operands[v]
             grad_v = cur[v]
             grads.append(grad_v)
-            if len(ins) == 2:
-                a, b = ins
-                befores.append((cur[a], cur[b]))
-            else:
-                befores.append(tuple([cur[j] for j in ins]))
             repeat = v in first_step
             if not repeat:
                 first_step[v] = s
@@ -653,6 +646,7 @@ class _Judge:
                     o2, n2, o1, n1 = log[w + 1], log[w + 2], log[w + 4], log[w + 5]
                 else:
                     o1 = n1 = None
+                    befores[s] = (cur[a], cur[b])
                 if n1 is not None:
                     n1 = n1 if n1.__class__ is float else _num(n1)
                     n2 = n2 if n2.__class__ is float else _num(n2)
@@ -670,11 +664,13 @@ class _Judge:
                             continue  # right: what the screen would find, without a call
                 else:
                     self._apply(w, q, cur, number)
-            elif q - w == 3 and ins and log[w] is objects[ins[0]]:
+            elif q - w == 3 and len(ins) == 1 and log[w] is objects[ins[0]]:
                 new = log[w + 2]
                 cur[ins[0]] = new if new.__class__ is float else _num(new)
-            elif q > w:
-                self._apply(w, q, cur, number)
+            else:
+                befores[s] = tuple([cur[j] for j in ins])
+                if q > w:
+                    self._apply(w, q, cur, number)
             if not done:
                 continue  # the step that raised: its writes count, but it is not judged
             suspect, mine = self._screen(s, v, grad_v, waiting, repeat, w, q, False)
@@ -913,7 +909,7 @@ class _Judge:
                     mine += (j, _num(log[i + 1]), _num(log[i + 2]))
         return mine
 
-    def step_detail(self, s: int, grads: list[float], befores: list[tuple[float, ...]]) -> Step:
+    def step_detail(self, s: int, grads: list[float], befores: Sequence[tuple[float, ...] | None]) -> Step:
         """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
         v = self.step_nodes[s]
         if v < 0:
@@ -950,19 +946,23 @@ class _Judge:
         s: int,
         v: int,
         grad_v: float,
-        before_step: tuple[float, ...],
+        before_step: tuple[float, ...] | None,
         mine: list[Any],
         repeat: int | None,
         first_step: dict[int, int] | None,
     ) -> Step:
         """Step ``s`` (node ``v``, whose grad was ``grad_v`` when it began, its operands' grads
-        ``before_step``) with its own writes ``mine`` (``j, old, new, ...``) as a ``Step``.
+        ``before_step``, None where the step wrote each of them) with its own writes ``mine``
+        (``j, old, new, ...``) as a ``Step``.
 
         ``repeat`` is the step where ``v``'s step first ran, if this is not it; ``first_step`` the
         first step of every node, to find consumers whose step had not begun (None: no order check).
         """
         g = self.graph
-        befores = dict(zip(g.operands[v], before_step, strict=True))
+        if before_step is None:  # each operand's grad was written: its first write says what it held
+            befores = dict.fromkeys(g.operands[v], 0.0)
+        else:
+            befores = dict(zip(g.operands[v], before_step, strict=True))
         delta: dict[int, float] = {}
         old_of: dict[int, float] = {}
         new_of: dict[int, float] = {}
@@ -1290,7 +1290,7 @@ class _Steps(Sequence[Step]):
         self,
         judge: _Judge,
         grads: list[float],
-        befores: list[tuple[float, ...]],
+        befores: Sequence[tuple[float, ...] | None],
         judged: dict[int, Step],
     ) -> None:
         self._judge = judge
