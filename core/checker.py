@@ -29,6 +29,7 @@ import gc
 import itertools
 import math
 import operator
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, overload
@@ -596,12 +597,7 @@ class _Judge:
         self._number = number
         operands, objects, ops, data, output = g.operands, g.objects, g.ops, g.data, g.output
         cur = list(rec.initial)
-        pending = [0] * g.size
-        reachable = g.reachable
-        for k, ins in enumerate(operands):
-            if reachable[k]:
-                for j in ins:
-                    pending[j] += 1
+        pending = self._uses()
         first_step: dict[int, int] = {}
         # each step's node, where it began (the number of the triple), whether it returned
         nodes = self.step_nodes
@@ -724,12 +720,7 @@ class _Judge:
         log = rec.log
         cur = list(rec.initial)
         # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
-        pending = [0] * g.size
-        reachable = g.reachable
-        for k, ins in enumerate(operands):
-            if reachable[k]:
-                for j in ins:
-                    pending[j] += 1
+        pending = self._uses()
         first_step: dict[int, int] = {}
         nodes = self.step_nodes
         places = self.places
@@ -873,6 +864,12 @@ class _Judge:
         assert op is not None
         due_a = op.local((data[a],), data[v], g.params[v])[0] * grad_v
         return sent_a != due_a and not close(sent_a, due_a), mine
+
+    def _uses(self) -> Counter[int]:
+        """pending[j]: uses of j by consumers (the output depends on) whose step has not begun;
+        at first, every such use (an order check per step)."""
+        g = self.graph
+        return Counter(itertools.chain.from_iterable(itertools.compress(g.operands, g.reachable)))
 
     def _sent(self, mine: list[Any], ins: tuple[int, ...]) -> tuple[float, float, bool]:
         """What one step sent its (up to two) operands, summed over its writes; True when it also

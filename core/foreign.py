@@ -367,12 +367,15 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         for k in nodes:
             ops[k], params[k] = op, param
             operands[k] = _arrange(op, param, raw[k], ordered[k], data, k, key, warnings)
-    reachable = bytearray(len(objects))
-    reachable[out] = 1
-    for k in range(out, -1, -1):  # operands come before results: one backward sweep
-        if reachable[k]:
-            for j in operands[k] or raw[k]:
-                reachable[j] = 1
+    if not roots:  # every node was reached from the output
+        reachable = bytearray(b"\x01") * len(objects)
+    else:
+        reachable = bytearray(len(objects))
+        reachable[out] = 1
+        for k in range(out, -1, -1):  # operands come before results: one backward sweep
+            if reachable[k]:
+                for j in operands[k] or raw[k]:
+                    reachable[j] = 1
     orderless = bytearray(0 if flag else 1 for flag in ordered)
     return ForeignGraph(
         objects,
