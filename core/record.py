@@ -155,12 +155,14 @@ class _StepHook:
     def __get__(self, obj: Any, cls: type | None = None) -> Any:
         if obj is None:
             return self
-        original = obj.__dict__.get("_backward", _MISSING)
-        if original is _MISSING:
+        try:
+            return partial(self.run, obj, obj.__dict__["_backward"])
+        except KeyError:
             if self.fallback is None:
-                raise AttributeError("_backward")
-            original = self.fallback.__get__(obj, cls) if hasattr(self.fallback, "__get__") else self.fallback
-        return partial(self.run, obj, original)
+                raise AttributeError("_backward") from None
+            fallback = self.fallback
+            original = fallback.__get__(obj, cls) if hasattr(fallback, "__get__") else fallback
+            return partial(self.run, obj, original)
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__["_backward"] = value
