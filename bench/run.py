@@ -9,7 +9,7 @@
     python -m bench --check      # only the engine check beside micrograd's backward
     python bench/run.py          # the same as python -m bench
 
-Only the full run (no --quick, --ui-only, --no-ui, --terminal or --check) writes bench/RESULTS.md: the
+Only the full run (no --quick, --ui-only, --no-ui or --terminal) writes bench/RESULTS.md: the
 committed table is the one the README quotes, and a partial or quick run must not replace it by
 accident.
 
@@ -616,6 +616,17 @@ def small_output_size(output: Value) -> str:
     return f"{trace(output).size:,}"
 
 
+def check_only(repeats: int) -> int:
+    """``--check``: the engine check's figures alone, printed (never written to RESULTS.md)."""
+    table = Table()
+    print(f"gradstep benchmarks on {machine()}", flush=True)
+    check_figures(table, repeats)
+    print()
+    print(f"Medians of {max(5, repeats)} interleaved runs (see bench/run.py).\n")
+    print(table.markdown())
+    return 0
+
+
 # --- main -----------------------------------------------------------------------------------------
 
 
@@ -625,25 +636,25 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help=f"fewer repeats (prints only: never writes {RESULTS.name})"
     )
     parser.add_argument("--no-ui", action="store_true", help="skip the debugger figures")
+    parser.add_argument("--check", action="store_true", help="only the engine check's figures (prints only)")
     parser.add_argument("--ui-only", action="store_true", help="only the debugger figures")
     parser.add_argument("--terminal", action="store_true", help="only the figures measured in a terminal")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
-    parser.add_argument("--check", action="store_true", help="only the engine check's figures")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 9
+    if args.check:
+        return check_only(repeats)
     table = Table()
     where = machine()
     print(f"gradstep benchmarks on {where}", flush=True)
     if not micrograd_available():
         print("micrograd is not installed: gradstep only (pip install 'gradstep[micrograd]')", flush=True)
-    if args.check:
-        check_figures(table, repeats)
-    elif not (args.ui_only or args.terminal):
+    if not (args.ui_only or args.terminal):
         engine_figures(table, repeats)
         adapter_figures(table, repeats)
         chain_figures(table)
         check_figures(table, repeats)
-    if not (args.no_ui or args.check):
+    if not args.no_ui:
         from bench.terminal import terminal_figures
 
         terminal_figures(table, args.quick)
@@ -666,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     # Only a full run writes (see the module's docstring).
-    if not (args.no_write or args.quick or args.ui_only or args.no_ui or args.terminal or args.check):
+    if not (args.no_write or args.quick or args.ui_only or args.no_ui or args.terminal):
         RESULTS.write_text(text + "\n")
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0
