@@ -549,13 +549,14 @@ class _Judge:
     def judge_steps(self) -> tuple[Sequence[Step], Mismatch | None]:
         """Every completed step judged; the first problem among them in their order (or the error).
 
-        One pass over the recording's log, in the order things happened: every write updates the
-        running grads, a step's node and operands are read when it begins, and its own writes
-        (those made while it was the innermost step running) are screened when it ends, with plain
-        arithmetic (the same tests as ``judge``). Only a step that fails the screen, and a step
-        someone looks at later, is made into a ``Step`` with its contributions (a big graph has a
-        hundred thousand of them). Problems are ordered by where their step began, or where their
-        write happened (a write outside any step).
+        In the order things happened: every write updates the running grads, a step's node and
+        operands are read when it begins, and its own writes (those made while it was the innermost
+        step running) are screened when it ends, with plain arithmetic (the same tests as
+        ``judge``). Only a step that fails the screen, and a step someone looks at later, is made
+        into a ``Step`` with its contributions (a big graph has a hundred thousand of them).
+        Problems are ordered by where their step began, or where their write happened (a write
+        outside any step). Step by step where no step ran inside another (``_judge_steps_in_turn``,
+        the usual case), else in one pass over the whole log (``_judge_log``); both give the same.
         """
         g = self.graph
         identity = object.__hash__
