@@ -6,6 +6,7 @@
     python -m bench --ui-only    # only the debugger figures
     python -m bench --terminal   # only the figures measured through a terminal (bench/terminal.py)
     python -m bench --no-ui      # skip the debugger figures
+    python -m bench --check      # only the engine check beside micrograd's backward
     python bench/run.py          # the same as python -m bench
 
 Only the full run (no --quick, --ui-only, --no-ui or --terminal) writes bench/RESULTS.md: the
@@ -354,34 +355,42 @@ def adapter_figures(table: Table, repeats: int) -> None:
 def check_figures(table: Table, repeats: int) -> None:
     """``gradstep check`` on micrograd's demo graph built with micrograd, beside micrograd's backward.
 
-    Both runs start from zeroed grads (the zeroing, the same loop, is inside both timings): one is
-    micrograd's own ``backward()``, the other ``check(loss)``, which reads the graph, runs that same
-    ``backward()`` with every step and grad write recorded, and judges every step.
+    Each run builds two fresh graphs, untimed (their backward needs a new graph with zeroed grads,
+    and ``check`` runs their backward): on one, micrograd's own ``backward()``; on the other,
+    ``check(loss)``, which reads the graph, runs that same ``backward()`` with every step and grad
+    write recorded, and judges every step against the chain rule. The two take turns; medians of
+    wall time and of CPU time (this process, their backward's thread included). Then one check
+    taken apart: reading the graph, their backward recorded, judging.
     """
     if not micrograd_available():
         return
-    from gradstep.core.checker import check
+    from gradstep.core.checker import _Judge, check
     from gradstep.core.foreign import read
+    from gradstep.core.record import record
 
     table.section("Checking an engine: micrograd's demo graph, built with micrograd", "micrograd")
-    their_loss, _ = demo.micrograd_loss(demo.gradstep_model())
-    nodes = read(their_loss).objects
+    model = demo.gradstep_model()
 
-    def zero() -> None:
-        for node in nodes:
-            node.grad = 0
+    def fresh() -> Any:
+        return demo.micrograd_loss(model)[0]
 
-    def their_backward() -> None:
-        zero()
-        their_loss.backward()
-
-    def checked() -> object:
-        zero()
-        return check(their_loss)
-
-    verdict = checked()
-    assert getattr(verdict, "ok", False), "micrograd's demo must pass its own check"
-    medians = median_runs({"theirs": their_backward, "check": checked}, max(3, repeats // 3))
+    wall: dict[str, list[float]] = {"theirs": [], "check": []}
+    cpu: dict[str, list[float]] = {"theirs": [], "check": []}
+    for _ in range(max(5, repeats)):
+        for name in wall:
+            loss = fresh()
+            gc.collect()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            if name == "theirs":
+                loss.backward()
+            else:
+                verdict = check(loss)
+                assert verdict.ok, "micrograd's demo must pass its own check"
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+            del loss
+    medians = {name: statistics.median(values) for name, values in wall.items()}
+    cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
     table.add(
         "check(loss) vs micrograd's backward()",
         seconds(medians["check"]),
@@ -389,6 +398,48 @@ def check_figures(table: Table, repeats: int) -> None:
         times(medians["check"] / medians["theirs"]),
         "≤ 3x",
     )
+    table.add(
+        "the same, CPU time",
+        seconds(cpu_medians["check"]),
+        seconds(cpu_medians["theirs"]),
+        times(cpu_medians["check"] / cpu_medians["theirs"]),
+        "≤ 3x",
+    )
+    parts: dict[str, list[float]] = {"read": [], "record": [], "judge": [], "walk": [], "pass": []}
+    for _ in range(max(3, repeats // 3)):
+        loss = fresh()
+        gc.collect()
+        gc.disable()  # as check() does
+        try:
+            start = time.process_time()
+            graph = read(loss)
+            read_at = time.process_time()
+            recording = record(graph)
+            record_at = time.process_time()
+            _Judge(graph, recording, "micrograd", None, (), None).verdict()
+            judge_at = time.process_time()
+            _least_walk(loss)
+            walk_at = time.process_time()
+            _least_pass(recording.log, dict(zip(graph.objects, range(graph.size), strict=True)))
+            pass_at = time.process_time()
+        finally:
+            gc.enable()
+        parts["read"].append(read_at - start)
+        parts["record"].append(record_at - read_at)
+        parts["judge"].append(judge_at - record_at)
+        parts["walk"].append(walk_at - judge_at)
+        parts["pass"].append(pass_at - walk_at)
+        del loss, graph, recording
+    theirs = cpu_medians["theirs"]
+    for name, figure in [
+        ("read", "  read their graph (CPU)"),
+        ("record", "  their backward(), recorded (CPU)"),
+        ("judge", "  judge every step, the references (CPU)"),
+        ("walk", "  the least walk: only find the nodes (CPU)"),
+        ("pass", "  the least pass over the record (CPU)"),
+    ]:
+        part = statistics.median(parts[name])
+        table.add(figure, seconds(part), "", times(part / theirs), "")
 
 
 # --- the debugger ---------------------------------------------------------------------------------
@@ -573,6 +624,40 @@ def small_output_size(output: Value) -> str:
     return f"{trace(output).size:,}"
 
 
+def _least_walk(output: Any) -> set[Any]:
+    """A floor for reading their graph: find its nodes, no numbering, nothing read from them."""
+    seen: set[Any] = set()
+    stack = [output]
+    pop, push, add = stack.pop, stack.append, seen.add
+    while stack:
+        node = pop()
+        if node in seen:
+            continue
+        add(node)
+        for child in node._prev:
+            if child not in seen:
+                push(child)
+    return seen
+
+
+def _least_pass(log: list[Any], numbers: dict[Any, int]) -> None:
+    """A floor for judging: one dict lookup per event of the record, nothing compared."""
+    get = numbers.get
+    for key in log[::3]:
+        get(key, -1)
+
+
+def check_only(repeats: int) -> int:
+    """``--check``: the engine check's figures alone, printed (never written to RESULTS.md)."""
+    table = Table()
+    print(f"gradstep benchmarks on {machine()}", flush=True)
+    check_figures(table, repeats)
+    print()
+    print(f"Medians of {max(5, repeats)} interleaved runs (see bench/run.py).\n")
+    print(table.markdown())
+    return 0
+
+
 # --- main -----------------------------------------------------------------------------------------
 
 
@@ -582,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help=f"fewer repeats (prints only: never writes {RESULTS.name})"
     )
     parser.add_argument("--no-ui", action="store_true", help="skip the debugger figures")
+    parser.add_argument("--check", action="store_true", help="only the engine check's figures (prints only)")
     parser.add_argument("--ui-only", action="store_true", help="only the debugger figures")
     parser.add_argument("--terminal", action="store_true", help="only the figures measured in a terminal")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
@@ -590,6 +676,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 9
+    if args.check:
+        return check_only(repeats)
     table = Table()
     where = machine()
     print(f"gradstep benchmarks on {where}", flush=True)

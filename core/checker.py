@@ -25,7 +25,10 @@ Tolerance: two numbers agree when they differ by at most 1e-9 of the larger magn
 
 from __future__ import annotations
 
+import gc
+import itertools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, overload
@@ -176,7 +179,8 @@ class Verdict:
     nodes: Sequence[NodeGrad]
     """Every node of their graph in creation order, their final grad beside the chain rule's."""
     warnings: tuple[str, ...]
-    names: tuple[str, ...] = field(repr=False, compare=False)
+    names: Sequence[str] = field(repr=False, compare=False)
+    """Every node's name, as ``gradstep trace`` names them (each made when first read)."""
     graph: ForeignGraph = field(repr=False, compare=False)
     problems: tuple[Mismatch, ...] = field(default=(), repr=False, compare=False)
     """Every problem found before backward and at the end, the first one being ``first_mismatch``
@@ -229,11 +233,20 @@ def check(
     own meaning as a second reference. Their objects end as their own backward leaves them.
     """
     their_nodes = [theirs for _, theirs in reference]
-    graph = read(output, their_nodes)
-    recording = record(graph, timeout)
-    return _Judge(
-        graph, recording, engine or _engine_name(output), source, reference, reference_output
-    ).verdict()
+    collecting = gc.isenabled()
+    # Reading and judging make a list or a tuple per node: each batch of them would start a
+    # collection, and every few, one that walks all of their graph (micrograd's closures put each
+    # node in a reference cycle). Nothing made here is a cycle; the collector is put back after.
+    gc.disable()
+    try:
+        graph = read(output, their_nodes)
+        recording = record(graph, timeout)
+        return _Judge(
+            graph, recording, engine or _engine_name(output), source, reference, reference_output
+        ).verdict()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def check_file(path: str, engine_spec: str, timeout: float = TIMEOUT) -> Verdict:
@@ -261,31 +274,65 @@ def _engine_name(output: Any) -> str:
 
 def node_names(graph: ForeignGraph, labels: Sequence[str]) -> list[str]:
     """Names as ``gradstep trace`` gives them: the label, a constant's value, ``a*b``, else ``#k``."""
-    names: list[str] = []
-    for k in range(graph.size):
-        if labels[k]:
-            names.append(labels[k])
-            continue
-        op = graph.ops[k]
-        if op is None:
-            names.append(format_number(graph.data[k]) if not graph.operands[k] else f"#{k}")
-            continue
-        parts = [
-            labels[j] or (format_number(graph.data[j]) if graph.ops[j] is None else "")
-            for j in graph.operands[k]
-        ]
-        text = ""
-        if all(parts):
-            if op.arity == 2:
-                text = f"{parts[0]}{op.name}{parts[1]}"
-            elif op.name == "neg":
-                text = f"-{parts[0]}"
-            elif op.name == "**":
-                text = f"{parts[0]}{graph.symbol(k)}"
-            else:
-                text = f"{op.name}({parts[0]})"
-        names.append(text if text and len(text) <= 24 else f"#{k}")
-    return names
+    return [_name_of(graph, labels, k) for k in range(graph.size)]
+
+
+def _name_of(graph: ForeignGraph, labels: Sequence[str], k: int) -> str:
+    """Node ``k``'s name (see ``node_names``)."""
+    if labels[k]:
+        return labels[k]
+    op = graph.ops[k]
+    if op is None:
+        return format_number(graph.data[k]) if not graph.operands[k] else f"#{k}"
+    parts = [
+        labels[j] or (format_number(graph.data[j]) if graph.ops[j] is None else "") for j in graph.operands[k]
+    ]
+    text = ""
+    if all(parts):
+        if op.arity == 2:
+            text = f"{parts[0]}{op.name}{parts[1]}"
+        elif op.name == "neg":
+            text = f"-{parts[0]}"
+        elif op.name == "**":
+            text = f"{parts[0]}{graph.symbol(k)}"
+        else:
+            text = f"{op.name}({parts[0]})"
+    return text if text and len(text) <= 24 else f"#{k}"
+
+
+class _Names(Sequence[str]):
+    """Every node's name (``node_names``), each made when first asked for: a message needs a few,
+    the JSON document and the app all of them, ``check(loss)`` on a big graph none."""
+
+    def __init__(self, graph: ForeignGraph, labels: list[str], given: dict[int, str]) -> None:
+        self._graph = graph
+        self._labels = labels
+        self._made: list[str | None] = [None] * graph.size
+        for k, name in given.items():
+            self._made[k] = name
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        name = self._made[index]
+        if name is None:
+            if index < 0:
+                index += len(self._made)
+            name = self._made[index] = _name_of(self._graph, self._labels, index)
+        return name
+
+    def bare(self, k: int) -> bool:
+        """True when the name reads as one thing before ``.grad`` (see ``_is_bare``)."""
+        return bool(self._labels[k]) or _is_bare(self[k])
 
 
 class _Judge:
@@ -309,6 +356,8 @@ class _Judge:
         self.file_op: list[Op | bool | None] = [False] * n  # False: not made by the file
         labels = list(graph.labels)
         self.file_grad: list[float | None] = [None] * n
+        self.has_file = bool(reference)
+        self._expected: list[float] | None = None
         if reference:
             made = [ref for ref, _ in reference]
             for ref in made:
@@ -324,15 +373,15 @@ class _Judge:
                 self.file_grad[k] = ref.grad
                 if ref.label:
                     labels[k] = ref.label
-        self.names = node_names(graph, labels)
+        given: dict[int, str] = {}
         if reference_output is not None:  # the file's nodes are named as `gradstep trace` names them
             traced = Trace(reference_output)
             named = {id(node): traced.name(i) for i, node in enumerate(topological_order(reference_output))}
             for ref, theirs in reference:
                 k = graph.index.get(id(theirs))
                 if k is not None and id(ref) in named:
-                    self.names[k] = named[id(ref)]
-        self.bare = [bool(labels[k]) or _is_bare(name) for k, name in enumerate(self.names)]
+                    given[k] = named[id(ref)]
+        self.names = _Names(graph, labels, given)
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
         self.step_nodes: list[int] = []
@@ -348,14 +397,28 @@ class _Judge:
     def _chain_rule(self) -> list[float]:
         """Every node's grad by the chain rule on their graph, with gradstep's op table."""
         g = self.graph
+        ops, operands, data, params, reachable = g.ops, g.operands, g.data, g.params, g.reachable
         grads = [0.0] * g.size
         grads[g.output] = 1.0
         for k in range(g.output, -1, -1):
-            op = g.ops[k]
-            if op is None or not g.reachable[k] or grads[k] == 0.0:
+            grad = grads[k]
+            op = ops[k]
+            if op is None or grad == 0.0 or not reachable[k]:
                 continue
-            for j, local in zip(g.operands[k], self.locals(k), strict=True):
-                grads[j] += local * grads[k]
+            ins = operands[k]
+            if op is ADD:
+                a, b = ins
+                grads[a] += 1.0 * grad
+                grads[b] += 1.0 * grad
+            elif op is MUL:
+                a, b = ins
+                grads[a] += data[b] * grad
+                grads[b] += data[a] * grad
+            else:
+                for j, local in zip(
+                    ins, op.local(tuple([data[j] for j in ins]), data[k], params[k]), strict=True
+                ):
+                    grads[j] += local * grad
         return grads
 
     def locals(self, k: int) -> tuple[float, ...]:
@@ -369,6 +432,18 @@ class _Judge:
         grad = self.file_grad[k]
         return self.truth[k] if grad is None else grad
 
+    def expected_grads(self) -> list[float]:
+        """Every node's ``expected_grad``: the file's where it names the node, else the chain rule's."""
+        if self._expected is None:
+            if self.has_file:
+                self._expected = [
+                    truth if grad is None else grad
+                    for truth, grad in zip(self.truth, self.file_grad, strict=True)
+                ]
+            else:
+                self._expected = self.truth
+        return self._expected
+
     # --- the verdict ---------------------------------------------------------------------------
 
     def verdict(self) -> Verdict:
@@ -378,7 +453,7 @@ class _Judge:
         first = before[0] if before else (during or (after[0] if after else None))
         g = self.graph
         final = self.rec.final
-        nodes = _Nodes(g, self.names, [self.expected_grad(k) for k in range(g.size)], final)
+        nodes = _Nodes(g, self.names, self.expected_grads(), final)
         if not self.rec.stepwise:
             self.warnings.append(self.rec.why_not_stepwise)
         self.warnings.extend(self.blind_spots())
@@ -391,7 +466,7 @@ class _Judge:
             steps,
             nodes,
             tuple(dict.fromkeys(self.warnings)),
-            tuple(self.names),
+            self.names,
             g,
             problems,
         )
@@ -474,13 +549,14 @@ class _Judge:
     def judge_steps(self) -> tuple[Sequence[Step], Mismatch | None]:
         """Every completed step judged; the first problem among them in their order (or the error).
 
-        One pass over the recording's log, in the order things happened: every write updates the
-        running grads, a step's node and operands are read when it begins, and its own writes
-        (those made while it was the innermost step running) are screened when it ends, with plain
-        arithmetic (the same tests as ``judge``). Only a step that fails the screen, and a step
-        someone looks at later, is made into a ``Step`` with its contributions (a big graph has a
-        hundred thousand of them). Problems are ordered by where their step began, or where their
-        write happened (a write outside any step).
+        In the order things happened: every write updates the running grads, a step's node and
+        operands are read when it begins, and its own writes (those made while it was the innermost
+        step running) are screened when it ends, with plain arithmetic (the same tests as
+        ``judge``). Only a step that fails the screen, and a step someone looks at later, is made
+        into a ``Step`` with its contributions (a big graph has a hundred thousand of them).
+        Problems are ordered by where their step began, or where their write happened (a write
+        outside any step). Step by step where no step ran inside another (``_judge_steps_in_turn``,
+        the usual case), else in one pass over the whole log (``_judge_log``); both give the same.
         """
         g = self.graph
         identity = object.__hash__
@@ -488,29 +564,163 @@ class _Judge:
             # their nodes hash by identity (as micrograd's do): keyed by the nodes, no id() call
             table: dict[Any, int] = dict(zip(g.objects, range(g.size), strict=True))
             try:
-                return self._judge_log(table.get)
+                return self._judge_steps_in_turn(table.get) or self._judge_log(table.get)
             except TypeError:  # something else their code wrote a grad on cannot be hashed
                 self.step_nodes.clear()
                 self.places.clear()
                 self.finished.clear()
         index = g.index
-        return self._judge_log(lambda key, default: index.get(id(key), default))
+
+        def by_id(key: Any, default: int) -> int:
+            return index.get(id(key), default)
+
+        return self._judge_steps_in_turn(by_id) or self._judge_log(by_id)
+
+    def _judge_steps_in_turn(
+        self, number: Callable[[Any, int], int]
+    ) -> tuple[Sequence[Step], Mismatch | None] | None:
+        """``judge_steps`` where no step ran inside another (micrograd, the lecture): step by step,
+        each step's writes found from where it began and ended (``Recording.starts``/``ends``),
+        the log read only where a step wrote something other than its operands' grads, or where
+        something was written between steps. None, having changed nothing, where steps nest."""
+        g, rec = self.graph, self.rec
+        starts, ends, log = rec.starts, rec.ends, rec.log
+        count = len(starts)
+        if rec.timed_out or len(ends) != count:
+            return None
+        previous = 0
+        for s in range(count):  # each step ends before the next begins
+            p, q = starts[s], ends[s]
+            if not previous <= p < q:
+                return None
+            previous = q + 3
+        self._number = number
+        operands, objects, ops, data, output = g.operands, g.objects, g.ops, g.data, g.output
+        cur = list(rec.initial)
+        pending = self._uses()
+        first_step: dict[int, int] = {}
+        # each step's node, where it began (the number of the triple), whether it returned
+        nodes = self.step_nodes
+        nodes[:] = map(number, map(log.__getitem__, map((1).__add__, starts)), itertools.repeat(-1))
+        self.places[:] = map((3).__rfloordiv__, starts)
+        finished = self.finished
+        finished[:] = map(operator.is_, map(log.__getitem__, ends), itertools.repeat(END))
+        grads: list[float] = []
+        # None where the step wrote each of its operands' grads (judge reads them from the writes)
+        befores: list[tuple[float, ...] | None] = [None] * count
+        judged: dict[int, Step] = {}
+        first: Mismatch | None = None
+        previous = 0
+        for s, (v, p, q, done) in enumerate(zip(nodes, starts, ends, finished, strict=True)):
+            if p > previous:  # writes between steps
+                problem = self._between(previous, p, cur, s, number)
+                first = first or problem
+            previous = q + 3
+            w = p + 3  # the step's first write
+            if v < 0:  # a step of an object outside the graph
+                grads.append(0.0)
+                befores[s] = ()
+                self._apply(w, q, cur, number)
+                continue
+            ins = operands[v]
+            grad_v = cur[v]
+            grads.append(grad_v)
+            repeat = v in first_step
+            if not repeat:
+                first_step[v] = s
+                for j in ins:
+                    pending[j] -= 1
+            waiting = pending[v]
+            # the step's writes, applied to the running grads: its two operands' (in either order,
+            # screened here when the step is a + or a * with nothing else to look at), or any others
+            if q - w == 6 and len(ins) == 2 and ins[0] != ins[1]:
+                a, b = ins
+                key = log[w]
+                if key is objects[a] and log[w + 3] is objects[b]:
+                    o1, n1, o2, n2 = log[w + 1], log[w + 2], log[w + 4], log[w + 5]
+                elif key is objects[b] and log[w + 3] is objects[a]:
+                    o2, n2, o1, n1 = log[w + 1], log[w + 2], log[w + 4], log[w + 5]
+                else:
+                    o1 = n1 = None
+                    befores[s] = (cur[a], cur[b])
+                if n1 is not None:
+                    n1 = n1 if n1.__class__ is float else _num(n1)
+                    n2 = n2 if n2.__class__ is float else _num(n2)
+                    cur[a] = n1
+                    cur[b] = n2
+                    op = ops[v]
+                    if done and not repeat and waiting <= 0 and v != output and (op is ADD or op is MUL):
+                        if op is ADD:
+                            due_a = due_b = grad_v
+                        else:
+                            due_a, due_b = data[b] * grad_v, data[a] * grad_v
+                        sent_a = n1 - (o1 if o1.__class__ is float else _num(o1))
+                        sent_b = n2 - (o2 if o2.__class__ is float else _num(o2))
+                        if _near(sent_a, due_a) and _near(sent_b, due_b):
+                            continue  # right: what the screen would find, without a call
+                else:
+                    self._apply(w, q, cur, number)
+            elif q - w == 3 and len(ins) == 1 and log[w] is objects[ins[0]]:
+                new = log[w + 2]
+                cur[ins[0]] = new if new.__class__ is float else _num(new)
+            else:
+                befores[s] = tuple([cur[j] for j in ins])
+                if q > w:
+                    self._apply(w, q, cur, number)
+            if not done:
+                continue  # the step that raised: its writes count, but it is not judged
+            suspect, mine = self._screen(s, v, grad_v, waiting, repeat, w, q, False)
+            if suspect:
+                step = self.judge(
+                    s,
+                    v,
+                    grad_v,
+                    befores[s],
+                    self.own_writes(s) if mine is None else mine,
+                    first_step[v] if repeat else None,
+                    first_step,
+                )
+                judged[s] = step
+                first = first or step.problem
+        if len(log) > previous:
+            problem = self._between(previous, len(log), cur, count, number)
+            first = first or problem
+        error = self.error_problem()
+        return _Steps(self, grads, befores, judged), first or error
+
+    def _apply(self, p: int, q: int, cur: list[float], number: Callable[[Any, int], int]) -> None:
+        """The writes in ``log[p:q]``, applied to the running grads."""
+        log = self.rec.log
+        for i in range(p, q, 3):
+            j = number(log[i], -1)
+            if j >= 0:
+                cur[j] = _num(log[i + 2])
+
+    def _between(
+        self, p: int, q: int, cur: list[float], done: int, number: Callable[[Any, int], int]
+    ) -> Mismatch | None:
+        """The writes in ``log[p:q]``, outside any step (``done`` steps had begun): applied, and
+        the first of them that is a problem."""
+        log = self.rec.log
+        first: Mismatch | None = None
+        for i in range(p, q, 3):
+            j = number(log[i], -1)
+            if j >= 0:
+                value = _num(log[i + 2])
+                if first is None:
+                    first = self.outside(j, cur[j], value, done)
+                cur[j] = value
+        return first
 
     def _judge_log(self, number: Callable[[Any, int], int]) -> tuple[Sequence[Step], Mismatch | None]:
         """``judge_steps`` with ``number(obj, -1)`` giving their node's number, -1 for anything else."""
         g, rec = self.graph, self.rec
         self._number = number
-        operands, ops, data, params, objects = g.operands, g.ops, g.data, g.params, g.objects
-        output = g.output
+        operands = g.operands
         log = rec.log
         cur = list(rec.initial)
         # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
-        pending = [0] * g.size
-        reachable = g.reachable
-        for k, ins in enumerate(operands):
-            if reachable[k]:
-                for j in ins:
-                    pending[j] += 1
+        pending = self._uses()
         first_step: dict[int, int] = {}
         nodes = self.step_nodes
         places = self.places
@@ -569,67 +779,8 @@ class _Judge:
             if v < 0:
                 continue
             grad_v = grads[s]
-            ins = operands[v]
             repeat = first_step[v] != s
-            suspect = (v == output and grad_v != 1.0 and not close(grad_v, 1.0)) or (repeat and bool(ins))
-            mine: list[Any] | None = None
-            if not suspect and ins:
-                suspect = waiting > 0
-                if not suspect:
-                    op = ops[v]
-                    p = 3 * start + 3  # the step's first write, when no other step ran inside it
-                    count = 3 * at - p
-                    if len(ins) == 2:
-                        a, b = ins
-                        first_key = log[p] if count == 6 and a != b else None
-                        if first_key is objects[a] and log[p + 3] is objects[b]:
-                            o1, n1, o2, n2 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
-                        elif first_key is objects[b] and log[p + 3] is objects[a]:  # b's grad written first
-                            o2, n2, o1, n1 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
-                        else:
-                            o1 = None
-                        if o1 is not None:
-                            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
-                                o1 if o1.__class__ is float else _num(o1)
-                            )
-                            sent_b = (n2 if n2.__class__ is float else _num(n2)) - (
-                                o2 if o2.__class__ is float else _num(o2)
-                            )
-                        else:
-                            mine = self.own_writes(s)
-                            sent_a, sent_b, suspect = self._sent(mine, ins)
-                        if not suspect:
-                            if op is ADD:
-                                local_a = local_b = 1.0
-                            elif op is MUL:
-                                local_a, local_b = data[b], data[a]
-                            else:
-                                assert op is not None
-                                local_a, local_b = op.local((data[a], data[b]), data[v], params[v])
-                            if a == b:  # a + a: both uses' contributions in one
-                                suspect = not close(sent_a, (local_a + local_b) * grad_v)
-                            else:
-                                due_a, due_b = local_a * grad_v, local_b * grad_v
-                                suspect = (sent_a != due_a and not close(sent_a, due_a)) or (
-                                    sent_b != due_b and not close(sent_b, due_b)
-                                )
-                    else:
-                        a = ins[0]
-                        if count == 3 and log[p] is objects[a]:
-                            o1, n1 = log[p + 1], log[p + 2]
-                            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
-                                o1 if o1.__class__ is float else _num(o1)
-                            )
-                        else:
-                            mine = self.own_writes(s)
-                            sent_a, _, suspect = self._sent(mine, ins)
-                        if not suspect:
-                            assert op is not None
-                            due_a = op.local((data[a],), data[v], params[v])[0] * grad_v
-                            suspect = sent_a != due_a and not close(sent_a, due_a)
-            elif not suspect and (s in nested or at > start + 1):  # a leaf's step that wrote
-                mine = self.own_writes(s)
-                suspect = self._sent(mine, ins or (-1,))[2]
+            suspect, mine = self._screen(s, v, grad_v, waiting, repeat, 3 * start + 3, 3 * at, s in nested)
             if suspect:
                 step = self.judge(
                     s,
@@ -645,6 +796,84 @@ class _Judge:
                     first, first_at = step.problem, places[s]
         error = self.error_problem()
         return _Steps(self, grads, befores, judged), first or error
+
+    def _screen(
+        self, s: int, v: int, grad_v: float, waiting: int, repeat: bool, p: int, end: int, nested: bool
+    ) -> tuple[bool, list[Any] | None]:
+        """Step ``s`` (node ``v``) screened with plain arithmetic: True when ``judge`` may find a
+        problem in it (the same tests). Its writes are ``log[p:end]`` when no step ran inside it;
+        the list of its own writes when they had to be gathered."""
+        g, log, objects = self.graph, self.rec.log, self.graph.objects
+        ins = g.operands[v]
+        suspect = (v == g.output and grad_v != 1.0 and not close(grad_v, 1.0)) or (repeat and bool(ins))
+        mine: list[Any] | None = None
+        if suspect:
+            return True, None
+        count = end - p
+        if not ins:  # a leaf's step sends nothing: only a write is suspect
+            if nested or count:
+                mine = self.own_writes(s)
+                return self._sent(mine, (-1,))[2], mine
+            return False, None
+        if waiting > 0:
+            return True, None
+        op, data = g.ops[v], g.data
+        if len(ins) == 2:
+            a, b = ins
+            first_key = log[p] if count == 6 and a != b else None
+            if first_key is objects[a] and log[p + 3] is objects[b]:
+                o1, n1, o2, n2 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
+            elif first_key is objects[b] and log[p + 3] is objects[a]:  # b's grad written first
+                o2, n2, o1, n1 = log[p + 1], log[p + 2], log[p + 4], log[p + 5]
+            else:
+                o1 = None
+            if o1 is not None:
+                sent_a = (n1 if n1.__class__ is float else _num(n1)) - (
+                    o1 if o1.__class__ is float else _num(o1)
+                )
+                sent_b = (n2 if n2.__class__ is float else _num(n2)) - (
+                    o2 if o2.__class__ is float else _num(o2)
+                )
+            else:
+                mine = self.own_writes(s)
+                sent_a, sent_b, suspect = self._sent(mine, ins)
+                if suspect:
+                    return True, mine
+            if op is ADD:
+                local_a = local_b = 1.0
+            elif op is MUL:
+                local_a, local_b = data[b], data[a]
+            else:
+                assert op is not None
+                local_a, local_b = op.local((data[a], data[b]), data[v], g.params[v])
+            if a == b:  # a + a: both uses' contributions in one
+                return not close(sent_a, (local_a + local_b) * grad_v), mine
+            due_a, due_b = local_a * grad_v, local_b * grad_v
+            return (sent_a != due_a and not close(sent_a, due_a)) or (
+                sent_b != due_b and not close(sent_b, due_b)
+            ), mine
+        a = ins[0]
+        if count == 3 and log[p] is objects[a]:
+            o1, n1 = log[p + 1], log[p + 2]
+            sent_a = (n1 if n1.__class__ is float else _num(n1)) - (o1 if o1.__class__ is float else _num(o1))
+        else:
+            mine = self.own_writes(s)
+            sent_a, _, suspect = self._sent(mine, ins)
+            if suspect:
+                return True, mine
+        assert op is not None
+        due_a = op.local((data[a],), data[v], g.params[v])[0] * grad_v
+        return sent_a != due_a and not close(sent_a, due_a), mine
+
+    def _uses(self) -> list[int]:
+        """pending[j]: uses of j by consumers (the output depends on) whose step has not begun;
+        at first, every such use (an order check per step)."""
+        g = self.graph
+        pending = [0] * g.size
+        for ins in itertools.compress(g.operands, g.reachable):
+            for j in ins:
+                pending[j] += 1
+        return pending
 
     def _sent(self, mine: list[Any], ins: tuple[int, ...]) -> tuple[float, float, bool]:
         """What one step sent its (up to two) operands, summed over its writes; True when it also
@@ -681,7 +910,7 @@ class _Judge:
                     mine += (j, _num(log[i + 1]), _num(log[i + 2]))
         return mine
 
-    def step_detail(self, s: int, grads: list[float], befores: list[tuple[float, ...]]) -> Step:
+    def step_detail(self, s: int, grads: list[float], befores: Sequence[tuple[float, ...] | None]) -> Step:
         """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
         v = self.step_nodes[s]
         if v < 0:
@@ -718,19 +947,23 @@ class _Judge:
         s: int,
         v: int,
         grad_v: float,
-        before_step: tuple[float, ...],
+        before_step: tuple[float, ...] | None,
         mine: list[Any],
         repeat: int | None,
         first_step: dict[int, int] | None,
     ) -> Step:
         """Step ``s`` (node ``v``, whose grad was ``grad_v`` when it began, its operands' grads
-        ``before_step``) with its own writes ``mine`` (``j, old, new, ...``) as a ``Step``.
+        ``before_step``, None where the step wrote each of them) with its own writes ``mine``
+        (``j, old, new, ...``) as a ``Step``.
 
         ``repeat`` is the step where ``v``'s step first ran, if this is not it; ``first_step`` the
         first step of every node, to find consumers whose step had not begun (None: no order check).
         """
         g = self.graph
-        befores = dict(zip(g.operands[v], before_step, strict=True))
+        if before_step is None:  # each operand's grad was written: its first write says what it held
+            befores = dict.fromkeys(g.operands[v], 0.0)
+        else:
+            befores = dict(zip(g.operands[v], before_step, strict=True))
         delta: dict[int, float] = {}
         old_of: dict[int, float] = {}
         new_of: dict[int, float] = {}
@@ -854,7 +1087,7 @@ class _Judge:
     def g(self, k: int) -> str:
         """``x.grad``, ``(x*w).grad``: node ``k``'s grad as written in a message."""
         name = self.names[k]
-        return f"{name}.grad" if self.bare[k] else f"({name}).grad"
+        return f"{name}.grad" if self.names.bare(k) else f"({name}).grad"
 
     def contribution_problem(
         self, number: int, v: int, c: Contribution, locals_: list[float], grad_v: float
@@ -950,12 +1183,12 @@ class _Judge:
         g, rec = self.graph, self.rec
         if rec.error is not None or rec.timed_out:
             return []
-        ran = set(self.step_nodes)
         found: list[Mismatch] = []
         if rec.stepwise:
-            for v in range(g.output, -1, -1):
-                if not g.reachable[v] or not g.operands[v] or v in ran:
-                    continue
+            # nodes the output depends on that have operands, and whose step never ran
+            computed = map(operator.and_, g.reachable, map(bool, g.operands))
+            never = set(itertools.compress(range(g.size), computed)).difference(self.step_nodes)
+            for v in sorted(never, reverse=True):
                 for j, local in zip(g.operands[v], self.locals(v), strict=True):
                     if not close(local * self.truth[v], 0.0):
                         found.append(
@@ -975,9 +1208,9 @@ class _Judge:
                         break
                 if found:
                     break
-        for k in range(g.size):
-            expected = self.expected_grad(k)
-            if not close(rec.final[k], expected):
+        final = rec.final
+        for k, (got, expected) in enumerate(zip(final, self.expected_grads(), strict=True)):
+            if got != expected and not _near(got, expected) and not close(got, expected):
                 name = self.names[k]
                 kind: Kind = "missing" if close(rec.final[k], 0.0) else "local"
                 found.append(
@@ -1000,22 +1233,18 @@ class _Judge:
         """What this graph cannot reveal, whatever the engine."""
         g = self.graph
         notes: list[str] = []
-        uses = [0] * g.size
-        for k in range(g.size):
-            if g.reachable[k]:
-                for j in g.operands[k]:
-                    uses[j] += 1
-        if not any(u > 1 for u in uses):
+        used = list(itertools.chain.from_iterable(itertools.compress(g.operands, g.reachable)))
+        if len(set(used)) == len(used):  # no node is an operand twice
             notes.append(
                 "no node is used twice, so `=` where `+=` belongs cannot show here "
                 "(try a file where one node feeds two ops, as examples/shared.gs)"
             )
-        in_products = {j for k in range(g.size) if g.ops[k] is MUL and g.reachable[k] for j in g.operands[k]}
-        zeros = [
-            self.names[k]
-            for k in range(g.size)
-            if g.reachable[k] and g.ops[k] is None and g.data[k] == 0.0 and k in in_products
-        ]
+        zero = list(itertools.compress(range(g.size), map((0.0).__eq__, g.data)))  # few, if any
+        zeros: list[str] = []
+        if zero:
+            products = map(operator.and_, g.reachable, map(operator.is_, g.ops, itertools.repeat(MUL)))
+            in_products = set(itertools.chain.from_iterable(itertools.compress(g.operands, products)))
+            zeros = [self.names[k] for k in zero if g.reachable[k] and g.ops[k] is None and k in in_products]
         if zeros:
             shown = ", ".join(zeros[:5]) + (" ..." if len(zeros) > 5 else "")
             notes.append(
@@ -1029,7 +1258,7 @@ class _Nodes(Sequence[NodeGrad]):
     """Every node's ``NodeGrad``, made when asked for (a big graph has a hundred thousand)."""
 
     def __init__(
-        self, graph: ForeignGraph, names: list[str], expected: list[float], got: list[float]
+        self, graph: ForeignGraph, names: Sequence[str], expected: list[float], got: list[float]
     ) -> None:
         self._data = graph.data
         self._names = names
@@ -1062,7 +1291,7 @@ class _Steps(Sequence[Step]):
         self,
         judge: _Judge,
         grads: list[float],
-        befores: list[tuple[float, ...]],
+        befores: Sequence[tuple[float, ...] | None],
         judged: dict[int, Step],
     ) -> None:
         self._judge = judge
@@ -1094,6 +1323,17 @@ class _Steps(Sequence[Step]):
     def failing(self) -> list[int]:
         """The 0-based positions of the steps with a problem."""
         return sorted(k for k, step in self._made.items() if step.problem is not None)
+
+
+def _near(a: float, b: float) -> bool:
+    """Surely within the tolerance (``close``): equal, or finite and near. False for NaN and for
+    what is not near, which the exact test then decides."""
+    if a == b:
+        return True
+    d = a - b if a > b else b - a
+    m = a if a > 0 else -a
+    n = b if b > 0 else -b
+    return d <= 1e-12 or d <= 1e-9 * (m if m > n else n)
 
 
 def _is_bare(name: str) -> bool:

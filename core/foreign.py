@@ -25,6 +25,8 @@ import math
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
@@ -106,6 +108,8 @@ class _Access:
 
     children: str
     op: str | None
+    plain_label: bool
+    """``label`` can only be in the instance dict (see ``_plain_label``)."""
 
 
 def _access(cls: type, sample: Any) -> _Access:
@@ -118,7 +122,7 @@ def _access(cls: type, sample: Any) -> _Access:
     if not hasattr(sample, "data"):
         raise ForeignGraphError(f"your {cls.__name__} has no .data: gradstep reads each node's value from it")
     op = next((name for name in ("_op", "op") if hasattr(sample, name)), None)
-    return _Access(children, op)
+    return _Access(children, op, _plain_label(cls))
 
 
 def _number(obj: Any, what: str = "data") -> float:
@@ -160,12 +164,13 @@ def _fits(op: Op, param: float, args: Sequence[float], out: float) -> bool:
     return close(value, out)
 
 
-def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
-    """Read the graph of ``output`` (and of ``roots``, other nodes the file made, in creation order).
+_Walked = tuple[list[Any], list[list[int]], list[bool], list[Any], list[float], list[str], dict[int, int]]
+"""A walk's lists, node ``k`` in creation order: the nodes, their operands' numbers, whether those
+came in order (not in a set), their op names, data and labels; and ``id()`` -> number."""
 
-    Nodes are numbered in creation order as far as the graph can tell: each root in turn, its
-    operands first (depth first), then whatever the output still needs.
-    """
+
+def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
+    """The walk of ``read``, for any graph: nodes known by ``id()``, every error found."""
     access: dict[type, _Access] = {}
     index: dict[int, int] = {}
     """id -> number; -1 while the node's operands are being numbered (it is on the current path)"""
@@ -175,7 +180,6 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     ordered: list[bool] = []
     data: list[float] = []
     labels: list[str] = []
-    plain_labels: dict[type, bool] = {}
     # One depth-first walk from each root in turn, then the output: a node is numbered when its
     # operands are, so numbers are creation order as far as the graph can tell. No recursion: a
     # node's entry comes off the stack first to push its operands (above a tuple, which comes off
@@ -189,11 +193,14 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         while stack:
             obj = pop()
             if obj.__class__ is tuple:
-                obj, children, in_order, how = obj
-                k = len(objects)
-                index[id(obj)] = k
+                obj, ident, children, in_order, how = obj
+                index[ident] = len(objects)
                 objects.append(obj)
-                raw.append([index[id(child)] for child in children])
+                if len(children) == 2:
+                    first, second = children
+                    raw.append([index[id(first)], index[id(second)]])
+                else:
+                    raw.append([index[id(child)] for child in children])
                 ordered.append(in_order)
                 names.append(getattr(obj, how.op, "") if how.op else "")
                 try:
@@ -201,11 +208,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
                 except AttributeError:
                     raise _not_a_node(stack, obj) from None
                 data.append(value if value.__class__ is float else _number(obj))
-                cls = obj.__class__
-                plain = plain_labels.get(cls)
-                if plain is None:
-                    plain = plain_labels[cls] = _plain_label(cls)
-                label = obj.__dict__.get("label", "") if plain else getattr(obj, "label", "")
+                label = obj.__dict__.get("label", "") if how.plain_label else getattr(obj, "label", "")
                 labels.append(label if label.__class__ is str else _label(obj))
                 continue
             ident = id(obj)
@@ -218,7 +221,15 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
             given = getattr(obj, how.children)
             children = [] if given is None else list(given)
             index[ident] = -1
-            push((obj, children, not isinstance(given, (set, frozenset)), how))
+            push(
+                (
+                    obj,
+                    ident,
+                    children,
+                    given.__class__ is not set and not isinstance(given, (set, frozenset)),
+                    how,
+                )
+            )
             for child in reversed(children):
                 number = index_get(id(child))
                 if number is None:
@@ -230,6 +241,99 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
                     push(child)
                 elif number < 0:
                     raise ForeignGraphError("the graph has a cycle: a node is its own operand")
+    return objects, raw, ordered, names, data, labels, index
+
+
+def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
+    """The walk of ``read`` where every node is of one class that hashes by identity and keeps
+    its label, if any, in the instance dict (micrograd's ``Value``): nodes are their own keys (no
+    ``id()`` call), and their data, op names and labels are read afterwards, each list at once.
+    None where anything else turns up (another class, a cycle, data that is not a number): the
+    general walk then reads the graph and says what is wrong."""
+    sample = roots[0] if roots else output  # the node the general walk learns the class from
+    cls = sample.__class__
+    if getattr(cls, "__hash__", None) is not object.__hash__:
+        return None
+    how = _access(cls, sample)
+    if not how.plain_label:
+        return None
+    children_of = attrgetter(how.children)
+    index: dict[Any, int] = {}
+    """node -> number; -1 while its operands are being numbered (it is on the current path)"""
+    objects: list[Any] = []
+    raw: list[list[int]] = []
+    ordered: list[bool] = []
+    index_get = index.get
+    for start in [*roots, output]:
+        if start.__class__ is not cls:
+            return None
+        if start in index:
+            continue
+        stack: list[Any] = [start]
+        push, pop = stack.append, stack.pop
+        while stack:
+            obj = pop()
+            if obj.__class__ is tuple:
+                obj, children, in_order = obj
+                index[obj] = len(objects)
+                objects.append(obj)
+                if len(children) == 2:
+                    first, second = children
+                    raw.append([index[first], index[second]])
+                else:
+                    raw.append([index[child] for child in children])
+                ordered.append(in_order)
+                continue
+            if obj in index:
+                continue
+            given = children_of(obj)
+            children = [] if given is None else list(given)
+            index[obj] = -1
+            push((obj, children, not isinstance(given, (set, frozenset))))
+            for child in reversed(children):
+                if child.__class__ is not cls:
+                    return None
+                number = index_get(child)
+                if number is None:
+                    push(child)
+                elif number < 0:
+                    return None  # a cycle
+    data = list(map(float, map(attrgetter("data"), objects)))
+    names: list[Any] = list(map(attrgetter(how.op), objects)) if how.op else [""] * len(objects)
+    labels: list[Any] = list(map(_LABEL_OF, map(_DICT_OF, objects)))
+    if not all(map(isinstance, labels, repeat(str))):
+        labels = [
+            label if label.__class__ is str else _label(obj)
+            for obj, label in zip(objects, labels, strict=True)
+        ]
+    return (
+        objects,
+        raw,
+        ordered,
+        names,
+        data,
+        labels,
+        dict(zip(map(id, objects), range(len(objects)), strict=True)),
+    )
+
+
+_DICT_OF = attrgetter("__dict__")
+_LABEL_OF = methodcaller("get", "label", "")
+
+
+def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
+    """Read the graph of ``output`` (and of ``roots``, other nodes the file made, in creation order).
+
+    Nodes are numbered in creation order as far as the graph can tell: each root in turn, its
+    operands first (depth first), then whatever the output still needs.
+    """
+    try:
+        walked = _walk_by_node(output, roots)
+    except Exception:  # whatever it was, the general walk meets it too, and says what it is
+        walked = None
+    if walked is None:
+        walked = _walk(output, roots)
+    objects, raw, ordered, names, data, labels, index = walked
     out = index[id(output)]
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
@@ -239,17 +343,22 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     unknown: dict[str, list[int]] = {}
     parsed: dict[Any, tuple[Op, float] | None] = {}
     for k, name in enumerate(names):
-        if not raw[k]:
+        slots = raw[k]
+        if not slots:
             continue  # a leaf, whatever its op says (disconnected nodes are the checker's to report)
-        key = name if isinstance(name, str) else repr(name)
-        if key not in parsed:
-            parsed[key] = _parse_name(key) if isinstance(name, str) else None
-        known = parsed[key]
+        key = name if name.__class__ is str or isinstance(name, str) else repr(name)
+        known = parsed.get(key, _UNSEEN)
+        if known is _UNSEEN:
+            known = parsed[key] = _parse_name(key) if isinstance(name, str) else None
         if known is None:
             unknown.setdefault(key, []).append(k)
             continue
-        ops[k], params[k] = known
-        operands[k] = _arrange(known[0], known[1], raw[k], ordered[k], data, k, key, warnings)
+        op, ops[k], params[k] = known[0], known[0], known[1]
+        if (op is ADD or op is MUL) and len(slots) == 2:  # _arrange's answer, without a call
+            a, b = slots
+            operands[k] = (a, b) if ordered[k] or a < b else (b, a)
+        else:
+            operands[k] = _arrange(op, known[1], slots, ordered[k], data, k, key, warnings)
     for key, nodes in unknown.items():
         op, param = _infer(key, nodes, raw, data, labels)
         warnings.append(
@@ -258,12 +367,15 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         for k in nodes:
             ops[k], params[k] = op, param
             operands[k] = _arrange(op, param, raw[k], ordered[k], data, k, key, warnings)
-    reachable = bytearray(len(objects))
-    reachable[out] = 1
-    for k in range(out, -1, -1):  # operands come before results: one backward sweep
-        if reachable[k]:
-            for j in operands[k] or raw[k]:
-                reachable[j] = 1
+    if not roots:  # every node was reached from the output
+        reachable = bytearray(b"\x01") * len(objects)
+    else:
+        reachable = bytearray(len(objects))
+        reachable[out] = 1
+        for k in range(out, -1, -1):  # operands come before results: one backward sweep
+            if reachable[k]:
+                for j in operands[k] or raw[k]:
+                    reachable[j] = 1
     orderless = bytearray(0 if flag else 1 for flag in ordered)
     return ForeignGraph(
         objects,
@@ -294,12 +406,13 @@ def _plain_label(cls: type) -> bool:
 
 
 _ABSENT = object()
+_UNSEEN: Any = object()
 
 
 def _not_a_node(stack: list[Any], obj: Any) -> ForeignGraphError:
     """The error for a node of a known class without ``data``, naming the node that uses it."""
     for entry in reversed(stack):
-        if entry.__class__ is tuple and any(child is obj for child in entry[1]):
+        if entry.__class__ is tuple and any(child is obj for child in entry[2]):
             parent = entry[0]
             return ForeignGraphError(
                 f"an operand of a node (data={getattr(parent, 'data', '?')!r}) is a "

@@ -71,6 +71,11 @@ class Recording:
     initial: list[float]
     final: list[float] = field(default_factory=list)
     log: list[Any] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    """Where each step's ``START`` is in the log, in the order the steps began."""
+    ends: list[int] = field(default_factory=list)
+    """Where each ``END`` or ``ABORT`` is in the log, in the order the steps ended: where no step
+    ran inside another, ``starts[s] < ends[s] < starts[s + 1]``, and the judge goes step by step."""
     stepwise: bool = True
     why_not_stepwise: str = ""
     error: BaseException | None = None
@@ -103,37 +108,34 @@ def _grad_writes(log: list[Any]) -> Any:
     A data descriptor without ``__get__`` lets Python read ``node.grad`` from the instance dict at
     full speed, while every ``node.grad = ...`` (and ``+=``) comes through ``__set__``.
     """
-    app = log.append
+    extend = log.extend
 
     def __set__(self: Any, obj: Any, value: Any) -> None:
         store = obj.__dict__
-        app(obj)
-        app(store.get("grad"))
-        app(value)
+        extend((obj, store.get("grad"), value))
         store["grad"] = value
 
     return type("_GradWrites", (), {"__set__": __set__, "__slots__": ()})()
 
 
-def _step_runner(log: list[Any]) -> Callable[..., Any]:
+def _step_runner(recording: Recording) -> Callable[..., Any]:
     """``run(node, theirs, *args)``: their ``_backward`` called between a ``START`` and an ``END``
-    (an ``ABORT`` where it raised)."""
-    app = log.append
+    (an ``ABORT`` where it raised), each noted where it is in the log."""
+    log = recording.log
+    extend, begun, ended = log.extend, recording.starts.append, recording.ends.append
+    end, abort = (END, None, None), (ABORT, None, None)
 
     def run(node: Any, original: Any, *args: Any, **kwargs: Any) -> Any:
-        app(START)
-        app(node)
-        app(None)
+        begun(len(log))
+        extend((START, node, None))
         try:
             result = original(*args, **kwargs)
         except BaseException:
-            app(ABORT)
-            app(None)
-            app(None)
+            ended(len(log))
+            extend(abort)
             raise
-        app(END)
-        app(None)
-        app(None)
+        ended(len(log))
+        extend(end)
         return result
 
     return run
@@ -146,19 +148,21 @@ class _StepHook:
     Writes go to the instance dict as before, so their objects keep their own closures.
     """
 
-    def __init__(self, log: list[Any], fallback: Any) -> None:
-        self.run = _step_runner(log)
+    def __init__(self, recording: Recording, fallback: Any) -> None:
+        self.run = _step_runner(recording)
         self.fallback = fallback
 
     def __get__(self, obj: Any, cls: type | None = None) -> Any:
         if obj is None:
             return self
-        original = obj.__dict__.get("_backward", _MISSING)
-        if original is _MISSING:
+        try:
+            return partial(self.run, obj, obj.__dict__["_backward"])
+        except KeyError:
             if self.fallback is None:
-                raise AttributeError("_backward")
-            original = self.fallback.__get__(obj, cls) if hasattr(self.fallback, "__get__") else self.fallback
-        return partial(self.run, obj, original)
+                raise AttributeError("_backward") from None
+            fallback = self.fallback
+            original = fallback.__get__(obj, cls) if hasattr(fallback, "__get__") else fallback
+            return partial(self.run, obj, original)
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__["_backward"] = value
@@ -172,6 +176,7 @@ class _Hooks:
 
     def __init__(self, graph: ForeignGraph, recording: Recording) -> None:
         self.graph = graph
+        self.recording = recording
         self.log = recording.log
         self.undo: list[Callable[[], None]] = []
 
@@ -186,12 +191,15 @@ class _Hooks:
         """
         wrapped_any = False
         patched_classes: set[type] = set()
+        classes = set(map(type, self.graph.objects))
         per_node: list[tuple[Any, Any, Any]] = []
-        run = _step_runner(self.log)
+        run = _step_runner(self.recording)
         for obj in self.graph.objects:
             cls = type(obj)
             if cls in patched_classes:
                 wrapped_any = True
+                if len(patched_classes) == len(classes):
+                    break  # every class is hooked: nothing is left to do per node
                 continue
             own = getattr(obj, "__dict__", {}).get("_backward", _MISSING)
             static = inspect.getattr_static(cls, "_backward", _MISSING)
@@ -229,7 +237,7 @@ class _Hooks:
     def _hook_class(self, cls: type) -> None:
         original = cls.__dict__.get("_backward", _MISSING)
         fallback = inspect.getattr_static(cls, "_backward", None)
-        cls._backward = _StepHook(self.log, fallback)  # type: ignore[attr-defined]
+        cls._backward = _StepHook(self.recording, fallback)  # type: ignore[attr-defined]
 
         def restore() -> None:
             if original is _MISSING:
@@ -240,7 +248,7 @@ class _Hooks:
         self.undo.append(restore)
 
     def _wrap_method(self, cls: type, method: Any) -> None:
-        run = _step_runner(self.log)
+        run = _step_runner(self.recording)
 
         def _backward(node: Any, *args: Any, **kwargs: Any) -> Any:
             return run(node, method, node, *args, **kwargs)
@@ -260,7 +268,7 @@ class _Hooks:
 
     def watch_grads(self) -> bool:
         """Log every write of ``grad`` on their classes; False where a class cannot be hooked."""
-        return all(self._watch(cls) for cls in {type(obj) for obj in self.graph.objects})
+        return all(self._watch(cls) for cls in set(map(type, self.graph.objects)))
 
     def _watch(self, cls: type) -> bool:
         static = inspect.getattr_static(cls, "grad", _MISSING)
@@ -280,9 +288,7 @@ class _Hooks:
                     old = descriptor.__get__(obj, cls)
                 except AttributeError:
                     old = None
-                log.append(obj)
-                log.append(old)
-                log.append(value)
+                log.extend((obj, old, value))
                 descriptor.__set__(obj, value)
 
             hook = property(getter, write)
@@ -364,7 +370,9 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         hooks.remove()
         if collecting:
             gc.enable()
-    # A hung backward may still be writing: keep what was recorded up to now.
-    recording.log = list(recording.log)
+    if recording.timed_out:  # a hung backward may still be writing: keep what was recorded up to now
+        recording.log = list(recording.log)
+        recording.starts = list(recording.starts)
+        recording.ends = list(recording.ends)
     recording.final = _grads(objects, lambda obj: number(getattr(obj, "grad", 0.0)))
     return recording

@@ -263,6 +263,13 @@ BETWEEN_ENGINE = LIST_ENGINE.replace(
 )
 
 
+SKIPPING_ENGINE = LIST_ENGINE.replace(
+    "        for node in reversed(order):\n            node._backward()\n",
+    "        for node in reversed(order):\n            if node.op != 'mul':  # products never step\n"
+    "                node._backward()\n",
+)
+
+
 def _graphs(cls: type) -> Iterator[tuple[str, Callable[[], Any]]]:
     def shared() -> Any:
         a, b = cls(2.0), cls(-3.0)
@@ -392,6 +399,7 @@ def cases(folder: Path) -> Iterator[tuple[str, Callable[[], Verdict]]]:
         ("method", METHOD_ENGINE),
         ("nested", NESTED_ENGINE),
         ("between", BETWEEN_ENGINE),
+        ("skipping", SKIPPING_ENGINE),
     ]:
         path = folder / f"engine_{title.replace('-', '_')}.py"
         path.write_text(textwrap.dedent(source))
@@ -434,6 +442,30 @@ def test_the_same_verdict_as_before(name: str, now: dict[str, Any]) -> None:
     assert now[name]["first"] == expected["first"]
     if _digest_kept(name):
         assert now[name]["digest"] == expected["digest"], "the same first problem, but something else differs"
+
+
+@pytest.fixture(scope="module")
+def through_the_log() -> dict[str, Any]:
+    """Every case judged by the one pass over the log (the judge's way where steps nest), not step
+    by step (its way where they do not, the usual case)."""
+    from gradstep.core.checker import _Judge
+
+    saved = _Judge._judge_steps_in_turn
+    _Judge._judge_steps_in_turn = lambda self, number: None  # type: ignore[method-assign]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            return outcomes(Path(folder))
+    finally:
+        _Judge._judge_steps_in_turn = saved  # type: ignore[method-assign]
+
+
+def test_both_ways_of_judging_give_the_same_verdicts(through_the_log: dict[str, Any]) -> None:
+    golden = json.loads(GOLDEN.read_text())
+    assert sorted(through_the_log) == sorted(golden)
+    for name, expected in golden.items():
+        assert through_the_log[name]["first"] == expected["first"], name
+        if _digest_kept(name):
+            assert through_the_log[name]["digest"] == expected["digest"], name
 
 
 def test_the_cases_reach_every_kind() -> None:
