@@ -120,6 +120,12 @@ class GraphTree(RowCursor, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The app's n and N, taken where the key comes in while the tree has focus: a key not
+        # bound with priority goes down to the tree and bubbles up through four containers to the
+        # app before its binding runs (a message round trip each, before the step can start).
+        # Shown as the app shows them, so the footer reads the same.
+        Binding("n", "app.step", "Next", priority=True),
+        Binding("N", "app.step_back", "Prev", priority=True),
         Binding("enter", "select_cursor", "Select", show=False),
         Binding("space", "toggle_node", "Toggle", show=False),
         Binding("shift+space", "toggle_expand_all", "Expand or collapse all", show=False),
