@@ -262,7 +262,9 @@ class LineView(ScrollView):
                         segments = [*left, *segments, *right]
                 for line_filter in filters:
                     segments = line_filter.apply(segments, background)
-                strip = lines[y] = Line(segments, width)
+                # Runs of one style as one segment: each segment costs its own escape codes in
+                # every frame the line is written to the terminal.
+                strip = lines[y] = Line(list(Segment.simplify(segments)), width)
             strips.append(strip)
         dirty.difference_update(crop.line_range)
         if crop.column_span != (0, width):
