@@ -49,6 +49,25 @@ ones load at once (in milliseconds)."""
 FileSignature = tuple[int, int]
 
 
+class _Panes(Horizontal):
+    """The tree beside the inspector. ``BLANK``: its children cover it, so the compositor, which
+    asks every widget on screen for its lines on every frame, gets blank ones at once."""
+
+    BLANK = True
+
+
+class _TreePane(Vertical):
+    """The breadcrumb above the tree (or the modules view); ``BLANK`` as ``_Panes``."""
+
+    BLANK = True
+
+
+class _MainScreen(Screen[int]):
+    """The app's screen: ``BLANK`` (it draws nothing but its background), as ``_Panes``."""
+
+    BLANK = True
+
+
 def _signature(path: str) -> FileSignature | None:
     try:
         status = os.stat(path)
@@ -163,8 +182,8 @@ class GradstepApp(App[int]):
         yield self._status
         yield ErrorPanel(id="error")
         yield LoadingBar(id="loading")
-        with Horizontal(id="panes"):
-            with Vertical(id="tree-pane"):
+        with _Panes(id="panes"):
+            with _TreePane(id="tree-pane"):
                 yield self._breadcrumb
                 yield self._tree
                 yield self._groups
@@ -172,6 +191,9 @@ class GradstepApp(App[int]):
         yield self._timeline
         yield self._quiz_bar
         yield KeysBar(id="keys")
+
+    def get_default_screen(self) -> Screen[int]:
+        return _MainScreen(id="_default")
 
     def on_resize(self, event: events.Resize) -> None:
         # Below 90 columns every key of ours fits in the footer only without the palette's hint

@@ -120,6 +120,12 @@ class GraphTree(RowCursor, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The app's n and N, taken where the key comes in while the tree has focus: a key not
+        # bound with priority goes down to the tree and bubbles up through four containers to the
+        # app before its binding runs (a message round trip each, before the step can start).
+        # Shown as the app shows them, so the footer reads the same.
+        Binding("n", "app.step", "Next", priority=True),
+        Binding("N", "app.step_back", "Prev", priority=True),
         Binding("enter", "select_cursor", "Select", show=False),
         Binding("space", "toggle_node", "Toggle", show=False),
         Binding("shift+space", "toggle_expand_all", "Expand or collapse all", show=False),
@@ -191,6 +197,10 @@ class GraphTree(RowCursor, can_focus=True):
         self._widest = 0
         self._max_depth = 0
         self._rows_dirty = True
+        self._following = False
+        """While ``show_position`` moves the cursor: the app that asked shows the node itself, so
+        no ``NodeHighlighted`` goes up (each hop of it to the app is a message round trip, and the
+        screen is drawn only once they are done)."""
 
     # --- what the app tells the tree -----------------------------------------------------------
 
@@ -245,6 +255,9 @@ class GraphTree(RowCursor, can_focus=True):
         operands that receive), of the nodes the previous step marked, of the nodes opened or
         closed by following, and the lines whose row moved; only those lines are redrawn (a scroll
         redraws them all). A jump may change any number shown, so it redraws every line.
+
+        The cursor lands on the step's node without a ``NodeHighlighted``: the caller, which moved
+        the trace, shows that node itself (``highlighted_node``).
         """
         trace = self._trace
         if trace is None:
@@ -270,7 +283,11 @@ class GraphTree(RowCursor, can_focus=True):
                     self._receiving[j] = self._receiving.get(j, 0.0) + trace.local[e] * trace.grad[node]
             elif phase == "seed":
                 self._receiving[node] = 1.0
-        self.reveal(node, follow=True, repaint=not one_step)
+        self._following = True
+        try:
+            self.reveal(node, follow=True, repaint=not one_step)
+        finally:
+            self._following = False
         self._fit_width()
         if one_step:
             self._refresh_changed(rows, marked | self._marked() | (followed ^ self._followed))
@@ -528,7 +545,8 @@ class GraphTree(RowCursor, can_focus=True):
         return self.rows[line].node
 
     def cursor_reached(self, node: int) -> None:
-        self.post_message(self.NodeHighlighted(node))
+        if not self._following:
+            self.post_message(self.NodeHighlighted(node))
 
     def _on_resize(self, event: events.Resize) -> None:
         self._widest = 0

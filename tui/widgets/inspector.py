@@ -32,6 +32,10 @@ every step lay out 3,000 rows of text (Textual's text layout costs ~0.15 ms a ro
 reads more than a screenful in a side pane: the running sum carries the rest."""
 
 
+LINKS_KEPT = 1024
+"""Link styles kept (one a linked node): each is a Style with its own click meta."""
+
+
 def _signed(x: float) -> str:
     """A contribution as it is added: ``+2``, ``-4``."""
     return format_number(x) if x < 0 else f"+{format_number(x)}"
@@ -195,6 +199,12 @@ class Inspector(LineView, can_focus=True):
         self._nudge: Nudge | None = None
         self._text = Lines()
         self._lines: list[list[Part]] = []
+        self._links: dict[int, Style] = {}
+        """Each linked node's style (the link's, with its click): made once, not on every step."""
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._links = {}
 
     @property
     def trace(self) -> Trace | None:
@@ -326,8 +336,15 @@ class Inspector(LineView, can_focus=True):
         name = escape(trace.name(node))
         text = Lines()
 
+        links = self._links
+
         def link_to(target: int) -> None:
-            text.append(escape(trace.name(target)), link + Style(meta={"@click": ("pick_node", (target,))}))
+            style = links.get(target)
+            if style is None:
+                if len(links) >= LINKS_KEPT:
+                    links.clear()
+                style = links[target] = link + Style(meta={"@click": ("pick_node", (target,))})
+            text.append(escape(trace.name(target)), style)
 
         text.append(name, self._style("inspector--name"))
         text.append(f"  node {node}", muted)

@@ -6,9 +6,9 @@ more on each of those lines than the pane does drawing it: it looks the widget's
 in two or three new strips, and forgets the widget's component styles on every refresh. A
 ``LineView`` keeps its Rich styles until the stylesheet says they changed, and frames its lines
 itself when its box is one it can frame exactly as Textual does (left and right borders, left and
-right padding); any other box (a top border, an outline, a tint, opacity, a hatch) goes Textual's
-own way. Either way the lines live in Textual's per-widget line cache, so ``refresh`` keeps its
-meaning.
+right padding, or a top border without side borders or a title); any other box (a bottom border,
+an outline, a tint, opacity, a hatch) goes Textual's own way. Either way the lines live in
+Textual's per-widget line cache, so ``refresh`` keeps its meaning.
 
 A ``LineView`` also draws its own scrollbars, in its own lines (see "scrolling" below). Subclasses
 draw ``content_segments``, rows ``view_size.width`` wide.
@@ -97,6 +97,9 @@ class Frame:
     right: tuple[Segment, ...]
     background: Color
     """The background the app's line filters are given."""
+    top: Segment | None = None
+    """A cell of the top border (None: no top border), drawn across the widget's whole width; the
+    content starts below it."""
 
 
 class LineView(ScrollView):
@@ -183,11 +186,11 @@ class LineView(ScrollView):
         if get_box is None or not all(hasattr(cache, name) for name in ("_cache", "_dirty_lines", "_width")):
             return None
         styles = self.styles
-        (top, _), (right, right_color), (bottom, _), (left, left_color) = styles.border
+        (top, top_color), (right, right_color), (bottom, _), (left, left_color) = styles.border
         padding = styles.padding
         if (
             self.BLANK
-            or top
+            or (top and (left or right or self.border_title))
             or bottom
             or any(edge for edge, _ in styles.outline)
             or padding.top
@@ -214,7 +217,11 @@ class LineView(ScrollView):
         if right:
             edge = TextualStyle(foreground=base_background + right_color)
             after.append(get_box(right, inner, outer, edge)[1][2])
-        return Frame(tuple(before), tuple(after), background)
+        top_cell = None
+        if top:  # as StylesCache.render_line draws it without side borders or a title: one run
+            edge = TextualStyle(foreground=base_background + top_color)
+            top_cell = get_box(top, inner, outer, edge)[0][1]
+        return Frame(tuple(before), tuple(after), background, top_cell)
 
     def _set_dirty(self, *regions: Region) -> None:
         self._drawn = None
@@ -241,17 +248,23 @@ class LineView(ScrollView):
             self._filters = filters
         lines: dict[int, Strip] = cache._cache
         dirty: set[int] = cache._dirty_lines
-        left, right, background = frame.left, frame.right, frame.background
+        left, right, background, top = frame.left, frame.right, frame.background, frame.top
+        below = 0 if top is None else 1
         strips = []
         for y in crop.line_range:
             strip = lines.get(y)
             if strip is None or y in dirty:
-                segments = self._row_segments(y)
-                if left or right:
-                    segments = [*left, *segments, *right]
+                if top is not None and y < below:  # the border spans the padding too
+                    segments = [Segment(top.text * width, top.style)]
+                else:
+                    segments = self._row_segments(y - below)
+                    if left or right:
+                        segments = [*left, *segments, *right]
                 for line_filter in filters:
                     segments = line_filter.apply(segments, background)
-                strip = lines[y] = Line(segments, width)
+                # Runs of one style as one segment: each segment costs its own escape codes in
+                # every frame the line is written to the terminal.
+                strip = lines[y] = Line(list(Segment.simplify(segments)), width)
             strips.append(strip)
         dirty.difference_update(crop.line_range)
         if crop.column_span != (0, width):

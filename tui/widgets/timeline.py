@@ -154,6 +154,12 @@ class Timeline(LineView, can_focus=True):
         self._trace: Trace | None = None
         self._breakpoints: frozenset[int] = frozenset()
         self._index_width = 1
+        self._parts: dict[Style, dict[str, Style]] = {}
+        """Per line style, each component's style over it (until the stylesheet changes)."""
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._parts = {}
 
     # --- the contract the app drives -----------------------------------------------------------
 
@@ -323,23 +329,26 @@ class Timeline(LineView, can_focus=True):
             line_style += component("timeline--highlight")
         if current:
             line_style += component("timeline--current")
-        row_background = Style(bgcolor=line_style.bgcolor)
-
-        def part(name: str) -> Style:
-            # A part colours its text only; the row keeps the highlight's background.
-            return component(name) + row_background
+        parts = self._parts.get(line_style)
+        if parts is None:
+            # A part colours its text only; the row keeps the highlight's background. A row has
+            # one of a few line styles: their parts' styles are made once, not on every row.
+            row_background = Style(bgcolor=line_style.bgcolor)
+            parts = self._parts[line_style] = {
+                name: line_style + component(name) + row_background for name in self.COMPONENT_CLASSES
+            }
 
         phase = trace.phase(index)
         pending = index >= self.position
-        words_style = line_style + part("timeline--pending") if pending else line_style
+        words_style = parts["timeline--pending"] if pending else line_style
         marker = CURRENT_MARKER if current else " "
         breakpoint = BREAKPOINT_MARKER if self.touches_breakpoint(index) else " "
         segments = [
             Segment(marker, line_style),
-            Segment(breakpoint, line_style + part("timeline--breakpoint")),
+            Segment(breakpoint, parts["timeline--breakpoint"]),
             Segment(" ", line_style),
-            Segment(f"{index + 1:>{self._index_width}} ", line_style + part("timeline--index")),
-            Segment(f"{phase:<8}", line_style + part(f"timeline--{phase}")),
+            Segment(f"{index + 1:>{self._index_width}} ", parts["timeline--index"]),
+            Segment(f"{phase:<8}", parts[f"timeline--{phase}"]),
             Segment("  ", line_style),
             Segment(escape(trace.describe(index)), words_style),
         ]
