@@ -391,6 +391,8 @@ class _Judge:
         self.finished = bytearray()
         """1 for the steps whose ``_backward`` returned (the one that raised is not among them)."""
         self._number: Callable[[Any, int], int] = lambda obj, default: default
+        self._reused: bool | None = None
+        """Whether a node is an operand twice (of nodes the output depends on), once counted."""
 
     # --- references ----------------------------------------------------------------------------
 
@@ -560,9 +562,12 @@ class _Judge:
         """
         g = self.graph
         identity = object.__hash__
-        if all(getattr(cls, "__hash__", None) is identity for cls in set(map(type, g.objects))):
-            # their nodes hash by identity (as micrograd's do): keyed by the nodes, no id() call
-            table: dict[Any, int] = dict(zip(g.objects, range(g.size), strict=True))
+        table = g._by_node
+        if table is None and all(
+            getattr(cls, "__hash__", None) is identity for cls in set(map(type, g.objects))
+        ):
+            table = dict(zip(g.objects, range(g.size), strict=True))
+        if table is not None:  # their nodes hash by identity (as micrograd's do): no id() call
             try:
                 return self._judge_steps_in_turn(table.get) or self._judge_log(table.get)
             except TypeError:  # something else their code wrote a grad on cannot be hashed
@@ -873,6 +878,7 @@ class _Judge:
         for ins in itertools.compress(g.operands, g.reachable):
             for j in ins:
                 pending[j] += 1
+        self._reused = max(pending, default=0) > 1
         return pending
 
     def _sent(self, mine: list[Any], ins: tuple[int, ...]) -> tuple[float, float, bool]:
@@ -1233,8 +1239,11 @@ class _Judge:
         """What this graph cannot reveal, whatever the engine."""
         g = self.graph
         notes: list[str] = []
-        used = list(itertools.chain.from_iterable(itertools.compress(g.operands, g.reachable)))
-        if len(set(used)) == len(used):  # no node is an operand twice
+        reused = self._reused
+        if reused is None:
+            used = list(itertools.chain.from_iterable(itertools.compress(g.operands, g.reachable)))
+            reused = len(set(used)) < len(used)
+        if not reused:  # no node is an operand twice
             notes.append(
                 "no node is used twice, so `=` where `+=` belongs cannot show here "
                 "(try a file where one node feeds two ops, as examples/shared.gs)"

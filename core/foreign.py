@@ -81,6 +81,8 @@ class ForeignGraph:
     """1 for nodes whose operands came in a set (their order is recovered, not read)."""
     warnings: list[str] = field(default_factory=list)
     _consumers: list[list[int]] | None = None
+    _by_node: dict[Any, int] | None = field(default=None, repr=False, compare=False)
+    """their node -> its number, where all are of one class that hashes by identity"""
 
     @property
     def size(self) -> int:
@@ -164,9 +166,19 @@ def _fits(op: Op, param: float, args: Sequence[float], out: float) -> bool:
     return close(value, out)
 
 
-_Walked = tuple[list[Any], list[list[int]], list[bool], list[Any], list[float], list[str], dict[int, int]]
+_Walked = tuple[
+    list[Any],
+    list[list[int]],
+    list[bool],
+    list[Any],
+    list[float],
+    list[str],
+    dict[int, int],
+    dict[Any, int] | None,
+]
 """A walk's lists, node ``k`` in creation order: the nodes, their operands' numbers, whether those
-came in order (not in a set), their op names, data and labels; and ``id()`` -> number."""
+came in order (not in a set), their op names, data and labels; ``id()`` -> number, and node ->
+number where the nodes hash by identity."""
 
 
 def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
@@ -241,7 +253,7 @@ def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
                     push(child)
                 elif number < 0:
                     raise ForeignGraphError("the graph has a cycle: a node is its own operand")
-    return objects, raw, ordered, names, data, labels, index
+    return objects, raw, ordered, names, data, labels, index, None
 
 
 def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
@@ -306,15 +318,8 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
             label if label.__class__ is str else _label(obj)
             for obj, label in zip(objects, labels, strict=True)
         ]
-    return (
-        objects,
-        raw,
-        ordered,
-        names,
-        data,
-        labels,
-        dict(zip(map(id, objects), range(len(objects)), strict=True)),
-    )
+    by_id = dict(zip(map(id, objects), range(len(objects)), strict=True))
+    return objects, raw, ordered, names, data, labels, by_id, index
 
 
 _DICT_OF = attrgetter("__dict__")
@@ -333,7 +338,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         walked = None
     if walked is None:
         walked = _walk(output, roots)
-    objects, raw, ordered, names, data, labels, index = walked
+    objects, raw, ordered, names, data, labels, index, by_node = walked
     out = index[id(output)]
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
@@ -390,6 +395,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         reachable,
         orderless,
         warnings,
+        _by_node=by_node,
     )
 
 
