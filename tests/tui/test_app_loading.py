@@ -8,6 +8,8 @@ what happens "while it loads" is certain rather than a race against the machine'
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import sys
 import threading
@@ -350,3 +352,20 @@ async def test_the_switch_interval_is_given_back_after_loads_that_overlap(
         await loaded(app, pilot)
         await pilot.pause(0.5)
     assert sys.getswitchinterval() == before
+    assert gc.isenabled()  # the collector, off while loads run, is back on
+
+
+async def test_the_collector_is_off_while_a_file_loads(
+    tmp_path: Path, slow_loads: Gate, loaded: Loaded
+) -> None:
+    path = tmp_path / "big.gs"
+    path.write_text(big_text())
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.loading
+        assert await asyncio.to_thread(slow_loads.waiting.wait, 10)
+        assert not gc.isenabled()
+        slow_loads.open()
+        await loaded(app, pilot)
+        assert gc.isenabled()
