@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -369,3 +371,29 @@ async def test_the_collector_is_off_while_a_file_loads(
         slow_loads.open()
         await loaded(app, pilot)
         assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("terms", "read"), [(50_000, True), (100_000, False)])
+def test_in_a_terminal_under_a_memory_limit_a_deep_line_loads_or_is_refused_cleanly(
+    terms: int, read: bool
+) -> None:
+    """``ulimit -v 400000``: the app reads a 50,000-deep sum on one line; at 100,000 (the CLI reads
+    that) it runs short of address space and says so in its error panel, still running."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.terminal import Terminal, gradstep_command, graph_ready
+
+    short = Path(tempfile.mkdtemp(prefix="gs", dir="/tmp"))  # the error's line fits unwrapped
+    path = short / "deep.gs"
+    path.write_text("a = Value(1.0)\ns = a" + " + a" * (terms - 1) + "\n")
+    command = " ".join([*gradstep_command(), str(path)])
+    term = Terminal(["bash", "-c", f"ulimit -v 400000; exec {command}"]).spawn()
+    try:
+        outcome = term.wait_for(lambda t: graph_ready(t) or "nests too deeply" in t.text(), 180)
+        assert outcome is not None and term.exit_status is None, term.text()
+        assert graph_ready(term) is read, term.text()
+        if not read:
+            assert "nests too deeply to read (or memory ran out)" in term.text()
+        assert "Traceback" not in term.text()
+    finally:
+        assert term.quit(limit=60) < 60
+        shutil.rmtree(short)
