@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import sys
 import threading
 import time
@@ -42,16 +43,21 @@ loading thread to let go of it."""
 _switching = threading.Lock()
 _loads_running = 0
 _switch_before = 0.0
+_collector_before = True
 
 
 @contextlib.contextmanager
 def _quick_switches() -> Iterator[None]:
-    """``SWITCH_SECONDS`` while at least one load runs; the interval found before, after the last."""
-    global _loads_running, _switch_before
+    """While at least one load runs: ``SWITCH_SECONDS``, and no cyclic garbage collection (a full
+    collection over the half-built graph and its syntax tree holds the lock for most of a second,
+    and a load makes no cycles to collect); as found before, after the last load."""
+    global _loads_running, _switch_before, _collector_before
     with _switching:
         if _loads_running == 0:
             _switch_before = sys.getswitchinterval()
+            _collector_before = gc.isenabled()
             sys.setswitchinterval(SWITCH_SECONDS)
+            gc.disable()
         _loads_running += 1
     try:
         yield
@@ -60,6 +66,8 @@ def _quick_switches() -> Iterator[None]:
             _loads_running -= 1
             if _loads_running == 0:
                 sys.setswitchinterval(_switch_before)
+                if _collector_before:
+                    gc.enable()
 
 
 class Superseded(Exception):

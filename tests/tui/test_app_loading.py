@@ -8,8 +8,12 @@ what happens "while it loads" is certain rather than a race against the machine'
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -350,3 +354,46 @@ async def test_the_switch_interval_is_given_back_after_loads_that_overlap(
         await loaded(app, pilot)
         await pilot.pause(0.5)
     assert sys.getswitchinterval() == before
+    assert gc.isenabled()  # the collector, off while loads run, is back on
+
+
+async def test_the_collector_is_off_while_a_file_loads(
+    tmp_path: Path, slow_loads: Gate, loaded: Loaded
+) -> None:
+    path = tmp_path / "big.gs"
+    path.write_text(big_text())
+    app = GradstepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.loading
+        assert await asyncio.to_thread(slow_loads.waiting.wait, 10)
+        assert not gc.isenabled()
+        slow_loads.open()
+        await loaded(app, pilot)
+        assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("terms", "read"), [(50_000, True), (100_000, False)])
+def test_in_a_terminal_under_a_memory_limit_a_deep_line_loads_or_is_refused_cleanly(
+    terms: int, read: bool
+) -> None:
+    """``ulimit -v 400000``: the app reads a 50,000-deep sum on one line; at 100,000 (the CLI reads
+    that) it runs short of address space and says so in its error panel, still running."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.terminal import Terminal, gradstep_command, graph_ready
+
+    short = Path(tempfile.mkdtemp(prefix="gs", dir="/tmp"))  # the error's line fits unwrapped
+    path = short / "deep.gs"
+    path.write_text("a = Value(1.0)\ns = a" + " + a" * (terms - 1) + "\n")
+    command = " ".join([*gradstep_command(), str(path)])
+    term = Terminal(["bash", "-c", f"ulimit -v 400000; exec {command}"]).spawn()
+    try:
+        outcome = term.wait_for(lambda t: graph_ready(t) or "nests too deeply" in t.text(), 180)
+        assert outcome is not None and term.exit_status is None, term.text()
+        assert graph_ready(term) is read, term.text()
+        if not read:
+            assert "nests too deeply to read (or memory ran out)" in term.text()
+        assert "Traceback" not in term.text()
+    finally:
+        assert term.quit(limit=60) < 60
+        shutil.rmtree(short)
