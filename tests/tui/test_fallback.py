@@ -14,6 +14,7 @@ from gradstep.core.examples import SEED
 from gradstep.tui.app import GradstepApp
 from gradstep.tui.widgets import line_view
 from gradstep.tui.widgets.line_view import LineView
+from rich.segment import Segment
 
 KEYS = ["n", "n", "n", "n", "n", "N", "c", "C", "n", "n", "b", "n"]
 
@@ -35,7 +36,10 @@ async def _screens(keys: list[str]) -> tuple[list[Screen], list[bool]]:
                     continue
                 region = pane.region.reset_offset
                 lines = pane.render_lines(region)
-                screen[type(pane).__name__] = [[(s.text, s.style) for s in line] for line in lines]
+                # As runs of one style: the fast path joins neighbouring segments of one style.
+                screen[type(pane).__name__] = [
+                    [(s.text, s.style) for s in Segment.simplify(line)] for line in lines
+                ]
                 framed.append(pane.frame() is not None)
             screens.append(screen)
     return screens, framed

@@ -27,20 +27,24 @@ from textual.widget import Widget
 SIZE = (120, 40)
 
 
+def runs(strip: Strip) -> list[tuple[str, object]]:
+    """A line as (text, style) runs, neighbours of one style joined: what the cells show, however
+    the line was cut into segments (a pane joins them; Textual's own path does not)."""
+    return [(segment.text, segment.style) for segment in Segment.simplify(strip)]
+
+
 def on_screen(pane: Widget) -> list[list[tuple[str, object]]]:
-    """The widget's lines as it would paint them now: each as (text, style) segments (the whole
+    """The widget's lines as it would paint them now: each as (text, style) runs (the whole
     widget, borders and padding too, as the compositor asks for it)."""
     region = pane.region.reset_offset
-    return [[(segment.text, segment.style) for segment in strip] for strip in pane.render_lines(region)]
+    return [runs(strip) for strip in pane.render_lines(region)]
 
 
 def redrawn(pane: Widget) -> list[list[tuple[str, object]]]:
     """The same lines rendered afresh, the way Textual itself renders any widget."""
     pane.refresh()  # every line dirty
     region = pane.region.reset_offset
-    return [
-        [(segment.text, segment.style) for segment in strip] for strip in Widget.render_lines(pane, region)
-    ]
+    return [runs(strip) for strip in Widget.render_lines(pane, region)]
 
 
 async def assert_panes_current(app: GradstepApp, pilot: Pilot[int], what: str) -> None:

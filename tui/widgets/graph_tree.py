@@ -197,10 +197,6 @@ class GraphTree(RowCursor, can_focus=True):
         self._widest = 0
         self._max_depth = 0
         self._rows_dirty = True
-        self._following = False
-        """While ``show_position`` moves the cursor: the app that asked shows the node itself, so
-        no ``NodeHighlighted`` goes up (each hop of it to the app is a message round trip, and the
-        screen is drawn only once they are done)."""
 
     # --- what the app tells the tree -----------------------------------------------------------
 
@@ -257,7 +253,9 @@ class GraphTree(RowCursor, can_focus=True):
         redraws them all). A jump may change any number shown, so it redraws every line.
 
         The cursor lands on the step's node without a ``NodeHighlighted``: the caller, which moved
-        the trace, shows that node itself (``highlighted_node``).
+        the trace, shows that node itself (``highlighted_node``). Each hop of that message up to
+        the app is a message round trip, and the screen is drawn only once they are done. The
+        cursor's two lines are redrawn with the step's (one refresh a step).
         """
         trace = self._trace
         if trace is None:
@@ -283,14 +281,16 @@ class GraphTree(RowCursor, can_focus=True):
                     self._receiving[j] = self._receiving.get(j, 0.0) + trace.local[e] * trace.grad[node]
             elif phase == "seed":
                 self._receiving[node] = 1.0
-        self._following = True
+        cursor = self.cursor_line
+        self._moved_by_caller = True
         try:
             self.reveal(node, follow=True, repaint=not one_step)
         finally:
-            self._following = False
+            self._moved_by_caller = False
         self._fit_width()
         if one_step:
-            self._refresh_changed(rows, marked | self._marked() | (followed ^ self._followed))
+            changed = marked | self._marked() | (followed ^ self._followed)
+            self._refresh_changed(rows, changed, {cursor, self.cursor_line})
         else:
             self.refresh()
 
@@ -301,9 +301,9 @@ class GraphTree(RowCursor, can_focus=True):
             marked.add(self._current)
         return marked
 
-    def _refresh_changed(self, before: list[Row], nodes: set[int]) -> None:
+    def _refresh_changed(self, before: list[Row], nodes: set[int], lines: set[int]) -> None:
         """Redraw the visible lines whose row is not the one ``before`` had there, or shows (in
-        full or as a back-reference) any of ``nodes``."""
+        full or as a back-reference) any of ``nodes``, and ``lines`` (the cursor's)."""
         rows = self._rows
         top = int(self.scroll_y)
         self.refresh_rows(
@@ -311,6 +311,7 @@ class GraphTree(RowCursor, can_focus=True):
             for y in range(top, top + self.view_size.height)
             if (y < len(rows) and (y >= len(before) or rows[y] != before[y] or rows[y].node in nodes))
             or len(rows) <= y < len(before)
+            or y in lines
         )
 
     def reveal(self, node: int, *, follow: bool = False, repaint: bool = True) -> None:
@@ -545,8 +546,7 @@ class GraphTree(RowCursor, can_focus=True):
         return self.rows[line].node
 
     def cursor_reached(self, node: int) -> None:
-        if not self._following:
-            self.post_message(self.NodeHighlighted(node))
+        self.post_message(self.NodeHighlighted(node))
 
     def _on_resize(self, event: events.Resize) -> None:
         self._widest = 0

@@ -33,6 +33,9 @@ class RowCursor(LineView):
     """The row the keyboard cursor is on."""
 
     _last_highlighted: int | None = None
+    _moved_by_caller = False
+    """While set, a move of the cursor neither redraws its two lines nor reports the node: the
+    code that moved it does both (see ``GraphTree.show_position``)."""
 
     @property
     def rows(self) -> Sequence[object]:
@@ -71,11 +74,12 @@ class RowCursor(LineView):
             self.cursor_line = max(0, min(line, len(rows) - 1))
             return
         self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
-        self.refresh_rows((previous, line))
+        if not self._moved_by_caller:
+            self.refresh_rows((previous, line))
         node = self.node_at(line)
         if node != self._last_highlighted:
             self._last_highlighted = node
-            if node is not None:
+            if node is not None and not self._moved_by_caller:
                 self.cursor_reached(node)
 
     def action_cursor_up(self) -> None:

@@ -191,9 +191,22 @@ class Timeline(LineView, can_focus=True):
     def set_position(self, position: int) -> None:
         """Mark event ``position - 1`` as current, move the highlight onto it and scroll it into view."""
         length = 0 if self._trace is None else len(self._trace)
+        before = self.position
         self.position = max(0, min(position, length))
         if length:
-            self.highlighted = max(self.position - 1, 0)
+            highlighted = max(self.position - 1, 0)
+            previous = self.highlighted
+            redrawn = {before - 1, self.position - 1}  # the lines the position's watcher redraws
+            if (
+                previous is not None
+                and abs(self.position - before) <= 1
+                and {previous, highlighted} <= redrawn
+            ):
+                # A step: the highlight moves with the current entry, whose two lines the
+                # position's watcher redraws already; one refresh a step, not two.
+                self.set_reactive(Timeline.highlighted, highlighted)
+            else:
+                self.highlighted = highlighted
             self._scroll_into_view()
 
     def set_breakpoints(self, nodes: frozenset[int]) -> None:
