@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 import os
 import re
 import sys
@@ -435,6 +436,11 @@ if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
     _NOT_ALLOWED[ast.TypeAlias] = ("`type` aliases are not allowed", ALLOWED)  # type: ignore[attr-defined]
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_ARITHMETIC: dict[str, Callable[[Operand, Operand], Operand]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+}
 _BUILTINS = frozenset(("Value", *UNARY_FUNCTIONS))
 
 Operand = float | Value
@@ -607,22 +613,31 @@ class _Interpreter:
     # --- expressions ---------------------------------------------------------------------------
 
     def evaluate(self, root: ast.expr) -> Operand:
-        """Evaluate an expression bottom-up with an explicit stack; depth is data, not recursion."""
-        pending: list[tuple[ast.expr, int, bool]] = [(root, 1, False)]
+        """Evaluate an expression bottom-up with an explicit stack; depth is data, not recursion.
+
+        An entry is (node, depth, arity): arity -1 means "not expanded yet"; once its children are
+        pushed the node goes back with their number, so each node's children are found once.
+        """
+        pending: list[tuple[ast.expr, int, int]] = [(root, 1, -1)]
         results: list[Operand] = []
+        children = self.children
+        apply = self.apply
         while pending:
-            node, depth, ready = pending.pop()
+            node, depth, arity = pending.pop()
+            if arity >= 0:
+                if arity:
+                    args = results[-arity:]
+                    del results[-arity:]
+                else:
+                    args = []
+                results.append(apply(node, args))
+                continue
             if depth > MAX_DEPTH:
                 raise self.error(node, f"the expression nests more than {MAX_DEPTH:,} levels deep")
-            if ready:
-                arity = len(self.children(node))
-                args = results[len(results) - arity :]
-                del results[len(results) - arity :]
-                results.append(self.apply(node, args))
-            else:
-                pending.append((node, depth, True))
-                for child in reversed(self.children(node)):
-                    pending.append((child, depth + 1, False))
+            kids = children(node)
+            pending.append((node, depth, len(kids)))
+            for child in reversed(kids):
+                pending.append((child, depth + 1, -1))
         return results[0]
 
     def children(self, node: ast.expr) -> tuple[ast.expr, ...]:
@@ -704,7 +719,7 @@ class _Interpreter:
             (operand,) = args
             if isinstance(node.op, ast.UAdd):
                 return operand
-            return self.compute(node, lambda: -operand)
+            return self.compute(node, operator.neg, operand)
         if isinstance(node, ast.BinOp):
             return self.binary(node, args[0], args[1])
         assert isinstance(node, ast.Call)
@@ -718,7 +733,7 @@ class _Interpreter:
             return self.new_leaf(node, operand, label)
         name = func.attr if isinstance(func, ast.Attribute) else func.id  # type: ignore[attr-defined]
         value = self.as_value(operand, node)
-        return self.compute(node, lambda: getattr(value, name)())
+        return self.compute(node, getattr(value, name))
 
     def number(self, node: ast.Constant) -> float:
         value = node.value
@@ -746,24 +761,25 @@ class _Interpreter:
                     "write x ** 2, or exp(k * log(x))",
                 )
             base, exponent = left, right
-            return self.compute(node, lambda: base**exponent)
+            return self.compute(node, operator.pow, base, exponent)
         if isinstance(left, Value) or isinstance(right, Value):
             left = self.as_value(left, node.left)
             right = self.as_value(right, node.right)
-        operation = {
-            "+": lambda: left + right,
-            "-": lambda: left - right,
-            "*": lambda: left * right,
-            "/": lambda: left / right,
-        }[symbol]
-        return self.compute(node, operation, node.right if symbol == "/" else node)
+        if symbol == "/":
+            return self.compute(node, operator.truediv, left, right, divisor=node.right)
+        return self.compute(node, _ARITHMETIC[symbol], left, right)
 
     def compute(
-        self, node: ast.expr, operation: Callable[[], Operand | complex], divisor: ast.expr | None = None
+        self,
+        node: ast.expr,
+        operation: Callable[..., Operand | complex],
+        *operands: Operand,
+        divisor: ast.expr | None = None,
     ) -> Operand:
-        """Run one arithmetic step, turning every numeric failure into an error at ``node``."""
+        """Run one arithmetic step, ``operation(*operands)``, turning every numeric failure into an
+        error at ``node`` (at ``divisor`` for a division by zero)."""
         try:
-            result = operation()
+            result = operation(*operands)
         except ZeroDivisionError:
             raise self.error(divisor or node, "division by zero", "") from None
         except OverflowError:
