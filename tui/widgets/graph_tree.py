@@ -254,8 +254,9 @@ class GraphTree(RowCursor, can_focus=True):
 
         The cursor lands on the step's node without a ``NodeHighlighted``: the caller, which moved
         the trace, shows that node itself (``highlighted_node``). Each hop of that message up to
-        the app is a message round trip, and the screen is drawn only once they are done. The
-        cursor's two lines are redrawn with the step's (one refresh a step).
+        the app is a message round trip, and the screen is drawn only once they are done. Nor
+        does a re-rooting post ``ViewRootChanged``: the caller redraws the breadcrumb from
+        ``view_root``. The cursor's two lines are redrawn with the step's (one refresh a step).
         """
         trace = self._trace
         if trace is None:
@@ -380,7 +381,8 @@ class GraphTree(RowCursor, can_focus=True):
         if node != self.view_root:
             self.view_root = node
             self._rows_dirty = True
-            self.post_message(self.ViewRootChanged(node))
+            if not self._moved_by_caller:  # else the caller redraws the breadcrumb itself
+                self.post_message(self.ViewRootChanged(node))
 
     def _depth_limit(self) -> int:
         """How many levels fit across the pane (three columns a level, ~40 left for the text)."""

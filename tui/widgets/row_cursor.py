@@ -73,7 +73,9 @@ class RowCursor(LineView):
         if line < 0 or line >= len(rows):
             self.cursor_line = max(0, min(line, len(rows) - 1))
             return
-        self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
+        top = int(self.scroll_y)
+        if self.scroll_x or not top <= line < top + self.view_size.height:  # else it is in view
+            self.scroll_to_region(Region(0, line, 1, 1), animate=False, force=True, immediate=True)
         if not self._moved_by_caller:
             self.refresh_rows((previous, line))
         node = self.node_at(line)
