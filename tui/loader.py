@@ -19,8 +19,13 @@ from dataclasses import dataclass
 
 from gradstep.core.language import ExpressionError, load
 from gradstep.core.trace import Trace, trace
+from gradstep.tui import forked_load
 from textual.app import App
 from textual.message import Message
+
+IN_CHILD = True
+"""Load in a forked process where that can be done (see ``forked_load``): the app then keeps only
+the trace, not the allocator's leftovers of the load. Tests that patch ``load`` turn it off."""
 
 REPORT_SECONDS = 0.1
 """At most one progress report this often (each one redraws the bar)."""
@@ -170,10 +175,13 @@ class Loader:
         graph: Trace | None = None
         error: ExpressionError | str | None = None
         try:
-            program = load(request.path, progress)
-            progress("tracing", 0, 1)
-            graph = trace(program.output)
-            del program  # its Values die here, so the memory given back next includes theirs
+            if forked_load.AVAILABLE and IN_CHILD:
+                graph = forked_load.load_and_trace(request.path, progress)
+            else:
+                program = load(request.path, progress)
+                progress("tracing", 0, 1)
+                graph = trace(program.output)
+                del program  # its Values die here, so the memory given back next includes theirs
             _give_back_memory()
             progress("drawing", 0, 1)
         except Superseded:

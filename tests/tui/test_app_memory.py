@@ -67,6 +67,7 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Watch:
     watching = Watch()
     monkeypatch.setattr(loader_module, "load", watching.wrap(language.load))
     monkeypatch.setattr(app_module, "load", watching.wrap(language.load))
+    monkeypatch.setattr(loader_module, "IN_CHILD", False)  # the load on the loader's thread
     return watching
 
 
