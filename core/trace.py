@@ -21,7 +21,7 @@ from itertools import accumulate
 
 from .engine import Value, topological_order
 from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
-from .ops import ADD, MUL, RELU, Op, format_number
+from .ops import ADD, MUL, OPS, RELU, Op, format_number
 
 INDEX = "i"
 """The array type of node, edge and event numbers: C int, 4 bytes, enough for 2**31 events."""
@@ -550,6 +550,19 @@ class Trace:
         count = self.in_start[i + 1] - self.in_start[i]
         plural = "" if count == 1 else "s"
         return f"{name}: backward through {self.symbol(i)}, {count} contribution{plural}"
+
+    def __getstate__(self) -> dict[str, object]:
+        """For pickling (the app loads a big file in another process): ops by name, since an op's
+        functions do not pickle and the code compares ops by identity (``op is ADD``)."""
+        state = dict(self.__dict__)
+        state["ops"] = [None if op is None else op.name for op in self.ops]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        names = state["ops"]
+        assert isinstance(names, list)
+        state["ops"] = [None if name is None else OPS[name] for name in names]
+        self.__dict__.update(state)
 
     @property
     def memory_bytes(self) -> int:

@@ -147,7 +147,6 @@ class GradstepApp(App[int]):
         self.served = served
         self.source_name = title or (path if path is not None else SEED_NAME)
         self.trace: Trace | None = graph
-        self.program: Program | None = None
         self.breakpoints: set[int] = set()
         self.error: str | None = None
         self.screenshot_dir: str | None = None
@@ -278,13 +277,13 @@ class GradstepApp(App[int]):
             return  # a newer load superseded it
         self.query_one(LoadingBar).stop()
         request = message.request
-        if message.error is not None or message.program is None:
+        if message.error is not None or message.graph is None:
             error = message.error or f"{request.path}: error: could not load the file"
             if isinstance(error, ExpressionError):
                 error = str(error) if self.served is None else self.served.describe(error)
             self._load_failed(request, error)
         else:
-            self._accept(message.program, keep_position=request.keep_position, graph=message.graph)
+            self._show_loaded(request.path, message.graph, keep_position=request.keep_position)
         if request.opening:
             self._opened(request.path, message.error is None)
         else:
@@ -301,15 +300,19 @@ class GradstepApp(App[int]):
             )
         self._show_error(error, about_graph=not other)
 
-    def _accept(self, program: Program, *, keep_position: bool = False, graph: Trace | None = None) -> None:
-        old = self.trace
+    def _accept(self, program: Program, *, keep_position: bool = False) -> None:
         try:
-            new = trace(program.output) if graph is None else graph
+            graph = trace(program.output)
         except Exception as error:  # a bug in the core must not take the person's session down
             self._show_error(f"{program.path}: error: could not trace the graph: {error!r}")
             return
-        self.program = program
-        self.shown_path = program.path
+        self._show_loaded(program.path, graph, keep_position=keep_position)
+
+    def _show_loaded(self, path: str, new: Trace, *, keep_position: bool = False) -> None:
+        """Show the graph of the file ``path``. Only its trace is kept: the program's Values are
+        not read again, and would hold as much memory again as the trace."""
+        old = self.trace
+        self.shown_path = path
         self._show_error(None)
         if keep_position and old is not None:
             self._carry_over(old, new)

@@ -18,10 +18,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from gradstep.core.language import ExpressionError, Program, load
+from gradstep.core.language import ExpressionError, load
 from gradstep.core.trace import Trace, trace
+from gradstep.tui import forked_load
 from textual.app import App
 from textual.message import Message
+
+IN_CHILD = True
+"""Load in a forked process where that can be done (see ``forked_load``): the app then keeps only
+the trace, not the allocator's leftovers of the load. Tests that patch ``load`` turn it off."""
 
 REPORT_SECONDS = 0.1
 """At most one progress report this often (each one redraws the bar)."""
@@ -95,21 +100,19 @@ class LoadProgress(Message):
 
 
 class LoadFinished(Message):
-    """A background load ended: ``program`` and ``graph``, or the ``error`` (the file's, or a
-    sentence when the core failed)."""
+    """A background load ended: the ``graph`` traced, or the ``error`` (the file's, or a sentence
+    when the core failed). The program's Values are not sent: the trace holds all that is shown."""
 
     def __init__(
         self,
         generation: int,
         request: LoadRequest,
-        program: Program | None,
         graph: Trace | None,
         error: ExpressionError | str | None,
     ) -> None:
         super().__init__()
         self.generation = generation
         self.request = request
-        self.program = program
         self.graph = graph
         self.error = error
 
@@ -177,19 +180,22 @@ class Loader:
                 last = now
                 self._post(LoadProgress(generation, stage, done, total))
 
-        program: Program | None = None
         graph: Trace | None = None
         error: ExpressionError | str | None = None
         try:
-            program = load(request.path, progress)
-            progress("tracing", 0, 1)
-            graph = trace(program.output)
+            if forked_load.AVAILABLE and IN_CHILD:
+                graph = forked_load.load_and_trace(request.path, progress)
+            else:
+                program = load(request.path, progress)
+                progress("tracing", 0, 1)
+                graph = trace(program.output)
+                del program  # its Values die here, so the memory given back next includes theirs
             _give_back_memory()
             progress("drawing", 0, 1)
         except Superseded:
             return
         except ExpressionError as problem:
-            program, graph, error = None, None, problem
+            graph, error = None, problem
         except Exception as problem:  # a bug in the core must not take the person's session down
-            program, graph, error = None, None, f"{request.path}: error: could not load the file: {problem!r}"
-        self._post(LoadFinished(generation, request, program, graph, error))
+            graph, error = None, f"{request.path}: error: could not load the file: {problem!r}"
+        self._post(LoadFinished(generation, request, graph, error))

@@ -70,6 +70,7 @@ def slow_loads(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
         return real(path, progress)
 
     monkeypatch.setattr(loader_module, "load", held)
+    monkeypatch.setattr(loader_module, "IN_CHILD", False)  # the gate is this process's
     yield gate
     gate.open()  # let any thread still held finish
 

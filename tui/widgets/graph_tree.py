@@ -22,7 +22,7 @@ from typing import ClassVar, NamedTuple
 
 from gradstep.core.ops import format_number
 from gradstep.core.text import escape
-from gradstep.core.trace import Trace
+from gradstep.core.trace import INDEX, Trace
 from gradstep.tui.messages import NodeMessage
 from gradstep.tui.widgets.line_view import NO_STYLE, fit
 from gradstep.tui.widgets.row_cursor import RowCursor
@@ -50,9 +50,9 @@ class Spanning:
         n = trace.size
         root = trace.output
         in_start, in_ids = trace.in_start, trace.in_ids
-        home_edge = array("q", [-1]) * n
-        parent = array("q", [-1]) * n
-        depth = array("q", [0]) * n
+        home_edge = array(INDEX, [-1]) * n  # 4 bytes a node, as the trace's own tables
+        parent = array(INDEX, [-1]) * n
+        depth = array(INDEX, [0]) * n
         placed = bytearray(n)
         placed[root] = 1
         # Entries are (node, edge that reached it); popping in operand order gives a pre-order walk,

@@ -1,0 +1,150 @@
+"""Big files load in a forked child (issue 14, memory): the app receives the same trace the load
+would make in-process, the file's errors as they are, and nothing of the child reaches the
+terminal; a load stopped half-way leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from gradstep.core.engine import Value
+from gradstep.core.language import ExpressionError, load
+from gradstep.core.trace import Trace, trace
+from gradstep.tui import forked_load
+from gradstep.tui import loader as loader_module
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.widgets.error_panel import ErrorPanel
+
+if TYPE_CHECKING:
+    from tests.tui.conftest import Loaded
+
+pytestmark = pytest.mark.skipif(not forked_load.AVAILABLE, reason="loads run in a child on Linux only")
+
+NETWORK = """\
+x1 = Value(2.0, label='x1')
+w1 = Value(-3.0, label='w1')
+b = Value(6.8813735870195432, label='b')
+n = x1*w1 + b
+o = tanh(n)
+L = (o - 1)**2 / 2 + relu(-x1) + exp(w1) * sigmoid(b) - log(x1)
+L
+"""
+
+
+def children() -> set[int]:
+    """This process's child processes still around (zombies included)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(int(entry.name))
+    return found
+
+
+def same(a: Trace, b: Trace) -> None:
+    assert a.size == b.size and len(a) == len(b)
+    assert a.labels == b.labels
+    assert all(x is y for x, y in zip(a.ops, b.ops, strict=True))  # the very ops: compared with `is`
+    for name in ("data", "grad", "params", "in_start", "in_ids", "local", "before", "first_grad_event"):
+        assert getattr(a, name) == getattr(b, name), name
+    assert [a.describe(k) for k in range(len(a))] == [b.describe(k) for k in range(len(b))]
+
+
+def test_the_child_makes_the_trace_made_here(tmp_path: Path) -> None:
+    path = tmp_path / "net.gs"
+    path.write_text(NETWORK)
+    reports: list[tuple[str, int, int]] = []
+    before = children()
+    got = forked_load.load_and_trace(str(path), lambda *report: reports.append(report))
+    same(got, trace(load(str(path)).output))
+    assert ("tracing", 0, 1) in reports and reports[0][0] == "parsing"
+    got.goto(len(got) // 2)
+    assert got.position == len(got) // 2
+    assert children() == before  # reaped
+
+
+def test_a_file_error_comes_back_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "bad.gs"
+    path.write_text("a = Value(1.0)\nb = a +* 2\nb\n")
+    with pytest.raises(ExpressionError) as here:
+        load(str(path))
+    with pytest.raises(ExpressionError) as there:
+        forked_load.load_and_trace(str(path), lambda *report: None)
+    assert str(there.value) == str(here.value)
+    assert (there.value.line, there.value.column) == (here.value.line, here.value.column)
+
+
+def test_a_failing_core_is_said_and_nothing_reaches_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "net.gs"
+    path.write_text(NETWORK)
+
+    def broken(output: Value) -> Trace:
+        print("stdout from the child")
+        os.write(2, b"stderr from the child\n")
+        raise ValueError("boom")
+
+    monkeypatch.setattr(forked_load, "trace", broken)  # the child is a copy of this process
+    with pytest.raises(forked_load.ChildFailed) as failed:
+        forked_load.load_and_trace(str(path), lambda *report: None)
+    assert repr(failed.value) == "ValueError('boom')"
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_a_child_that_dies_is_a_failure_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "net.gs"
+    path.write_text(NETWORK)
+    monkeypatch.setattr(forked_load, "trace", lambda output: os._exit(3))
+    with pytest.raises(forked_load.ChildFailed, match="ended without a result"):
+        forked_load.load_and_trace(str(path), lambda *report: None)
+
+
+def test_a_stopped_load_kills_its_child(tmp_path: Path) -> None:
+    path = tmp_path / "big.gs"
+    path.write_text("s = Value(0.0)\n" + "s = s + 1.5 + 2.5\n" * 20_000 + "s\n")
+    before = children()
+
+    class Stop(Exception):
+        pass
+
+    def stop(stage: str, done: int, total: int) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        forked_load.load_and_trace(str(path), stop)
+    assert children() == before
+
+
+async def test_the_app_loads_a_big_file_in_a_child(tmp_path: Path, loaded: Loaded) -> None:
+    assert loader_module.IN_CHILD
+    path = tmp_path / "big.gs"
+    path.write_text("s = Value(0.0, label='s')\n" + "s = s + 0.5 + 0.5 + 0.5 + 0.5\n" * 4_000 + "s\n")
+    first = Value(0.0).id
+    app = GradstepApp(str(path), watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.loading
+        await loaded(app, pilot)
+        assert app.trace is not None and app.trace.size == 1 + 2 * 16_000
+        assert app.trace.data[app.trace.output] == 8000.0
+        assert Value(0.0).id - first < 100  # the graph's Values were made in the child
+        await pilot.press("n")
+        assert app.trace.position == 1
+
+
+async def test_the_app_shows_a_big_files_error_from_the_child(tmp_path: Path, loaded: Loaded) -> None:
+    path = tmp_path / "big.gs"
+    path.write_text("s = Value(0.0)\n" + "s = s + 0.5 + 0.5 + 0.5 + 0.5\n" * 4_000 + "s = s +\n")
+    app = GradstepApp(str(path), watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        assert app.trace is None and app.error is not None
+        assert app.error.startswith(f"{path}:4002:") and "Traceback" not in app.error
+        assert app.query_one(ErrorPanel).display
