@@ -37,7 +37,7 @@ from .build import build
 from .engine import Value, topological_order
 from .foreign import ForeignGraph, close, read
 from .learner import load_engine, their_traceback, where_raised
-from .ops import ADD, MUL, Op, describe_local, format_number
+from .ops import ADD, MUL, Op, describe_local, format_number, short_expression
 from .record import ABORT, END, START, TIMEOUT, Recording, record
 from .trace import Trace
 
@@ -287,17 +287,7 @@ def _name_of(graph: ForeignGraph, labels: Sequence[str], k: int) -> str:
     parts = [
         labels[j] or (format_number(graph.data[j]) if graph.ops[j] is None else "") for j in graph.operands[k]
     ]
-    text = ""
-    if all(parts):
-        if op.arity == 2:
-            text = f"{parts[0]}{op.name}{parts[1]}"
-        elif op.name == "neg":
-            text = f"-{parts[0]}"
-        elif op.name == "**":
-            text = f"{parts[0]}{graph.symbol(k)}"
-        else:
-            text = f"{op.name}({parts[0]})"
-    return text if text and len(text) <= 24 else f"#{k}"
+    return short_expression(op, graph.symbol(k), parts) or f"#{k}"
 
 
 class _Names(Sequence[str]):

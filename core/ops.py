@@ -45,6 +45,27 @@ def format_number(x: float) -> str:
     return f"{x:.6g}"
 
 
+SHORT_NAME = 24
+"""An unlabelled node is named by its expression (``a*b``) only up to this many characters."""
+
+
+def short_expression(op: Op, symbol: str, parts: list[str]) -> str | None:
+    """A node's name from its operands' names (``a*b``, ``-a``, ``a**2``, ``tanh(a)``), or None when
+    an operand has no short name (an empty part) or the result is longer than ``SHORT_NAME``:
+    the one rule ``gradstep trace`` and the check name unlabelled nodes by."""
+    if not all(parts):
+        return None
+    if op.arity == 2:
+        text = f"{parts[0]}{op.name}{parts[1]}"
+    elif op.name == "neg":
+        text = f"-{parts[0]}"
+    elif op.name == "**":
+        text = f"{parts[0]}{symbol}"
+    else:
+        text = f"{op.name}({parts[0]})"
+    return text if len(text) <= SHORT_NAME else None
+
+
 def _div(num: float, den: float) -> float:
     """num / den where a zero or underflowed denominator gives inf (or nan), never an error."""
     try:

@@ -21,7 +21,7 @@ from itertools import accumulate
 
 from .engine import Value, topological_order
 from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
-from .ops import ADD, MUL, OPS, RELU, Op, format_number
+from .ops import ADD, MUL, OPS, RELU, Op, format_number, short_expression
 
 INDEX = "i"
 """The array type of node, edge and event numbers: C int, 4 bytes, enough for 2**31 events."""
@@ -334,18 +334,7 @@ class Trace:
             self.labels[j] or (format_number(self.data[j]) if self.ops[j] is None else "")
             for j in self.inputs(i)
         ]
-        if all(parts):
-            if op.arity == 2:
-                text = f"{parts[0]}{op.name}{parts[1]}"
-            elif op.name == "neg":
-                text = f"-{parts[0]}"
-            elif op.name == "**":
-                text = f"{parts[0]}{self.symbol(i)}"
-            else:
-                text = f"{op.name}({parts[0]})"
-            if len(text) <= 24:
-                return text
-        return f"#{i}"
+        return short_expression(op, self.symbol(i), parts) or f"#{i}"
 
     def expression(self, i: int) -> str:
         """How node ``i`` was computed, from its operands' names: ``a * b``, ``tanh(n)``, ``x**2``."""
