@@ -36,7 +36,6 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 POLL_SECONDS = 0.5
@@ -571,7 +570,7 @@ class GradstepApp(App[int]):
         self._timeline.set_breakpoints(nodes)
         self._refresh_status()
         state = "set on" if node in self.breakpoints else "cleared from"
-        self.notify(f"Breakpoint {state} {shown(self.trace.name(node), 200)}", timeout=2)
+        self.notify(f"Breakpoint {state} {shown(self.trace.name(node), 200)}", timeout=2, markup=False)
 
     def action_toggle_predict(self) -> None:
         """Predict mode on or off at the cursor: each backward contribution is asked before it is shown."""
@@ -582,7 +581,9 @@ class GradstepApp(App[int]):
         if self._predict:
             self._quiz_bar.start(graph)  # moves the cursor past the seed if it is before it
             if self._quiz_bar.quiz is not None and self._quiz_bar.quiz.finished:
-                self.notify("Nothing left to predict from here: step back (N, r) and press p again.")
+                self.notify(
+                    "Nothing left to predict from here: step back (N, r) and press p again.", markup=False
+                )
         else:
             self._quiz_bar.stop()
             (self._groups if self.showing_groups else self.graph_tree).focus()
@@ -615,7 +616,7 @@ class GradstepApp(App[int]):
             if self.nudged is not None and self.trace is not None:
                 self.nudged = nudge(self.trace, self.nudged.node, h)
                 self._show_inspector(self.selected_node)
-            self.notify(f"Nudge h = {h:g}", timeout=2)
+            self.notify(f"Nudge h = {h:g}", timeout=2, markup=False)
 
         from gradstep.tui.screens.nudge_step import NudgeStepScreen
 
@@ -685,9 +686,9 @@ class GradstepApp(App[int]):
             name = self.save_screenshot(path=self.screenshot_dir)
         except OSError as error:
             problem = shown(str(error.strerror or error), 300)
-            self.notify(f"Could not save the screenshot: {problem}", severity="error")
+            self.notify(f"Could not save the screenshot: {problem}", severity="error", markup=False)
             return
-        self.notify(f"Screenshot saved: {shown(name, 300)}", timeout=4)
+        self.notify(f"Screenshot saved: {shown(name, 300)}", timeout=4, markup=False)
 
     def action_export(self) -> None:
         """Ask for a format and a path, then export the current step there (see tui/exports.py)."""
@@ -707,19 +708,6 @@ class GradstepApp(App[int]):
         from gradstep.tui.screens.export import ExportScreen
 
         self.push_screen(ExportScreen(heading, stem, position), chosen)
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Textual's ``notify``, but the message is never parsed as markup: it may name a label or a
-        path (``x[i]``, ``[/]``). Callers still escape what came from outside (``core/text.py``)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         from gradstep.tui.screens.help import HelpScreen

@@ -24,9 +24,9 @@ def export_step(app: App[int], graph: Trace, position: int, to: str, path: str) 
 
     def done(error: ExportError | None) -> None:
         if error is None:
-            app.notify(f"Exported {to} of step {position} to {where}", timeout=6)
+            app.notify(f"Exported {to} of step {position} to {where}", timeout=6, markup=False)
         else:
-            app.notify(shown(str(error), 400), severity="error", timeout=8)
+            app.notify(shown(str(error), 400), severity="error", timeout=8, markup=False)
 
     if to == "svg":
         dot_text = to_dot(graph, position, source)

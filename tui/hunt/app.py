@@ -212,7 +212,9 @@ class HuntApp(CheckApp):
         if self.answered:
             return
         if self.step is None:
-            self.notify("step first (n): mark a step of backward, not the start", severity="warning")
+            self.notify(
+                "step first (n): mark a step of backward, not the start", severity="warning", markup=False
+            )
             return
         marked = self.position
         self.push_screen(KindPicker(marked, self.hunt.survey.hidden), lambda kind: self.answer(marked, kind))
