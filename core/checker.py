@@ -31,7 +31,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args, overload
+from typing import Any, Literal, TypeVar, get_args, overload
 
 from .build import build
 from .engine import Value, topological_order
@@ -290,7 +290,33 @@ def _name_of(graph: ForeignGraph, labels: Sequence[str], k: int) -> str:
     return short_expression(op, graph.symbol(k), parts) or f"#{k}"
 
 
-class _Names(Sequence[str]):
+T = TypeVar("T")
+
+
+class _Lazy(Sequence[T]):
+    """A sequence whose items are made when asked for: subclasses give ``__len__`` and ``_item(i)``
+    for ``0 <= i < len``; indexing from the end, bounds and slices are handled here."""
+
+    def _item(self, index: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._item(index)
+
+
+class _Names(_Lazy[str]):
     """Every node's name (``node_names``), each made when first asked for: a message needs a few,
     the JSON document and the app all of them, ``check(loss)`` on a big graph none."""
 
@@ -304,19 +330,9 @@ class _Names(Sequence[str]):
     def __len__(self) -> int:
         return len(self._made)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _item(self, index: int) -> str:
         name = self._made[index]
         if name is None:
-            if index < 0:
-                index += len(self._made)
             name = self._made[index] = _name_of(self._graph, self._labels, index)
         return name
 
@@ -1253,7 +1269,7 @@ class _Judge:
         return notes
 
 
-class _Nodes(Sequence[NodeGrad]):
+class _Nodes(_Lazy[NodeGrad]):
     """Every node's ``NodeGrad``, made when asked for (a big graph has a hundred thousand)."""
 
     def __init__(
@@ -1267,23 +1283,11 @@ class _Nodes(Sequence[NodeGrad]):
     def __len__(self) -> int:
         return len(self._data)
 
-    @overload
-    def __getitem__(self, index: int) -> NodeGrad: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[NodeGrad]: ...
-
-    def __getitem__(self, index: int | slice) -> NodeGrad | Sequence[NodeGrad]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _item(self, index: int) -> NodeGrad:
         return NodeGrad(index, self._names[index], self._data[index], self._expected[index], self._got[index])
 
 
-class _Steps(Sequence[Step]):
+class _Steps(_Lazy[Step]):
     """Their steps as ``Step`` values, made when asked for (and kept): see ``judge_steps``."""
 
     def __init__(
@@ -1301,19 +1305,7 @@ class _Steps(Sequence[Step]):
     def __len__(self) -> int:
         return len(self._grads)
 
-    @overload
-    def __getitem__(self, index: int) -> Step: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Step]: ...
-
-    def __getitem__(self, index: int | slice) -> Step | Sequence[Step]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+    def _item(self, index: int) -> Step:
         step = self._made.get(index)
         if step is None:
             step = self._made[index] = self._judge.step_detail(index, self._grads, self._befores)
