@@ -9,6 +9,7 @@ sequence was really held back.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -59,6 +60,11 @@ class Tmux:
             time.sleep(0.1)
 
 
+def exited(screen: str) -> bool:
+    """The shell printed ``rc=N`` on a line of its own (the typed command also holds ``rc=$?``)."""
+    return re.search(r"^rc=\d+\s*$", screen, re.MULTILINE) is not None
+
+
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
     server = Tmux(f"gradstep-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -99,7 +105,7 @@ def test_a_hostile_comment_cannot_retitle_the_terminal_or_write_the_clipboard(
     assert tmux.title() == "KEEP"
 
     tmux.type(f"clear; {GRADSTEP} trace {shlex.quote(str(hostile))}; echo rc=$?")
-    screen = tmux.wait_for(lambda s: "rc=" in s)
+    screen = tmux.wait_for(exited)
     assert "rc=2" in screen and "\\x1b]2;PWNED" in screen
     tmux.type(f"clear; {GRADSTEP} {shlex.quote(str(hostile))}")  # the debugger's error panel
     screen = tmux.wait_for(lambda s: "no graph yet" in s and "PWNED" in s)  # the app's error panel
@@ -126,7 +132,7 @@ def test_an_app_that_fails_exits_1_with_one_line_and_no_traceback(tmp_path: Path
     tmux.type(f"clear; {shlex.quote(sys.executable)} {shlex.quote(str(script))} examples/seed.gs; echo rc=$?")
     tmux.wait_for(lambda s: "step 0 of" in s)
     tmux("send-keys", "-t", "t", "n")  # the step that fails
-    screen = tmux.wait_for(lambda s: "rc=" in s)
+    screen = tmux.wait_for(exited)
     lines = [line for line in screen.splitlines() if line.strip() and not line.startswith("$")]
     assert lines[-1] == "rc=1", screen
     message = lines[-2]
