@@ -246,6 +246,8 @@ class Trace:
 
         In creation order; with ``limit``, only the first ``limit`` (O(limit), not O(uses)).
         """
+        if i == self.output:  # every node is in the output's past: nothing uses it
+            return ()
         owner = self.edge_owner
         start, end = self.out_start[i], self.out_start[i + 1]
         if limit is not None:
@@ -254,6 +256,8 @@ class Trace:
 
     def uses(self, i: int) -> int:
         """How many times node ``i`` is used as an operand."""
+        if i == self.output:  # (without building the table of uses: the app asks this first)
+            return 0
         return self.out_start[i + 1] - self.out_start[i]
 
     def symbol(self, i: int) -> str:

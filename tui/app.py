@@ -18,6 +18,7 @@ from gradstep.core.language import ExpressionError, Program, load, parse
 from gradstep.core.nudge import NUDGE_H, Nudge, nudge
 from gradstep.core.text import shown
 from gradstep.core.trace import Trace, trace
+from gradstep.tui import forked_load
 from gradstep.tui.crash import run_guarded, run_or_raise
 from gradstep.tui.loader import Loader, LoadFinished, LoadProgress, LoadRequest
 from gradstep.tui.messages import ShowSubtree
@@ -41,11 +42,11 @@ from textual.screen import Screen
 POLL_SECONDS = 0.5
 """How often the open file is checked for changes (its mtime and size)."""
 
-BACKGROUND_BYTES = 32 * 1024
-"""Files from this size load on a thread of their own (tui/loader.py), with a progress bar; smaller
-ones load at once (in milliseconds)."""
+BACKGROUND_BYTES = forked_load.BACKGROUND_BYTES
+"""Files from this size load in the background (tui/loader.py), with a progress bar; smaller ones
+load at once (in milliseconds)."""
 
-FileSignature = tuple[int, int]
+FileSignature = forked_load.Signature
 
 
 class _Panes(Horizontal):
@@ -67,12 +68,7 @@ class _MainScreen(Screen[int]):
     BLANK = True
 
 
-def _signature(path: str) -> FileSignature | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return (status.st_mtime_ns, status.st_size)
+_signature = forked_load.signature
 
 
 class GradstepApp(App[int]):

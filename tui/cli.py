@@ -195,6 +195,10 @@ def run(argv: Sequence[str]) -> int:
         problem = _check_readable(args.file)
         if problem:
             return _fail(problem)
+        if not args.served:  # a big file starts loading beside the app's start-up, on another core
+            from gradstep.tui import forked_load
+
+            forked_load.start_early(args.file)
     from gradstep.tui.app import run_app
 
     return run_app(args.file, served=args.served)

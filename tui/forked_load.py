@@ -10,18 +10,24 @@ both ways, at 100,000 nodes) through a pipe, and progress reports the same way.
 The child only reads, parses, interprets and traces: it never writes to the terminal (its standard
 streams are /dev/null), ignores the terminal's signals, and dies with the thread that forked it.
 Where there is no ``fork`` (or it is unsafe, as on macOS) the load stays on the loader's thread.
+
+The command forks the first load early (``start_early``), before it imports Textual: the child
+reads and traces on the machine's other core while the app starts, and the app's loader takes it
+over (``load_and_trace``) if the file is still the one it read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import pickle
 import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from gradstep.core.language import ExpressionError, Progress, load
 from gradstep.core.trace import Trace, trace
@@ -32,6 +38,10 @@ computes, and the child can be told to die with its parent)."""
 
 REPORT_SECONDS = 0.05
 """The child sends at most one progress report this often (the loader thins them out further)."""
+
+BACKGROUND_BYTES = 32 * 1024
+"""Files from this size load in the background (the app's loader, a child process where there can
+be one), behind a progress bar; smaller ones load at once."""
 
 _PR_SET_PDEATHSIG = 1
 
@@ -46,20 +56,79 @@ class ChildFailed(Exception):
         return str(self.args[0])
 
 
-def load_and_trace(path: str, progress: Progress) -> Trace:
-    """``trace(load(path).output)``, computed in a forked child.
+Signature = tuple[int, int]
+"""A file's modification time (ns) and size: what a load read, as far as ``stat`` can tell."""
 
-    Raises what ``load`` raises (``ExpressionError``) and what ``progress`` raises (the load is then
-    stopped: the child is killed); a child that fails otherwise becomes a ``ChildFailed``.
+
+@dataclass(frozen=True)
+class _Child:
+    pid: int
+    output: int
+    """The read end of the pipe the child reports down."""
+
+
+_early: dict[str, tuple[Signature, _Child]] = {}
+
+
+def signature(path: str) -> Signature | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size)
+
+
+def start_early(path: str) -> None:
+    """Start loading ``path`` in a child now, if it is big enough to load in the background.
+
+    For the command, before it imports the app: the load then runs beside the app's start-up. The
+    child dies with this process; a load nobody takes over ends with it.
     """
+    seen = signature(path)
+    if AVAILABLE and seen is not None and seen[1] >= BACKGROUND_BYTES and path not in _early:
+        _early[path] = (seen, _fork(path))
+
+
+def _take_early(path: str) -> _Child | None:
+    """The child started early for ``path``, if the file has not changed since (else it is ended)."""
+    seen, child = _early.pop(path, (None, None))
+    if child is None:
+        return None
+    if seen == signature(path):
+        return child
+    _end(child)
+    return None
+
+
+def _fork(path: str) -> _Child:
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read)
         _child(path, write)
     os.close(write)
+    return _Child(pid, read)
+
+
+def _end(child: _Child) -> None:
+    with contextlib.suppress(OSError):
+        os.close(child.output)
+    with contextlib.suppress(OSError):
+        os.kill(child.pid, signal.SIGKILL)  # gone already when it answered; stopped if not
+    with contextlib.suppress(OSError):
+        os.waitpid(child.pid, 0)
+
+
+def load_and_trace(path: str, progress: Progress) -> Trace:
+    """``trace(load(path).output)``, computed in a forked child (the one ``start_early`` began for
+    ``path``, if any and the file is unchanged).
+
+    Raises what ``load`` raises (``ExpressionError``) and what ``progress`` raises (the load is then
+    stopped: the child is killed); a child that fails otherwise becomes a ``ChildFailed``.
+    """
+    child = _take_early(path) or _fork(path)
     try:
-        with os.fdopen(read, "rb") as incoming:
+        with os.fdopen(child.output, "rb", closefd=False) as incoming:
             while True:
                 try:
                     kind, *rest = pickle.load(incoming)
@@ -79,16 +148,14 @@ def load_and_trace(path: str, progress: Progress) -> Trace:
                 else:
                     raise ChildFailed(rest[0])
     finally:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)  # gone already when it answered; stopped if not
-        with contextlib.suppress(OSError):
-            os.waitpid(pid, 0)
+        _end(child)
 
 
 def _child(path: str, write: int) -> None:
     """Load and trace ``path``, sending reports and the result down ``write``; then exit."""
     try:
         _detach()
+        gc.disable()  # one pass that frees nothing until exit: the collector would only rescan it
         with os.fdopen(write, "wb") as out:
 
             def send(*message: object) -> None:

@@ -18,7 +18,7 @@ from gradstep.core.engine import topological_order
 from gradstep.core.examples import SEED
 from gradstep.core.language import EXCERPT_WIDTH
 from gradstep.core.text import escape
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
@@ -549,3 +549,41 @@ def test_interpreter_agrees_with_python_running_micrograd(leaves: list[float], l
         theirs = namespace[name]
         assert isinstance(theirs, micrograd.engine.Value)
         assert math.isclose(program.names[name].grad, theirs.grad, rel_tol=1e-9, abs_tol=1e-9 * scale), name
+
+
+# --- the short way for + - * against the general way -------------------------------------------
+
+
+def _graph_and_error(text: str) -> tuple[list[tuple[object, ...]], str | None]:
+    """Every node the program's output depends on (creation order: op, data, label, operand
+    positions), or the error's words and place."""
+    try:
+        program = parse(text)
+    except ExpressionError as error:
+        return [], str(error)
+    result = core.trace(program.output)
+    nodes = [
+        (result.ops[i], result.data[i], result.labels[i], tuple(result.inputs(i))) for i in range(result.size)
+    ]
+    return nodes, None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["0.0", "1.5", "-2.0", "1e308", "-1e308"]), min_size=3, max_size=3),
+    st.lists(_subset_expressions, min_size=1, max_size=4),
+    st.sampled_from([12, 25, 1_000]),
+)
+@example(["1.5", "-2.0", "0.0"], ["s + a * b + c"] * 4, 12)  # crosses the limit in a + - * line
+@example(["1e308", "1e308", "0.0"], ["a + b"], 1_000)  # overflows in a + - * line
+def test_the_short_way_makes_the_graph_and_errors_of_the_general_way(
+    leaves: list[str], lines: list[str], max_nodes: int
+) -> None:
+    text = f"a = Value({leaves[0]})\nb = Value({leaves[1]})\nc = Value({leaves[2]})\ns = a\n"
+    text += "".join(f"s = {line}\n" for line in lines)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core.language, "MAX_NODES", max_nodes)  # near the limit too
+        quick = _graph_and_error(text)
+        patch.setattr(core.language, "_QUICK", {})  # every step the general way
+        general = _graph_and_error(text)
+    assert quick == general

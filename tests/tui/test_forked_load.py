@@ -148,3 +148,89 @@ async def test_the_app_shows_a_big_files_error_from_the_child(tmp_path: Path, lo
         assert app.trace is None and app.error is not None
         assert app.error.startswith(f"{path}:4002:") and "Traceback" not in app.error
         assert app.query_one(ErrorPanel).display
+
+
+def big_sum(terms: int, step: float) -> str:
+    """A sum over ``BACKGROUND_BYTES``, ten terms a line; s ends at ``step * terms``."""
+    lines = ["s = Value(0.0, label='s')"]
+    lines += [f"s = s + {' + '.join([repr(step)] * 10)}" for _ in range(terms // 10)]
+    text = "\n".join([*lines, "s"]) + "\n"
+    assert len(text) >= forked_load.BACKGROUND_BYTES
+    return text
+
+
+def count_forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    forks: list[str] = []
+    real = forked_load._fork
+
+    def fork(path: str) -> forked_load._Child:
+        forks.append(path)
+        return real(path)
+
+    monkeypatch.setattr(forked_load, "_fork", fork)
+    return forks
+
+
+def test_an_early_load_is_taken_over_not_done_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.gs"
+    path.write_text(big_sum(8_000, 0.25))
+    forks = count_forks(monkeypatch)
+    before = children()
+    forked_load.start_early(str(path))
+    assert len(forks) == 1 and children() - before  # it runs already
+    got = forked_load.load_and_trace(str(path), lambda *report: None)
+    assert len(forks) == 1  # the early child's work, taken over
+    assert got.data[got.output] == 2000.0  # 8,000 terms of 0.25
+    same(got, trace(load(str(path)).output))
+    assert children() == before  # reaped
+    forked_load.load_and_trace(str(path), lambda *report: None)
+    assert len(forks) == 2  # taken once: a reload loads afresh
+
+
+def test_an_early_load_of_a_file_changed_since_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.gs"
+    path.write_text(big_sum(8_000, 0.25))
+    forks = count_forks(monkeypatch)
+    before = children()
+    forked_load.start_early(str(path))
+    path.write_text(big_sum(8_000, 0.5))  # another size: the signature differs whatever the clock
+    got = forked_load.load_and_trace(str(path), lambda *report: None)
+    assert len(forks) == 2 and got.data[got.output] == 4000.0  # the file as it is now
+    assert children() == before  # the early child was ended and reaped
+
+
+def test_small_files_and_missing_files_start_nothing_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks = count_forks(monkeypatch)
+    small = tmp_path / "small.gs"
+    small.write_text(NETWORK)
+    forked_load.start_early(str(small))
+    forked_load.start_early(str(tmp_path / "missing.gs"))
+    assert forks == [] and forked_load._early == {}
+
+
+def test_the_command_starts_a_big_files_load_before_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradstep.tui import app as app_module
+    from gradstep.tui import cli
+
+    path = tmp_path / "big.gs"
+    path.write_text(big_sum(8_000, 0.25))
+    started: list[tuple[str, bool]] = []
+
+    def run_app(file: str | None, *, served: bool = False) -> int:
+        started.append((str(file), str(file) in forked_load._early))
+        for early in list(forked_load._early):  # as the app's loader would, or the exit
+            forked_load._end(forked_load._early.pop(early)[1])
+        return 0
+
+    monkeypatch.setattr(app_module, "run_app", run_app)
+    before = children()
+    assert cli.run([str(path)]) == 0
+    assert cli.run([str(path), "--served"]) == 0
+    assert started == [(str(path), True), (str(path), False)]  # a served app reads nothing early
+    assert children() == before
