@@ -22,6 +22,7 @@ from itertools import accumulate
 from .engine import Value, topological_order
 from .events import BackwardStep, Edge, Event, ForwardEvent, SeedStep
 from .ops import ADD, MUL, OPS, RELU, Op, format_number, short_expression
+from .spanning import Spanning
 
 INDEX = "i"
 """The array type of node, edge and event numbers: C int, 4 bytes, enough for 2**31 events."""
@@ -62,6 +63,7 @@ class Trace:
         self.ops: list[Op | None] = [node._op for node in order]
         self.params = array("d", [node._param for node in order])
         self._consumer_table: tuple[array[int], array[int]] | None = None
+        self._spanning: Spanning | None = None
         self._record(order)
         self.position = 0
         self._grads = array("d", [0.0]) * n
@@ -164,6 +166,20 @@ class Trace:
         self.before = before
         self.grad = array("d", grads)
         self.first_grad_event = array(INDEX, first)
+
+    @property
+    def spanning(self) -> Spanning:
+        """The spanning tree the graph is drawn as (``core/spanning.py``), made on first use."""
+        if self._spanning is None:
+            self._spanning = Spanning(self)
+        return self._spanning
+
+    def keep_spanning(self, spanning: Spanning) -> None:
+        """Take ``spanning``, made elsewhere from this very graph (a loading process makes it
+        while the app unpacks the trace), in place of making it here."""
+        if spanning.root != self.output or spanning.size != self.size:
+            raise ValueError("that spanning tree is another graph's")
+        self._spanning = spanning
 
     def _index_consumers(self) -> tuple[array[int], array[int]]:
         """For each node, the edges that use it (a CSR table), so ``consumers`` costs O(uses).
@@ -443,6 +459,8 @@ class Trace:
         """The slice of node ``i``'s use list (``out_edges``, sorted by consumer) whose consumers
         have stepped back by the cursor. Backward steps run in reverse creation order, so those
         are exactly the consumers created after a threshold: one binary search."""
+        if i == self.output:  # used by nothing (and the table of uses is not built for it)
+            return range(0)
         start, end = self.out_start[i], self.out_start[i + 1]
         # Consumer j has stepped once backward_index(j) = seed_index + size - j < position.
         threshold = self.seed_index + self.size - self.position

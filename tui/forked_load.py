@@ -100,8 +100,18 @@ def _take_early(path: str) -> _Child | None:
     return None
 
 
+_F_SETPIPE_SZ = 1031
+PIPE_BYTES = 1 << 20
+"""The pipe's buffer (Linux's default most a user may ask for; 64 KiB without): the trace, several
+MB, then crosses in fewer turns of the two processes."""
+
+
 def _fork(path: str) -> _Child:
+    import fcntl  # (here: Linux only, as fork is)
+
     read, write = os.pipe()
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(write, _F_SETPIPE_SZ, PIPE_BYTES)
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read)
@@ -127,12 +137,15 @@ def load_and_trace(path: str, progress: Progress) -> Trace:
     stopped: the child is killed); a child that fails otherwise becomes a ``ChildFailed``.
     """
     child = _take_early(path) or _fork(path)
+    graph: Trace | None = None
     try:
         with os.fdopen(child.output, "rb", closefd=False) as incoming:
             while True:
                 try:
                     kind, *rest = pickle.load(incoming)
                 except EOFError:
+                    if graph is not None:  # the child failed on the spanning tree: the app makes it
+                        return graph
                     raise ChildFailed("the loading process ended without a result") from None
                 if kind == "progress":
                     stage, done, total = rest
@@ -140,6 +153,10 @@ def load_and_trace(path: str, progress: Progress) -> Trace:
                 elif kind == "done":
                     (graph,) = rest
                     assert isinstance(graph, Trace)
+                elif kind == "spanning":
+                    (spanning,) = rest
+                    assert graph is not None
+                    graph.keep_spanning(spanning)
                     return graph
                 elif kind == "error":
                     (error,) = rest
@@ -209,3 +226,5 @@ def _work(path: str, send: Send) -> None:
         send("failed", repr(problem))
         return
     send("done", graph)
+    # The app unpacks the trace meanwhile: the tree's walk of the graph costs it nothing then.
+    send("spanning", graph.spanning)

@@ -189,6 +189,7 @@ class Loader:
                 program = load(request.path, progress)
                 progress("tracing", 0, 1)
                 graph = trace(program.output)
+                graph.spanning  # noqa: B018 (made here, off the app's thread)
                 del program  # its Values die here, so the memory given back next includes theirs
             _give_back_memory()
             progress("drawing", 0, 1)

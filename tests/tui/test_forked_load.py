@@ -234,3 +234,25 @@ def test_the_command_starts_a_big_files_load_before_the_app(
     assert cli.run([str(path), "--served"]) == 0
     assert started == [(str(path), True), (str(path), False)]  # a served app reads nothing early
     assert children() == before
+
+
+def test_the_child_also_sends_the_spanning_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradstep.core.spanning import Spanning
+
+    path = tmp_path / "net.gs"
+    path.write_text(NETWORK)
+    made_here: list[int] = []
+    make = Spanning.__init__
+
+    def counted(self: Spanning, graph: Trace) -> None:
+        made_here.append(os.getpid())
+        make(self, graph)
+
+    monkeypatch.setattr(Spanning, "__init__", counted)
+    got = forked_load.load_and_trace(str(path), lambda *report: None)
+    spanning = got.spanning
+    assert made_here == []  # made in the child (its count stayed there), taken over here
+    reference = Spanning(got)
+    assert made_here == [os.getpid()]
+    assert spanning.home_edge == reference.home_edge and spanning.depth == reference.depth
+    assert spanning.parent == reference.parent and spanning.max_depth == reference.max_depth

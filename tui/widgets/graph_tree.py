@@ -17,12 +17,12 @@ of the visible rows, however large the graph.
 
 from __future__ import annotations
 
-from array import array
 from typing import ClassVar, NamedTuple
 
 from gradstep.core.ops import format_number
+from gradstep.core.spanning import Spanning
 from gradstep.core.text import escape
-from gradstep.core.trace import INDEX, Trace
+from gradstep.core.trace import Trace
 from gradstep.tui.messages import NodeMessage
 from gradstep.tui.widgets.line_view import NO_STYLE, fit
 from gradstep.tui.widgets.row_cursor import RowCursor
@@ -37,54 +37,6 @@ EXPAND_ALL_LIMIT = 5_000
 """Rows that ``shift+space`` (expand all) may add at once; a 60,000-node subtree is not readable."""
 INITIAL_ROWS = 48
 """Rows opened on load, breadth first, so a small graph is shown whole without a key press."""
-
-
-class Spanning:
-    """The spanning tree of a trace's graph: each node's home edge, parent and depth.
-
-    Computed once per trace with an explicit stack (no recursion), O(nodes + edges).
-    ``home_edge[j]`` is the edge whose operand slot shows ``j`` in full (-1 for the output).
-    """
-
-    def __init__(self, trace: Trace) -> None:
-        n = trace.size
-        root = trace.output
-        in_start, in_ids = trace.in_start, trace.in_ids
-        home_edge = array(INDEX, [-1]) * n  # 4 bytes a node, as the trace's own tables
-        parent = array(INDEX, [-1]) * n
-        depth = array(INDEX, [0]) * n
-        placed = bytearray(n)
-        placed[root] = 1
-        # Entries are (node, edge that reached it); popping in operand order gives a pre-order walk,
-        # and a node's home is the first entry popped for it, as a reader scanning down would see.
-        stack: list[tuple[int, int]] = []
-        for e in range(in_start[root + 1] - 1, in_start[root] - 1, -1):
-            stack.append((in_ids[e], e))
-        owner = trace.edge_owner
-        while stack:
-            j, e = stack.pop()
-            if placed[j]:
-                continue
-            placed[j] = 1
-            home_edge[j] = e
-            p = owner[e]
-            parent[j] = p
-            depth[j] = depth[p] + 1
-            for f in range(in_start[j + 1] - 1, in_start[j] - 1, -1):
-                if not placed[in_ids[f]]:
-                    stack.append((in_ids[f], f))
-        self.root = root
-        self.home_edge = home_edge
-        self.parent = parent
-        self.depth = depth
-
-    def ancestors(self, node: int, limit: int) -> list[int]:
-        """``node`` and up to ``limit`` of its ancestors, nearest first."""
-        chain = [node]
-        parent = self.parent
-        while len(chain) <= limit and parent[chain[-1]] >= 0:
-            chain.append(parent[chain[-1]])
-        return chain
 
 
 class Row(NamedTuple):
@@ -218,8 +170,8 @@ class GraphTree(RowCursor, can_focus=True):
         """Show a new graph. ``expanded`` carries the person's open nodes over a reload."""
         self._trace = trace
         self._widest = 0
-        self._spanning = Spanning(trace) if trace is not None else None
-        self._max_depth = max(self._spanning.depth) if self._spanning is not None else 0
+        self._spanning = trace.spanning if trace is not None else None
+        self._max_depth = self._spanning.max_depth if self._spanning is not None else 0
         self.view_root = trace.output if trace is not None else 0
         self._followed = set()
         self._shown_position = None
