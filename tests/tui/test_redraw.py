@@ -126,3 +126,33 @@ def test_a_plain_strip_divided_into_itself_is_a_cycle() -> None:
     assert [piece.text for piece in line.divide([1, 3])] == ["a", "bc"]
     del line
     assert gc.collect() == 0
+
+
+async def test_a_step_back_shows_the_lines_made_on_the_way_forward(small_network: Trace) -> None:
+    """A row drawn again (a step back, a row moved down by one put in above it) is the line made
+    the first time, not made again; a new width or theme makes every line afresh."""
+    app = GradstepApp(graph=small_network, title="network")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        await pilot.pause()
+        inspector = app._inspector
+        before = inspector.render_lines(inspector.region.reset_offset)
+        await pilot.press("n")
+        await pilot.pause()
+        after = inspector.render_lines(inspector.region.reset_offset)
+        assert [runs(line) for line in after] != [runs(line) for line in before]  # another node
+        await pilot.press("N")
+        await pilot.pause()
+        again = inspector.render_lines(inspector.region.reset_offset)
+        assert [runs(line) for line in again] == [runs(line) for line in before]
+        assert all(a is b for a, b in zip(again, before, strict=True))  # the same lines, kept
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        redone = inspector.render_lines(inspector.region.reset_offset)
+        assert [runs(line) for line in redone] == [runs(line) for line in before]
+        assert not any(a is b for a, b in zip(redone, before, strict=True))  # made afresh
+        await assert_panes_current(app, pilot, "a resize")
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await assert_panes_current(app, pilot, "a new theme")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from math import ceil
 from typing import ClassVar
 
@@ -40,6 +41,10 @@ try:  # the pieces Textual frames a line with; without them, Textual's own path 
 except ImportError:  # pragma: no cover - another Textual
     get_box = None  # type: ignore[assignment]
 
+
+MADE_LINES = 256
+"""Lines a pane keeps by their content, for rows drawn again: a step back shows the rows the step
+forward made, and a row put in above moves the rows below it (~0.6 MB a pane when full)."""
 
 NO_STYLE = Style()
 """A line's own style when it has none: lines that share their styles share Rich's cache of them."""
@@ -89,6 +94,14 @@ def fit(
     return list(strip.crop(scroll_x, scroll_x + width))
 
 
+def _make_line(segments: list[Segment], filters: Sequence[LineFilter], background: Color, width: int) -> Line:
+    """A pane's row as the compositor takes it: filtered, and runs of one style as one segment
+    (each segment costs its own escape codes in every frame the line is written in)."""
+    for line_filter in filters:
+        segments = line_filter.apply(segments, background)
+    return Line(list(Segment.simplify(segments)), width)
+
+
 @dataclass(frozen=True)
 class Frame:
     """What Textual puts around every content line of the widget: borders and padding."""
@@ -126,6 +139,8 @@ class LineView(ScrollView):
     """The line filters the kept lines were drawn with."""
     _drawn: tuple[Region, list[Strip]] | None = None
     """The last lines given to the compositor and the crop they were for, until a refresh."""
+    _made: dict[tuple[Segment, ...], Line] | None = None
+    """Lines already made, by their row's segments (see ``_frame_lines``)."""
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -135,6 +150,7 @@ class LineView(ScrollView):
         self._line_styles = None
         self._frame_known = False
         self._pictures = None
+        self._made = None
 
     @property
     def base_style(self) -> Style:
@@ -242,10 +258,12 @@ class LineView(ScrollView):
         cache = self._styles_cache
         width = self.region.width
         filters = self.get_line_filters()
-        if width != cache._width or filters != self._filters:
+        made = self._made
+        if width != cache._width or filters != self._filters or made is None:
             cache.clear()
             cache._width = width
             self._filters = filters
+            made = self._made = {}
         lines: dict[int, Strip] = cache._cache
         dirty: set[int] = cache._dirty_lines
         left, right, background, top = frame.left, frame.right, frame.background, frame.top
@@ -256,15 +274,22 @@ class LineView(ScrollView):
             if strip is None or y in dirty:
                 if top is not None and y < below:  # the border spans the padding too
                     segments = [Segment(top.text * width, top.style)]
+                    strip = lines[y] = _make_line(segments, filters, background, width)
                 else:
+                    # A row drawn before (moved by a row put in above it, a heading, a blank, a
+                    # step back) is the line made then: no framing, filtering or escape codes again.
                     segments = self._row_segments(y - below)
-                    if left or right:
-                        segments = [*left, *segments, *right]
-                for line_filter in filters:
-                    segments = line_filter.apply(segments, background)
-                # Runs of one style as one segment: each segment costs its own escape codes in
-                # every frame the line is written to the terminal.
-                strip = lines[y] = Line(list(Segment.simplify(segments)), width)
+                    key = tuple(segments)
+                    strip = made.get(key)
+                    if strip is None:
+                        if left or right:
+                            segments = [*left, *segments, *right]
+                        strip = _make_line(segments, filters, background, width)
+                        if len(made) >= MADE_LINES:  # the older half goes (in the order made)
+                            for old in list(islice(made, MADE_LINES // 2)):
+                                del made[old]
+                        made[key] = strip
+                    lines[y] = strip
             strips.append(strip)
         dirty.difference_update(crop.line_range)
         if crop.column_span != (0, width):
