@@ -12,7 +12,29 @@ from gradstep.core.trace import Trace, trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.core.test_export_stream import random_graph
+
+def random_graph(steps: list[tuple[str, int, int, int]], point: list[float]) -> Value:
+    """A graph made of ``steps`` (op, two earlier nodes by number, unused) over leaves ``point``:
+    nodes used many times, by one-operand and two-operand ops."""
+    nodes = [Value(x) for x in point]
+    for op, i, j, _ in steps:
+        x, y = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        if op in ("+", "-", "*"):
+            out = x + y if op == "+" else x - y if op == "-" else x * y
+        elif op == "/":
+            out = x / (y * y + 1.0)
+        elif op == "log":
+            out = (y * y + 1.0).log()
+        elif op == "pow":
+            out = x ** (1 + j % 3)
+        elif op == "neg":
+            out = -x
+        elif op == "exp":
+            out = (x.tanh() * 5).exp()
+        else:
+            out = getattr(x, op)()
+        nodes.append(out)
+    return nodes[-1]
 
 
 def recursive_walk(graph: Trace) -> tuple[list[int], list[int], list[int]]:
