@@ -276,7 +276,8 @@ def run_serve(argv: Sequence[str]) -> int:
     server = server_class(app_command(args.file), page_title(args.file), host, port)
     shown = socket.gethostname() if is_wildcard(host) else host
     try:
-        print(f"gradstep serve: {escape(args.file or SEED_NAME)} on {url_for(shown, port)}", flush=True)
+        # Plain text, never markup; escaped whole: the path is the user's, the host name the system's.
+        print(escape(f"gradstep serve: {args.file or SEED_NAME} on {url_for(shown, port)}"), flush=True)
         if args.host is not None:
             folder = None if args.file is None else os.path.dirname(args.file) or "."
             for line in who_can_reach(host, port, folder):
