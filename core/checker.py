@@ -682,16 +682,7 @@ class _Judge:
                 continue  # the step that raised: its writes count, but it is not judged
             suspect, mine = self._screen(s, v, grad_v, waiting, repeat, w, q, False)
             if suspect:
-                step = self.judge(
-                    s,
-                    v,
-                    grad_v,
-                    befores[s],
-                    self.own_writes(s) if mine is None else mine,
-                    first_step[v] if repeat else None,
-                    first_step,
-                )
-                judged[s] = step
+                step = judged[s] = self._judge_suspect(s, v, grad_v, befores[s], mine, repeat, first_step)
                 first = first or step.problem
         if len(log) > previous:
             problem = self._between(previous, len(log), cur, count, number)
@@ -793,20 +784,26 @@ class _Judge:
             repeat = first_step[v] != s
             suspect, mine = self._screen(s, v, grad_v, waiting, repeat, 3 * start + 3, 3 * at, s in nested)
             if suspect:
-                step = self.judge(
-                    s,
-                    v,
-                    grad_v,
-                    befores[s],
-                    self.own_writes(s) if mine is None else mine,
-                    first_step[v] if repeat else None,
-                    first_step,
-                )
-                judged[s] = step
+                step = judged[s] = self._judge_suspect(s, v, grad_v, befores[s], mine, repeat, first_step)
                 if step.problem is not None and places[s] < first_at:
                     first, first_at = step.problem, places[s]
         error = self.error_problem()
         return _Steps(self, grads, befores, judged), first or error
+
+    def _judge_suspect(
+        self,
+        s: int,
+        v: int,
+        grad_v: float,
+        before: tuple[float, ...] | None,
+        mine: list[Any] | None,
+        repeat: bool,
+        first_step: dict[int, int],
+    ) -> Step:
+        """``judge`` for step ``s``, which ``_screen`` found suspect (``mine``: its own writes, if the
+        screen gathered them)."""
+        writes = self.own_writes(s) if mine is None else mine
+        return self.judge(s, v, grad_v, before, writes, first_step[v] if repeat else None, first_step)
 
     def _screen(
         self, s: int, v: int, grad_v: float, waiting: int, repeat: bool, p: int, end: int, nested: bool

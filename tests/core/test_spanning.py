@@ -9,32 +9,8 @@ import pytest
 from gradstep.core.engine import Value
 from gradstep.core.spanning import Spanning
 from gradstep.core.trace import Trace, trace
+from graph_strategies import random_graphs
 from hypothesis import given, settings
-from hypothesis import strategies as st
-
-
-def random_graph(steps: list[tuple[str, int, int, int]], point: list[float]) -> Value:
-    """A graph made of ``steps`` (op, two earlier nodes by number, unused) over leaves ``point``:
-    nodes used many times, by one-operand and two-operand ops."""
-    nodes = [Value(x) for x in point]
-    for op, i, j, _ in steps:
-        x, y = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        if op in ("+", "-", "*"):
-            out = x + y if op == "+" else x - y if op == "-" else x * y
-        elif op == "/":
-            out = x / (y * y + 1.0)
-        elif op == "log":
-            out = (y * y + 1.0).log()
-        elif op == "pow":
-            out = x ** (1 + j % 3)
-        elif op == "neg":
-            out = -x
-        elif op == "exp":
-            out = (x.tanh() * 5).exp()
-        else:
-            out = getattr(x, op)()
-        nodes.append(out)
-    return nodes[-1]
 
 
 def recursive_walk(graph: Trace) -> tuple[list[int], list[int], list[int]]:
@@ -74,22 +50,10 @@ def test_a_node_used_twice_is_at_home_where_the_walk_first_meets_it() -> None:
     assert spanning.ancestors(a_id, 1) == [a_id, b_id]
 
 
-OPS = ("+", "-", "*", "/", "log", "pow", "neg", "exp", "tanh", "relu", "sigmoid")
-
-
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from(OPS), st.integers(0, 40), st.integers(0, 40), st.integers(0, 5)),
-        min_size=1,
-        max_size=60,
-    ),
-    st.lists(st.floats(-3, 3, allow_nan=False), min_size=1, max_size=5),
-)
-def test_the_walk_is_the_recursive_definition_on_random_graphs(
-    steps: list[tuple[str, int, int, int]], point: list[float]
-) -> None:
-    graph = trace(random_graph(steps, point))
+@given(random_graphs)
+def test_the_walk_is_the_recursive_definition_on_random_graphs(output: Value) -> None:
+    graph = trace(output)
     home, parent, depth = recursive_walk(graph)
     spanning = Spanning(graph)
     assert list(spanning.home_edge) == home

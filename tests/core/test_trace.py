@@ -8,14 +8,15 @@ state are compared with something that does not share their code.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gradstep.core import BackwardStep, Contribution, Edge, ForwardEvent, SeedStep, Trace, Value, parse, trace
 from gradstep.core.engine import topological_order
-from hypothesis import given, reject, settings
+from graph_strategies import random_graphs
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,43 +106,6 @@ def snapshot(t: Trace) -> tuple[Any, ...]:
 
 
 # --- graphs to test on -----------------------------------------------------------------------
-
-STEP_OPS = ("+", "-", "*", "/", "tanh", "exp", "sigmoid", "relu", "neg", "sq", "log")
-
-
-def build_random_graph(steps: Sequence[tuple[str, int, int]], point: Sequence[float]) -> Value:
-    nodes = [Value(x, label=f"x{k}") for k, x in enumerate(point)]
-    for op, i, j in steps:
-        x, y = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        if op == "+":
-            out = x + y
-        elif op == "-":
-            out = x - y
-        elif op == "*":
-            out = x * y
-        elif op == "/":
-            out = x / (y * y + 1.0)
-        elif op == "log":
-            out = (y * y + 1.0).log()
-        elif op == "sq":
-            out = x**2
-        elif op == "neg":
-            out = -x
-        elif op == "exp" and x.data > 700:
-            reject()  # exp of a chain of exps: past float range, which the engine reports as an error
-        else:
-            out = getattr(x, op)()
-        nodes.append(out)
-    return nodes[-1]
-
-
-random_graphs = st.builds(
-    build_random_graph,
-    st.lists(
-        st.tuples(st.sampled_from(STEP_OPS), st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=12
-    ),
-    st.lists(st.floats(-2, 2, allow_nan=False), min_size=1, max_size=4),
-)
 
 
 def example_outputs() -> list[Value]:
