@@ -11,7 +11,7 @@ import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from gradstep.core.examples import SEED, SEED_NAME
 from gradstep.core.language import ExpressionError, Program, load, parse
@@ -22,7 +22,6 @@ from gradstep.tui import forked_load
 from gradstep.tui.crash import run_guarded, run_or_raise
 from gradstep.tui.loader import Loader, LoadFinished, LoadProgress, LoadRequest
 from gradstep.tui.messages import ShowSubtree
-from gradstep.tui.quiz.bar import QuizBar
 from gradstep.tui.served import ServedFolder
 from gradstep.tui.widgets.breadcrumb import SHOWN_CRUMBS, Breadcrumb
 from gradstep.tui.widgets.error_panel import ErrorPanel
@@ -30,7 +29,6 @@ from gradstep.tui.widgets.graph_tree import GraphTree
 from gradstep.tui.widgets.groups import GroupsView
 from gradstep.tui.widgets.inspector import Inspector
 from gradstep.tui.widgets.keys_bar import KeysBar
-from gradstep.tui.widgets.loading import LoadingBar
 from gradstep.tui.widgets.status import StatusBar
 from gradstep.tui.widgets.timeline import Timeline
 from textual import events
@@ -38,6 +36,10 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from gradstep.tui.quiz.bar import QuizBar
+    from gradstep.tui.widgets.loading import LoadingBar
 
 POLL_SECONDS = 0.5
 """How often the open file is checked for changes (its mtime and size)."""
@@ -120,7 +122,10 @@ class GradstepApp(App[int]):
     FOOTER_ROOMY = 100
     """From this many columns the footer has room for p and u."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual reads it as is)
+    WIDE = 110
+    """From this many columns the timeline is taller (12 rows, not 6) and the inspector keeps 30
+    columns. Set on those two panes, not on the screen as Textual's breakpoints do: a class on the
+    screen restyles every widget, which cost start-up time on every start."""
 
     def __init__(
         self,
@@ -160,6 +165,10 @@ class GradstepApp(App[int]):
         """The file whose graph is on screen (``path`` is the file watched: after a failed ``o``,
         the file opened, so that saving its fix loads it)."""
         self._loader = Loader(self)
+        self._quiz_bar: QuizBar | None = None
+        """Predict mode's answer bar: made and mounted when predict mode is first turned on."""
+        self._loading_bar: LoadingBar | None = None
+        """The progress of a big file's load: made and mounted when a first big load begins."""
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -172,10 +181,11 @@ class GradstepApp(App[int]):
         self._inspector = Inspector(id="inspector")
         self._timeline = Timeline(id="timeline")
         self._groups = GroupsView(id="groups")
-        self._quiz_bar = QuizBar(id="quiz")
+        self._keys = KeysBar(id="keys")
         yield self._status
         yield ErrorPanel(id="error")
-        yield LoadingBar(id="loading")
+        if self.path is not None and self._big(self.path):  # its progress shows on the first frame
+            yield self._make_loading_bar()
         with _Panes(id="panes"):
             with _TreePane(id="tree-pane"):
                 yield self._breadcrumb
@@ -183,8 +193,34 @@ class GradstepApp(App[int]):
                 yield self._groups
             yield self._inspector
         yield self._timeline
-        yield self._quiz_bar
-        yield KeysBar(id="keys")
+        if self._predict:
+            yield self._make_quiz_bar()
+        yield self._keys
+
+    @staticmethod
+    def _big(path: str) -> bool:
+        found = _signature(path)
+        return found is not None and found[1] >= BACKGROUND_BYTES
+
+    def _make_loading_bar(self) -> LoadingBar:
+        from gradstep.tui.widgets.loading import LoadingBar
+
+        self._loading_bar = LoadingBar(id="loading")
+        return self._loading_bar
+
+    @property
+    def loading_bar(self) -> LoadingBar:
+        """The bar that shows a big file's load (mounted under the status line on first use)."""
+        if self._loading_bar is None:
+            self.mount(self._make_loading_bar(), after="#error")
+        assert self._loading_bar is not None
+        return self._loading_bar
+
+    def _make_quiz_bar(self) -> QuizBar:
+        from gradstep.tui.quiz.bar import QuizBar
+
+        self._quiz_bar = QuizBar(id="quiz")
+        return self._quiz_bar
 
     def get_default_screen(self) -> Screen[int]:
         return _MainScreen(id="_default")
@@ -192,7 +228,10 @@ class GradstepApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         # Below 90 columns every key of ours fits in the footer only without the palette's hint
         # (ctrl+p still works, and the help screen lists it).
-        self.query_one(KeysBar).show_command_palette = event.size.width >= 90
+        width = event.size.width
+        self._keys.show_command_palette = width >= 90
+        for pane in (self._timeline, self._inspector):
+            pane.set_class(width < self.WIDE, "-narrow")
         self.refresh_bindings()  # p and u in the footer or not (check_action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -213,7 +252,7 @@ class GradstepApp(App[int]):
         if self._watch:
             self.set_interval(POLL_SECONDS, self.check_file)
         self._tree.focus()
-        if self._quiz_bar.active:
+        if self._quiz_bar is not None and self._quiz_bar.active:
             self._quiz_bar.input.focus()
 
     @property
@@ -247,11 +286,12 @@ class GradstepApp(App[int]):
             return False
         if self._signature is not None and self._signature[1] >= BACKGROUND_BYTES:
             self._loader.start(request, later=self.call_after_refresh)
-            self.query_one(LoadingBar).start(path)
+            self.loading_bar.start(path)
             self._refresh_status()
             return False
         self._loader.cancel()  # a small file asked for now wins over a big one still loading
-        self.query_one(LoadingBar).stop()
+        if self._loading_bar is not None:
+            self._loading_bar.stop()
         try:
             program = load(path)
         except ExpressionError as error:
@@ -265,12 +305,12 @@ class GradstepApp(App[int]):
 
     def on_load_progress(self, message: LoadProgress) -> None:
         if message.generation == self._loader.generation:
-            self.query_one(LoadingBar).report(message.stage, message.done, message.total)
+            self.loading_bar.report(message.stage, message.done, message.total)
 
     def on_load_finished(self, message: LoadFinished) -> None:
         if not self._loader.finished(message.generation):
             return  # a newer load superseded it
-        self.query_one(LoadingBar).stop()
+        self.loading_bar.stop()
         request = message.request
         if message.error is not None or message.graph is None:
             error = message.error or f"{request.path}: error: could not load the file"
@@ -340,6 +380,7 @@ class GradstepApp(App[int]):
         self.trace = graph
         self.nudged = None  # node numbers may mean other nodes now
         if self._predict:
+            assert self._quiz_bar is not None  # composed, or mounted when p turned predict mode on
             self._quiz_bar.start(graph)  # a new graph, a new quiz (from the carried-over step)
         tree = self.graph_tree
         tree.set_trace(graph, expanded)
@@ -397,7 +438,8 @@ class GradstepApp(App[int]):
             if self.showing_groups:
                 self._groups.show_position()
         self._refresh_breadcrumb()  # now, not when the tree's message arrives: one repaint a step
-        self._quiz_bar.sync()
+        if self._quiz_bar is not None:
+            self._quiz_bar.sync()
         self._show_inspector(self.selected_node)
         self._refresh_status()
 
@@ -411,7 +453,7 @@ class GradstepApp(App[int]):
             source,
             len(self.breakpoints),
             stale=stale,
-            note=self._quiz_bar.score,
+            note=None if self._quiz_bar is None else self._quiz_bar.score,
             loading=self._loader.busy,
         )
 
@@ -510,7 +552,7 @@ class GradstepApp(App[int]):
         self._refresh_view()
 
     def on_quiz_bar_finished(self, message: QuizBar.Finished) -> None:
-        if self._quiz_bar.quiz is not None:
+        if self._quiz_bar is not None and self._quiz_bar.quiz is not None:
             from gradstep.tui.quiz.summary import SummaryScreen
 
             self.push_screen(SummaryScreen(self._quiz_bar.quiz))
@@ -568,12 +610,15 @@ class GradstepApp(App[int]):
         state = "set on" if node in self.breakpoints else "cleared from"
         self.notify(f"Breakpoint {state} {shown(self.trace.name(node), 200)}", timeout=2, markup=False)
 
-    def action_toggle_predict(self) -> None:
+    async def action_toggle_predict(self) -> None:
         """Predict mode on or off at the cursor: each backward contribution is asked before it is shown."""
         graph = self.trace
         if graph is None:
             return
         self._predict = not self._predict
+        if self._quiz_bar is None:
+            await self.mount(self._make_quiz_bar(), before=self._keys)
+        assert self._quiz_bar is not None
         if self._predict:
             self._quiz_bar.start(graph)  # moves the cursor past the seed if it is before it
             if self._quiz_bar.quiz is not None and self._quiz_bar.quiz.finished:
@@ -585,8 +630,8 @@ class GradstepApp(App[int]):
             (self._groups if self.showing_groups else self.graph_tree).focus()
         self._refresh_view()
 
-    def action_toggle_predict_unseen(self) -> None:
-        self.action_toggle_predict()
+    async def action_toggle_predict_unseen(self) -> None:
+        await self.action_toggle_predict()
 
     def action_nudge_unseen(self) -> None:
         self.action_nudge()

@@ -105,10 +105,13 @@ async def test_a_big_file_shows_the_frame_and_progress_and_answers_keys_while_it
 async def test_progress_names_the_stage_and_how_far(tmp_path: Path) -> None:
     app = GradstepApp(None)
     async with app.run_test(size=SIZE) as pilot:
-        bar = app.query_one(LoadingBar)
+        assert not app.query(LoadingBar)  # mounted by the first big load, not at start
+        bar = app.loading_bar
         bar.start("big.gs")
         bar.report("parsing", 120_000, 660_021)
         await pilot.pause()
+        assert app.query_one(LoadingBar) is bar and bar.display
+        assert "parsing" in app.screen.query_one("#loading-text").render().plain  # type: ignore[union-attr]
         assert bar.plain == "Loading big.gs · parsing 120,000 of 660,021 characters · q quits"
         bar.report("building", 2_048, 50_001)
         assert "building the graph 2,048 of 50,001 statements" in bar.plain

@@ -2,6 +2,9 @@
 
 A big file loads on a thread of its own (tui/loader.py); the app stays on screen and answers keys
 meanwhile, and this bar, under the status line, says where the load is. Hidden when nothing loads.
+
+The app mounts the bar when a first big load begins (most sessions never need it, and every widget
+on the screen costs start-up time); it may be told what to say before it is mounted.
 """
 
 from __future__ import annotations
@@ -40,9 +43,14 @@ class LoadingBar(Horizontal):
     plain: str = ""
     """What the bar says, as plain text (for tests)."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Static(id="loading-text")
+        self._bar = ProgressBar(total=100, show_eta=False, id="loading-bar")
+
     def compose(self) -> ComposeResult:
-        yield Static(id="loading-text")
-        yield ProgressBar(total=100, show_eta=False, id="loading-bar")
+        yield self._text
+        yield self._bar
 
     def start(self, path: str) -> None:
         """Show the bar for a load of ``path`` that has just begun."""
@@ -57,8 +65,8 @@ class LoadingBar(Horizontal):
         unit = {"parsing": " characters", "building": " statements"}.get(stage)
         amount = f" {done:,} of {total:,}{unit}" if unit else ""
         self.plain = f"Loading {shown(getattr(self, '_path', ''), 120)} · {words}{amount} · q quits"
-        self.query_one("#loading-text", Static).update(Text(self.plain, no_wrap=True, overflow="ellipsis"))
-        self.query_one(ProgressBar).update(progress=round(100 * fraction))
+        self._text.update(Text(self.plain, no_wrap=True, overflow="ellipsis"))
+        self._bar.update(progress=round(100 * fraction))
 
     def stop(self) -> None:
         """The load is over (loaded, failed or superseded): hide the bar."""
