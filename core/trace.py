@@ -181,6 +181,11 @@ class Trace:
             raise ValueError("that spanning tree is another graph's")
         self._spanning = spanning
 
+    def index_uses(self) -> None:
+        """Make the table of uses now (see ``out_start``), not on the first question about a
+        node's uses: the debugger makes it while it waits for the first key."""
+        self._index_consumers()
+
     def _index_consumers(self) -> tuple[array[int], array[int]]:
         """For each node, the edges that use it (a CSR table), so ``consumers`` costs O(uses).
 

@@ -187,3 +187,18 @@ async def test_a_60000_node_graph_matches_micrograd() -> None:
             await pilot.press("N")
         assert len(app.graph_tree.rows) <= MAX_ROWS
         assert app.graph_tree.highlighted_node == graph.step_node(graph.position - 1)
+
+
+async def test_the_table_of_uses_is_made_while_the_app_waits_for_the_first_key() -> None:
+    # Made on first use, it would cost the first step on a big graph tens of milliseconds.
+    total = Value(0.0, label="x0")
+    for k in range(1, 40):  # no node used twice: no pane asks about uses before the first step
+        total = total + Value(float(k), label=f"x{k}")
+    graph = trace(total)
+    assert graph._consumer_table is None
+    app = GradstepApp(graph=graph, title="sum")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert graph._consumer_table is not None
+        await pilot.press("n")
+        assert "used 1×" in app.query_one("#inspector").plain  # type: ignore[attr-defined]
