@@ -50,6 +50,9 @@ load at once (in milliseconds)."""
 
 FileSignature = forked_load.Signature
 
+USES_AFTER = 0.1
+"""Seconds after a graph is shown that its table of uses is made (see ``_show_trace``)."""
+
 
 class _Panes(Horizontal):
     """The tree beside the inspector. ``BLANK``: its children cover it, so the compositor, which
@@ -387,8 +390,10 @@ class GradstepApp(App[int]):
         self._groups.set_trace(graph, groups_open)
         tree.set_breakpoints(frozenset(self.breakpoints))
         # The inspector asks how a node is used from the first step on: the table of uses (30 ms
-        # on the demo graph) is made once this graph is on screen, not on the first key.
-        self.call_after_refresh(graph.index_uses)
+        # on the demo graph) is made while the app waits for the first key, not on that key. Not
+        # at once after the refresh: its sort holds the GIL, and the writer thread still has the
+        # frame to write.
+        self.set_timer(USES_AFTER, lambda: self._index_uses(graph))
         timeline = self._timeline
         timeline.set_trace(graph)
         timeline.set_breakpoints(frozenset(self.breakpoints))
@@ -599,6 +604,10 @@ class GradstepApp(App[int]):
     def action_toggle_groups(self) -> None:
         """Show the graph's modules (layers, neurons, from labels like L0.N5.w0) or the tree again."""
         self._show_groups(not self.showing_groups)
+
+    def _index_uses(self, graph: Trace) -> None:
+        if graph is self.trace:
+            graph.index_uses()
 
     def action_toggle_breakpoint(self) -> None:
         """Stop at every step that touches the selected node (or stop stopping)."""

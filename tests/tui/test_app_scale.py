@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import micrograd.engine as mg
 from gradstep.core.engine import Value
 from gradstep.core.trace import trace
-from gradstep.tui.app import GradstepApp
+from gradstep.tui.app import USES_AFTER, GradstepApp
 from gradstep.tui.widgets.breadcrumb import Breadcrumb
 from gradstep.tui.widgets.timeline import Timeline
 
@@ -198,7 +198,7 @@ async def test_the_table_of_uses_is_made_while_the_app_waits_for_the_first_key()
     assert graph._consumer_table is None
     app = GradstepApp(graph=graph, title="sum")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await pilot.pause(USES_AFTER + 0.1)
         assert graph._consumer_table is not None
         await pilot.press("n")
         assert "used 1×" in app.query_one("#inspector").plain  # type: ignore[attr-defined]
