@@ -36,8 +36,8 @@ class LoadingBar(Horizontal):
         background: $panel;
     }
     LoadingBar.-visible { display: block; }
-    LoadingBar > Static { width: 1fr; height: 1; }
-    LoadingBar > ProgressBar { width: auto; height: 1; }
+    LoadingBar > Static { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LoadingBar > ProgressBar { width: auto; height: 1; margin-left: 1; }
     """
 
     plain: str = ""
