@@ -17,6 +17,7 @@ from gradstep.core.ops import format_number
 from gradstep.core.text import shown
 from gradstep.tui.crash import run_or_raise
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -68,7 +69,12 @@ class CheckApp(App[int]):
             with VerticalScroll(id="inspector-box"):
                 yield Static(id="inspector")
         yield OptionList(*self.timeline_options(), id="timeline")
-        yield Footer()
+        yield Footer(compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # At 80 columns every key (q included) fits only without the palette's hint (ctrl+p still
+        # works), as in the debugger.
+        self.query_one(Footer).show_command_palette = event.size.width >= 90
 
     def on_mount(self) -> None:
         self.query_one("#tree", Tree).border_title = "their graph (✗: final grad wrong)"

@@ -58,3 +58,17 @@ def test_debug_check_true_checks_their_graph_and_opens_check_mode(monkeypatch) -
     (verdict,) = opened
     assert verdict.ok and verdict.step_count == 4
     assert (a.grad, b.grad) == (-2.0, 2.0)  # their backward ran once, its grads left in place
+
+
+async def test_every_key_shows_in_the_footer_at_80_columns() -> None:
+    verdict = check_file(
+        str(ROOT / "examples" / "hunt.gs"), str(ROOT / "examples" / "engines" / "overwrite.py")
+    )
+    for width in (80, 120):
+        app = CheckApp(verdict)
+        async with app.run_test(size=(width, 24)) as pilot:
+            await pilot.pause()
+            footer = app.screen._compositor.render_strips()[-1].text
+            keys = ("n next step", "N previous step", "c continue to ✗", "C back to ✗", "r start", "q quit")
+            assert all(key in footer for key in keys), (width, footer)
+            assert ("palette" in footer) == (width >= 90)
