@@ -50,6 +50,12 @@ load at once (in milliseconds)."""
 
 FileSignature = forked_load.Signature
 
+GC_YOUNG = 10_000
+"""Allocations between two of the cycle collector's young-generation runs while the app runs
+(Python's default: 700). A step makes a few thousand short-lived objects (segments, strips), freed
+by their counts, not by the collector; at 700 nearly every key paid for a run of the collector
+(0.1 ms, and a costlier older-generation run every tenth). Restored when the app ends."""
+
 USES_AFTER = 0.1
 """Seconds after a graph is shown that its table of uses is made (see ``_show_trace``)."""
 
@@ -168,6 +174,8 @@ class GradstepApp(App[int]):
         """The file whose graph is on screen (``path`` is the file watched: after a failed ``o``,
         the file opened, so that saving its fix loads it)."""
         self._loader = Loader(self)
+        self._thresholds = gc.get_threshold()
+        """The collector's thresholds before the app ran (see ``GC_YOUNG``)."""
         self._quiz_bar: QuizBar | None = None
         """Predict mode's answer bar: made and mounted when predict mode is first turned on."""
         self._loading_bar: LoadingBar | None = None
@@ -246,6 +254,8 @@ class GradstepApp(App[int]):
         return True
 
     def on_mount(self) -> None:
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG, *self._thresholds[1:])
         if self._initial_graph is not None:
             self._show_trace(self._initial_graph)
         elif self.path is None:
@@ -405,6 +415,7 @@ class GradstepApp(App[int]):
 
     def on_unmount(self) -> None:
         self._loader.cancel()
+        gc.set_threshold(*self._thresholds)
         gc.unfreeze()  # debug() returns the caller's process to the collector as it found it
 
     def _show_error(self, message: str | None, *, about_graph: bool = True) -> None:

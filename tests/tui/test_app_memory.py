@@ -100,3 +100,12 @@ async def test_a_small_file_and_its_reload_keep_no_values(tmp_path: Path, watch:
         assert app.trace.position == 2
         assert watch.values_alive() == 0
         assert all(program() is None for program in watch.programs)
+
+
+async def test_the_collector_runs_less_often_while_the_app_runs_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    app = GradstepApp(None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert gc.get_threshold() == (app_module.GC_YOUNG, *before[1:])
+    assert gc.get_threshold() == before  # debug() leaves the caller's process as it found it
