@@ -81,6 +81,10 @@ class _MainScreen(Screen[int]):
 
 _signature = forked_load.signature
 
+_DRAW_NOW = callable(getattr(Screen, "_on_timer_update", None))
+"""Whether this Textual's screen draws its dirty widgets in ``_on_timer_update`` (see
+``GradstepApp._draw_now``; tested with Textual 8.0 to 8.2, as pyproject.toml declares)."""
+
 
 class GradstepApp(App[int]):
     """Step backprop node by node over one graph: from a file, the built-in example, or ``debug()``.
@@ -234,7 +238,8 @@ class GradstepApp(App[int]):
         return self._quiz_bar
 
     def get_default_screen(self) -> Screen[int]:
-        return _MainScreen(id="_default")
+        self._main = _MainScreen(id="_default")
+        return self._main
 
     def on_resize(self, event: events.Resize) -> None:
         # Below 90 columns every key of ours fits in the footer only without the palette's hint
@@ -586,11 +591,38 @@ class GradstepApp(App[int]):
         """Apply the next event."""
         if self.trace is not None and self.trace.step():
             self._refresh_view()
+            self._draw_now()
 
     def action_step_back(self) -> None:
         """Undo the last event."""
         if self.trace is not None and self.trace.back():
             self._refresh_view()
+            self._draw_now()
+
+    def _draw_now(self) -> None:
+        """Put the panes a step changed on screen now, from this key's handler.
+
+        Textual draws a refreshed widget once its own message loop, then the screen's, then the
+        screen's update timer have each had their turn: for the five panes of a step, a dozen
+        hops between tasks before the frame (0.3 ms of a key's 3.9 ms on the demo graph, measured
+        through a terminal). Here the panes go straight into the screen's set of widgets to draw
+        and the screen draws them as its timer would (one Textual internal, ``_DRAW_NOW``). Where
+        that is not possible, or a pane needs a layout, Textual draws them its own way.
+        """
+        screen = self.screen
+        dirty = getattr(screen, "_dirty_widgets", None)
+        if not _DRAW_NOW or not isinstance(dirty, set) or screen is not self._main:
+            return
+        panes = [self._status, self._breadcrumb, self._tree, self._groups, self._inspector, self._timeline]
+        if self._quiz_bar is not None:
+            panes.append(self._quiz_bar)
+        if any(getattr(pane, "_layout_required", True) for pane in panes):
+            return
+        for pane in panes:
+            if pane._repaint_required:
+                pane._repaint_required = False
+                dirty.add(pane)
+        screen._on_timer_update()  # type: ignore[attr-defined]
 
     def action_continue(self) -> None:
         """Run to the next step that touches a breakpoint, or to the end."""

@@ -56,3 +56,28 @@ async def test_panes_draw_the_same_without_textual_internals(monkeypatch: pytest
         assert a.keys() == b.keys()
         for name in a:
             assert a[name] == b[name], f"{name} differs after key {step}"
+
+
+@pytest.mark.parametrize("draw_now", [True, False])
+async def test_a_step_is_drawn_from_its_key_or_else_by_textual(
+    draw_now: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GradstepApp._draw_now`` draws a step's panes from the key's handler with a Textual
+    internal; without it (another Textual) Textual draws them on its own time, the same lines."""
+    from gradstep.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "_DRAW_NOW", draw_now)
+    app = GradstepApp(graph=trace(parse(SEED, "seed.gs").output), title="seed")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        drawn: list[int] = []
+        screen = app.screen
+        refresh = screen._compositor_refresh
+        monkeypatch.setattr(screen, "_compositor_refresh", lambda: (drawn.append(1), refresh())[1])
+        app.action_step()
+        assert len(drawn) == (1 if draw_now else 0)  # before the app's loop had another turn
+        await pilot.pause()
+        assert len(drawn) == 1  # one frame either way
+    shown, _ = await _screens(KEYS)
+    monkeypatch.setattr(app_module, "_DRAW_NOW", True)
+    assert shown == (await _screens(KEYS))[0]  # the same lines after every key

@@ -142,3 +142,62 @@ def test_an_app_that_fails_exits_1_with_one_line_and_no_traceback(tmp_path: Path
     saved = message.rsplit("traceback in ", 1)[1].rstrip(")")
     assert "ZeroDivisionError" in Path(saved).read_text()
     Path(saved).unlink()
+
+
+REDRAWABLE = """
+import sys
+from gradstep.tui.app import GradstepApp
+from gradstep.tui.cli import main
+from gradstep.tui.widgets.inspector import Inspector
+{patch}
+def redraw_all(self):
+    for widget in self.screen.walk_children(with_self=True):
+        widget.refresh()
+mount = GradstepApp.on_mount
+def on_mount(self):
+    mount(self)
+    self.bind("f12", "redraw_all", show=False)
+GradstepApp.action_redraw_all = redraw_all
+GradstepApp.on_mount = on_mount
+sys.exit(main(sys.argv[1:]))
+"""
+"""gradstep with one more key, F12: every widget drawn afresh (the oracle of the test below)."""
+
+
+def plain(screen: str) -> str:
+    """A screen captured with its colours, without them."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", screen)
+
+
+def steps_then_redraw(tmux: Tmux, script: Path) -> tuple[str, str]:
+    """The screen (colours included) after steps drawn as they come, then after every widget
+    is drawn afresh."""
+    tmux.type(f"clear; {shlex.quote(sys.executable)} {shlex.quote(str(script))} examples/neuron.gs")
+    tmux.wait_for(lambda s: "step 0 of" in s)
+    for k, key in enumerate("nnnnnnnnnnNNN"):
+        tmux("send-keys", "-t", "t", key)
+        tmux.wait_for(lambda s, k=k: f"step {k + 1 if k < 10 else 19 - k} of" in s)
+    time.sleep(0.3)
+    drawn = tmux("capture-pane", "-e", "-p", "-t", "t")
+    tmux("send-keys", "-t", "t", "F12")
+    time.sleep(0.5)
+    redrawn = tmux("capture-pane", "-e", "-p", "-t", "t")
+    tmux("send-keys", "-t", "t", "q")
+    tmux.wait_for(lambda s: "step" not in s)
+    return drawn, redrawn
+
+
+def test_a_step_drawn_at_once_leaves_the_terminal_as_a_full_redraw_would(tmp_path: Path, tmux: Tmux) -> None:
+    # The control: an inspector that never redraws its changed lines leaves stale cells, and
+    # this comparison sees them.
+    stale = tmp_path / "stale.py"
+    stale.write_text(REDRAWABLE.format(patch="Inspector.refresh_rows = lambda self, rows: None"))
+    drawn, redrawn = steps_then_redraw(tmux, stale)
+    assert "value  not computed yet" in plain(drawn) and "value  0.707107" in plain(redrawn)
+    assert drawn != redrawn
+    # The real app: each step's panes go to the screen from the key's handler (_draw_now).
+    real = tmp_path / "real.py"
+    real.write_text(REDRAWABLE.format(patch=""))
+    drawn, redrawn = steps_then_redraw(tmux, real)
+    assert "step 7 of" in plain(drawn) and "value  0.707107" in plain(drawn)
+    assert drawn == redrawn
