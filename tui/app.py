@@ -616,6 +616,8 @@ class GradstepApp(App[int]):
         dirty = getattr(screen, "_dirty_widgets", None)
         if not _DRAW_NOW or not isinstance(dirty, set) or screen is not self._main:
             return
+        if self.message_queue_size:
+            return  # more keys waiting (a key held down, a burst): Textual draws once for them all
         if self._quiz_bar is not None and self._quiz_bar.active:
             return  # the answer bar's own widgets change too: one frame for all of them
         panes = [self._status, self._breadcrumb, self._tree, self._groups, self._inspector, self._timeline]

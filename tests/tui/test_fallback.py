@@ -81,3 +81,23 @@ async def test_a_step_is_drawn_from_its_key_or_else_by_textual(
     shown, _ = await _screens(KEYS)
     monkeypatch.setattr(app_module, "_DRAW_NOW", True)
     assert shown == (await _screens(KEYS))[0]  # the same lines after every key
+
+
+async def test_keys_that_arrive_together_are_drawn_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step is drawn from its key only when no other key waits: a burst (a key held down, keys
+    pasted) is drawn as Textual draws it, once for all the keys that came together, not a frame
+    a key (which made 100 keys at once take ten times as long to show)."""
+    from textual import events
+
+    app = GradstepApp(graph=trace(parse(SEED, "seed.gs").output), title="seed")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        drawn: list[int] = []
+        screen = app.screen
+        refresh = screen._compositor_refresh
+        monkeypatch.setattr(screen, "_compositor_refresh", lambda: (drawn.append(1), refresh())[1])
+        for _ in range(8):
+            app.post_message(events.Key("n", "n"))
+        await pilot.pause()
+        assert app.trace is not None and app.trace.position == 8
+        assert 1 <= len(drawn) <= 2, drawn
