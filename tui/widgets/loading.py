@@ -3,17 +3,17 @@
 A big file loads on a thread of its own (tui/loader.py); the app stays on screen and answers keys
 meanwhile, and this bar, under the status line, says where the load is. Hidden when nothing loads.
 
-The app mounts the bar when a first big load begins (most sessions never need it, and every widget
-on the screen costs start-up time); it may be told what to say before it is mounted.
+One widget draws both the words and the bar: it is on the first frame of every big file, and each
+widget on that frame costs start-up time (Textual's ``ProgressBar`` is three). The app mounts it
+when a first big load begins, or composes it when the file it opens is big; it may be told what
+to say before it is mounted.
 """
 
 from __future__ import annotations
 
 from gradstep.core.text import shown
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import ProgressBar, Static
+from textual.widget import Widget
 
 STAGES: dict[str, tuple[float, float, str]] = {
     "reading": (0.0, 0.02, "reading"),
@@ -24,8 +24,11 @@ STAGES: dict[str, tuple[float, float, str]] = {
 }
 """Each stage's share of the whole bar (from, to) and its words; ``done/total`` moves within it."""
 
+BAR_CELLS = 32
+"""The bar's length, as Textual's ``ProgressBar`` draws it; narrower panes get a shorter one."""
 
-class LoadingBar(Horizontal):
+
+class LoadingBar(Widget):
     """``Loading FILE · parsing 120,000 of 660,021 characters`` beside a bar of the whole load."""
 
     DEFAULT_CSS = """
@@ -36,21 +39,17 @@ class LoadingBar(Horizontal):
         background: $panel;
     }
     LoadingBar.-visible { display: block; }
-    LoadingBar > Static { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    LoadingBar > ProgressBar { width: auto; height: 1; margin-left: 1; }
+    LoadingBar > .loading-bar--done { color: $accent; }
+    LoadingBar > .loading-bar--to-do { color: $foreground 15%; }
     """
+
+    COMPONENT_CLASSES = {"loading-bar--done", "loading-bar--to-do"}  # noqa: RUF012 (Textual's own)
 
     plain: str = ""
     """What the bar says, as plain text (for tests)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._text = Static(id="loading-text")
-        self._bar = ProgressBar(total=100, show_eta=False, id="loading-bar")
-
-    def compose(self) -> ComposeResult:
-        yield self._text
-        yield self._bar
+    fraction: float = 0.0
+    """How far the whole load has come, from 0 to 1."""
 
     def start(self, path: str) -> None:
         """Show the bar for a load of ``path`` that has just begun."""
@@ -61,14 +60,27 @@ class LoadingBar(Horizontal):
     def report(self, stage: str, done: int, total: int) -> None:
         """The load reached ``done`` of ``total`` in ``stage`` (a key of ``STAGES``)."""
         low, high, words = STAGES.get(stage, (0.0, 1.0, stage))
-        fraction = low + (high - low) * (done / total if total > 0 else 0.0)
+        self.fraction = low + (high - low) * (done / total if total > 0 else 0.0)
         unit = {"parsing": " characters", "building": " statements"}.get(stage)
         amount = f" {done:,} of {total:,}{unit}" if unit else ""
         self.plain = f"Loading {shown(getattr(self, '_path', ''), 120)} · {words}{amount} · q quits"
-        self._text.update(Text(self.plain, no_wrap=True, overflow="ellipsis"))
-        self._bar.update(progress=round(100 * fraction))
+        self.refresh()
 
     def stop(self) -> None:
         """The load is over (loaded, failed or superseded): hide the bar."""
         self.set_class(False, "-visible")
-        self.plain = ""
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        percent = f" {round(100 * self.fraction):>3}%"
+        cells = max(0, min(BAR_CELLS, width - len(percent) - 12))  # the words keep 10 and more
+        words = Text(self.plain, no_wrap=True, overflow="ellipsis", end="")
+        words.truncate(max(0, width - cells - len(percent) - 1), overflow="ellipsis", pad=True)
+        line = words
+        if cells:
+            done = round(self.fraction * cells)
+            line.append(" ")
+            line.append("━" * done, self.get_component_rich_style("loading-bar--done"))
+            line.append("━" * (cells - done), self.get_component_rich_style("loading-bar--to-do"))
+        line.append(percent)
+        return line
