@@ -58,6 +58,15 @@ async def test_panes_draw_the_same_without_textual_internals(monkeypatch: pytest
             assert a[name] == b[name], f"{name} differs after key {step}"
 
 
+def count_frames(app: GradstepApp, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gains an item each time the app's screen draws a frame."""
+    drawn: list[int] = []
+    screen = app.screen
+    refresh = screen._compositor_refresh
+    monkeypatch.setattr(screen, "_compositor_refresh", lambda: (drawn.append(1), refresh())[1])
+    return drawn
+
+
 @pytest.mark.parametrize("draw_now", [True, False])
 async def test_a_step_is_drawn_from_its_key_or_else_by_textual(
     draw_now: bool, monkeypatch: pytest.MonkeyPatch
@@ -70,10 +79,7 @@ async def test_a_step_is_drawn_from_its_key_or_else_by_textual(
     app = GradstepApp(graph=trace(parse(SEED, "seed.gs").output), title="seed")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        drawn: list[int] = []
-        screen = app.screen
-        refresh = screen._compositor_refresh
-        monkeypatch.setattr(screen, "_compositor_refresh", lambda: (drawn.append(1), refresh())[1])
+        drawn = count_frames(app, monkeypatch)
         app.action_step()
         assert len(drawn) == (1 if draw_now else 0)  # before the app's loop had another turn
         await pilot.pause()
@@ -92,10 +98,7 @@ async def test_keys_that_arrive_together_are_drawn_together(monkeypatch: pytest.
     app = GradstepApp(graph=trace(parse(SEED, "seed.gs").output), title="seed")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        drawn: list[int] = []
-        screen = app.screen
-        refresh = screen._compositor_refresh
-        monkeypatch.setattr(screen, "_compositor_refresh", lambda: (drawn.append(1), refresh())[1])
+        drawn = count_frames(app, monkeypatch)
         for _ in range(8):
             app.post_message(events.Key("n", "n"))
         await pilot.pause()
