@@ -28,7 +28,7 @@ from gradstep.tui.widgets.error_panel import ErrorPanel
 from gradstep.tui.widgets.graph_tree import GraphTree
 from gradstep.tui.widgets.groups import GroupsView
 from gradstep.tui.widgets.inspector import Inspector
-from gradstep.tui.widgets.keys_bar import KeysBar
+from gradstep.tui.widgets.keys_bar import PALETTE_HINT_WIDTH, KeysBar
 from gradstep.tui.widgets.status import StatusBar
 from gradstep.tui.widgets.timeline import Timeline
 from textual import events
@@ -184,8 +184,6 @@ class GradstepApp(App[int]):
         """Predict mode's answer bar: made and mounted when predict mode is first turned on."""
         self._loading_bar: LoadingBar | None = None
         """The progress of a big file's load: made and mounted when a first big load begins."""
-        self._main: Screen[int] | None = None
-        """The panes' screen (``get_default_screen``), made when the app starts."""
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -201,7 +199,8 @@ class GradstepApp(App[int]):
         self._keys = KeysBar(id="keys")
         yield self._status
         yield ErrorPanel(id="error")
-        if self.path is not None and self._big(self.path):  # its progress shows on the first frame
+        if self.path is not None and forked_load.in_background(_signature(self.path)):
+            # its progress shows on the first frame
             yield self._make_loading_bar()
         with _Panes(id="panes"):
             with _TreePane(id="tree-pane"):
@@ -213,11 +212,6 @@ class GradstepApp(App[int]):
         if self._predict:
             yield self._make_quiz_bar()
         yield self._keys
-
-    @staticmethod
-    def _big(path: str) -> bool:
-        found = _signature(path)
-        return found is not None and found[1] >= BACKGROUND_BYTES
 
     def _make_loading_bar(self) -> LoadingBar:
         from gradstep.tui.widgets.loading import LoadingBar
@@ -233,6 +227,10 @@ class GradstepApp(App[int]):
         assert self._loading_bar is not None
         return self._loading_bar
 
+    def _hide_loading_bar(self) -> None:
+        if self._loading_bar is not None:  # (none is made to be hidden)
+            self._loading_bar.stop()
+
     def _make_quiz_bar(self) -> QuizBar:
         from gradstep.tui.quiz.bar import QuizBar
 
@@ -240,14 +238,13 @@ class GradstepApp(App[int]):
         return self._quiz_bar
 
     def get_default_screen(self) -> Screen[int]:
-        self._main = _MainScreen(id="_default")
-        return self._main
+        return _MainScreen(id="_default")
 
     def on_resize(self, event: events.Resize) -> None:
-        # Below 90 columns every key of ours fits in the footer only without the palette's hint
-        # (ctrl+p still works, and the help screen lists it).
+        # Below PALETTE_HINT_WIDTH every key of ours fits in the footer only without the palette's
+        # hint (ctrl+p still works, and the help screen lists it).
         width = event.size.width
-        self._keys.show_command_palette = width >= 90
+        self._keys.show_command_palette = width >= PALETTE_HINT_WIDTH
         for pane in (self._timeline, self._inspector):
             pane.set_class(width < self.WIDE, "-narrow")
         self.refresh_bindings()  # p and u in the footer or not (check_action)
@@ -261,7 +258,6 @@ class GradstepApp(App[int]):
         return True
 
     def on_mount(self) -> None:
-        self._thresholds = gc.get_threshold()
         gc.set_threshold(GC_YOUNG, *self._thresholds[1:])
         if self._initial_graph is not None:
             self._show_trace(self._initial_graph)
@@ -304,14 +300,13 @@ class GradstepApp(App[int]):
         if self.served is not None and (refusal := self.served.refusal(path)):
             self._load_failed(request, refusal)  # checked before every read, reloads included
             return False
-        if self._signature is not None and self._signature[1] >= BACKGROUND_BYTES:
+        if forked_load.in_background(self._signature):
             self._loader.start(request, later=self.call_after_refresh)
             self.loading_bar.start(path)
             self._refresh_status()
             return False
         self._loader.cancel()  # a small file asked for now wins over a big one still loading
-        if self._loading_bar is not None:
-            self._loading_bar.stop()
+        self._hide_loading_bar()
         try:
             program = load(path)
         except ExpressionError as error:
@@ -330,7 +325,7 @@ class GradstepApp(App[int]):
     def on_load_finished(self, message: LoadFinished) -> None:
         if not self._loader.finished(message.generation):
             return  # a newer load superseded it
-        self.loading_bar.stop()
+        self._hide_loading_bar()
         request = message.request
         if message.error is not None or message.graph is None:
             error = message.error or f"{request.path}: error: could not load the file"
@@ -614,7 +609,7 @@ class GradstepApp(App[int]):
         """
         screen = self.screen
         dirty = getattr(screen, "_dirty_widgets", None)
-        if not _DRAW_NOW or not isinstance(dirty, set) or screen is not self._main:
+        if not _DRAW_NOW or not isinstance(dirty, set) or not isinstance(screen, _MainScreen):
             return
         if self.message_queue_size:
             return  # more keys waiting (a key held down, a burst): Textual draws once for them all

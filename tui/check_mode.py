@@ -16,6 +16,7 @@ from gradstep.core.checker import Mismatch, Step, Verdict
 from gradstep.core.ops import format_number
 from gradstep.core.text import shown
 from gradstep.tui.crash import run_or_raise
+from gradstep.tui.widgets.keys_bar import PALETTE_HINT_WIDTH
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
@@ -74,7 +75,7 @@ class CheckApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         # At 80 columns every key (q included) fits only without the palette's hint (ctrl+p still
         # works), as in the debugger.
-        self.query_one(Footer).show_command_palette = event.size.width >= 90
+        self.query_one(Footer).show_command_palette = event.size.width >= PALETTE_HINT_WIDTH
 
     def on_mount(self) -> None:
         self.query_one("#tree", Tree).border_title = "their graph (✗: final grad wrong)"

@@ -78,6 +78,11 @@ def signature(path: str) -> Signature | None:
     return (status.st_mtime_ns, status.st_size)
 
 
+def in_background(seen: Signature | None) -> bool:
+    """Whether a file of this signature loads in the background (``BACKGROUND_BYTES`` and more)."""
+    return seen is not None and seen[1] >= BACKGROUND_BYTES
+
+
 def start_early(path: str) -> None:
     """Start loading ``path`` in a child now, if it is big enough to load in the background.
 
@@ -85,7 +90,7 @@ def start_early(path: str) -> None:
     child dies with this process; a load nobody takes over ends with it.
     """
     seen = signature(path)
-    if AVAILABLE and seen is not None and seen[1] >= BACKGROUND_BYTES and path not in _early:
+    if AVAILABLE and in_background(seen) and path not in _early:
         _early[path] = (seen, _fork(path))
 
 

@@ -29,6 +29,11 @@ class Key(NamedTuple):
     enabled: bool
 
 
+PALETTE_HINT_WIDTH = 90
+"""From this many columns the footer shows the command palette's key too; narrower, every other
+key of the debugger's (and of check mode's) fits only without it."""
+
+
 class KeysBar(Widget, can_focus=False):
     """The active bindings that ``show``, one per action, then the command palette's key on the right.
 
