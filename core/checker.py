@@ -29,13 +29,14 @@ import gc
 import itertools
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, overload
 
+from . import speedups
 from .build import build
 from .engine import Value, topological_order
-from .foreign import ForeignGraph, close, read
+from .foreign import OP_CODES, OTHER_OP, ForeignGraph, close, read
 from .learner import load_engine, their_traceback, where_raised
 from .ops import ADD, MUL, Op, describe_local, format_number, short_expression
 from .record import ABORT, END, START, TIMEOUT, Recording, record
@@ -388,6 +389,7 @@ class _Judge:
                 if k is not None and id(ref) in named:
                     given[k] = named[id(ref)]
         self.names = _Names(graph, labels, given)
+        self._op_tables: tuple[bytearray, list[tuple[float, ...] | None]] | None = None
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
         self.step_nodes: list[int] = []
@@ -402,9 +404,30 @@ class _Judge:
 
     # --- references ----------------------------------------------------------------------------
 
+    def _tables(self) -> tuple[bytearray, list[tuple[float, ...] | None]]:
+        """For the compiled loops: each node's op code (``_CODES``; 4 for the ops they do not know)
+        and, for those, the local derivatives from gradstep's op table."""
+        if self._op_tables is None:
+            g = self.graph
+            codes = g.codes
+            if codes is None:
+                codes = bytearray(map(OP_CODES.get, map(id, g.ops), itertools.repeat(OTHER_OP)))
+            locals_: list[tuple[float, ...] | None] = [None] * g.size
+            for k in itertools.compress(range(g.size), map(OTHER_OP.__eq__, codes)):
+                locals_[k] = tuple(map(float, self.locals(k)))
+            self._op_tables = codes, locals_
+        return self._op_tables
+
     def _chain_rule(self) -> list[float]:
         """Every node's grad by the chain rule on their graph, with gradstep's op table."""
         g = self.graph
+        compiled = speedups.compiled
+        if compiled is not None:
+            codes, locals_ = self._tables()
+            grads: list[float] = compiled.chain_rule(
+                g.output, codes, g.operands, g.data, locals_, g.reachable
+            )
+            return grads
         ops, operands, data, params, reachable = g.ops, g.operands, g.data, g.params, g.reachable
         grads = [0.0] * g.size
         grads[g.output] = 1.0
@@ -484,7 +507,14 @@ class _Judge:
         g, found = self.graph, []
         operands, ops, data, params, op_names = g.operands, g.ops, g.data, g.params, g.op_names
         file_ops, file_values, initial = self.file_op, self.file_value, self.rec.initial
-        for k in range(g.size):
+        compiled = speedups.compiled
+        suspects: Iterable[int] = range(g.size)
+        if compiled is not None:  # the nodes where something may be found: surely right elsewhere
+            codes, _ = self._tables()
+            suspects = compiled.before_suspects(
+                codes, operands, data, file_values, file_ops, op_names, initial
+            )
+        for k in suspects:
             file_op = file_ops[k]
             ins = operands[k]
             if not ins and (
@@ -599,30 +629,50 @@ class _Judge:
         count = len(starts)
         if rec.timed_out or len(ends) != count:
             return None
-        previous = 0
-        for s in range(count):  # each step ends before the next begins
-            p, q = starts[s], ends[s]
-            if not previous <= p < q:
+        compiled = speedups.compiled
+        table = self.graph._by_node
+        if compiled is not None and table is not None and number == table.get:
+            in_turn = compiled.steps_in_turn(log, starts, ends, table, END)
+            if in_turn is None:
                 return None
-            previous = q + 3
+            nodes, places, finished = in_turn
+        else:
+            # each step ends before the next begins: 0 <= starts[0] < ends[0] < ends[0] + 3 <= starts[1]
+            if count and (
+                starts[0] < 0
+                or not all(map(operator.lt, starts, ends))
+                or not all(map(operator.le, map((3).__add__, itertools.islice(ends, count - 1)), starts[1:]))
+            ):
+                return None
+            # each step's node, where it began (the number of the triple), whether it returned
+            nodes = list(map(number, map(log.__getitem__, map((1).__add__, starts)), itertools.repeat(-1)))
+            places = list(map((3).__rfloordiv__, starts))
+            finished = bytearray(map(operator.is_, map(log.__getitem__, ends), itertools.repeat(END)))
+        self.step_nodes, self.places, self.finished = nodes, places, finished
         self._number = number
         operands, objects, ops, data, output = g.operands, g.objects, g.ops, g.data, g.output
         cur = list(rec.initial)
         pending = self._uses()
-        first_step: dict[int, int] = {}
-        # each step's node, where it began (the number of the triple), whether it returned
-        nodes = self.step_nodes
-        nodes[:] = map(number, map(log.__getitem__, map((1).__add__, starts)), itertools.repeat(-1))
-        self.places[:] = map((3).__rfloordiv__, starts)
-        finished = self.finished
-        finished[:] = map(operator.is_, map(log.__getitem__, ends), itertools.repeat(END))
+        first_step = [-1] * g.size
         grads: list[float] = []
         # None where the step wrote each of its operands' grads (judge reads them from the writes)
         befores: list[tuple[float, ...] | None] = [None] * count
         judged: dict[int, Step] = {}
         first: Mismatch | None = None
         previous = 0
-        for s, (v, p, q, done) in enumerate(zip(nodes, starts, ends, finished, strict=True)):
+        if compiled is not None:
+            codes, locals_ = self._tables()
+        s = -1
+        while s + 1 < count:
+            s += 1
+            if compiled is not None:  # the steps that are surely right, in C; this loop does the others
+                s, previous = compiled.screen_steps(
+                    s, previous, nodes, starts, ends, finished, log, objects, operands, codes, data,
+                    locals_, output, cur, pending, first_step, grads, befores, (),
+                )  # fmt: skip
+                if s == count:
+                    break
+            v, p, q, done = nodes[s], starts[s], ends[s], finished[s]
             if p > previous:  # writes between steps
                 problem = self._between(previous, p, cur, s, number)
                 first = first or problem
@@ -636,7 +686,7 @@ class _Judge:
             ins = operands[v]
             grad_v = cur[v]
             grads.append(grad_v)
-            repeat = v in first_step
+            repeat = first_step[v] >= 0
             if not repeat:
                 first_step[v] = s
                 for j in ins:
@@ -723,7 +773,7 @@ class _Judge:
         cur = list(rec.initial)
         # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
         pending = self._uses()
-        first_step: dict[int, int] = {}
+        first_step = [-1] * g.size
         nodes = self.step_nodes
         places = self.places
         finished = self.finished
@@ -763,7 +813,7 @@ class _Judge:
                 ins = operands[v]
                 grads.append(cur[v])
                 befores.append((cur[ins[0]], cur[ins[1]]) if len(ins) == 2 else tuple([cur[j] for j in ins]))
-                if v not in first_step:
+                if first_step[v] < 0:
                     first_step[v] = s
                     for j in ins:
                         pending[j] -= 1
@@ -798,7 +848,7 @@ class _Judge:
         before: tuple[float, ...] | None,
         mine: list[Any] | None,
         repeat: bool,
-        first_step: dict[int, int],
+        first_step: list[int],
     ) -> Step:
         """``judge`` for step ``s``, which ``_screen`` found suspect (``mine``: its own writes, if the
         screen gathered them)."""
@@ -877,6 +927,10 @@ class _Judge:
         """pending[j]: uses of j by consumers (the output depends on) whose step has not begun;
         at first, every such use (an order check per step)."""
         g = self.graph
+        compiled = speedups.compiled
+        if compiled is not None:
+            pending, self._reused = compiled.uses(g.operands, g.reachable)
+            return pending  # type: ignore[no-any-return]
         pending = [0] * g.size
         for ins in itertools.compress(g.operands, g.reachable):
             for j in ins:
@@ -959,14 +1013,15 @@ class _Judge:
         before_step: tuple[float, ...] | None,
         mine: list[Any],
         repeat: int | None,
-        first_step: dict[int, int] | None,
+        first_step: list[int] | None,
     ) -> Step:
         """Step ``s`` (node ``v``, whose grad was ``grad_v`` when it began, its operands' grads
         ``before_step``, None where the step wrote each of them) with its own writes ``mine``
         (``j, old, new, ...``) as a ``Step``.
 
         ``repeat`` is the step where ``v``'s step first ran, if this is not it; ``first_step`` the
-        first step of every node, to find consumers whose step had not begun (None: no order check).
+        first step of every node (-1 for none yet), to find consumers whose step had not begun (None:
+        no order check).
         """
         g = self.graph
         if before_step is None:  # each operand's grad was written: its first write says what it held
@@ -1013,7 +1068,7 @@ class _Judge:
                 )
             else:
                 waiting = (
-                    [c for c in g.consumers(v) if first_step.get(c, s + 1) > s]
+                    [c for c in g.consumers(v) if not 0 <= first_step[c] <= s]
                     if first_step is not None
                     else []
                 )
@@ -1152,8 +1207,8 @@ class _Judge:
 
     def error_problem(self) -> Mismatch | None:
         rec = self.rec
-        unfinished = [s for s, done in enumerate(self.finished) if not done]
-        s = unfinished[-1] if unfinished else None
+        last = self.finished.rfind(0)  # the step that raised, if any (the innermost, which began last)
+        s = last if last >= 0 else None
         node = self.step_nodes[s] if s is not None else -1
         name = self.names[node] if node >= 0 else None
         step = None if s is None else s + 1
@@ -1195,9 +1250,14 @@ class _Judge:
         found: list[Mismatch] = []
         if rec.stepwise:
             # nodes the output depends on that have operands, and whose step never ran
-            computed = map(operator.and_, g.reachable, map(bool, g.operands))
-            never = set(itertools.compress(range(g.size), computed)).difference(self.step_nodes)
-            for v in sorted(never, reverse=True):
+            compiled = speedups.compiled
+            if compiled is not None:
+                never: list[int] = compiled.never_ran(g.reachable, g.operands, self.step_nodes)
+            else:
+                computed = map(operator.and_, g.reachable, map(bool, g.operands))
+                ran = set(itertools.compress(range(g.size), computed)).difference(self.step_nodes)
+                never = sorted(ran, reverse=True)
+            for v in never:
                 for j, local in zip(g.operands[v], self.locals(v), strict=True):
                     if not close(local * self.truth[v], 0.0):
                         found.append(
@@ -1217,8 +1277,14 @@ class _Judge:
                         break
                 if found:
                     break
-        final = rec.final
-        for k, (got, expected) in enumerate(zip(final, self.expected_grads(), strict=True)):
+        final, expected_grads = rec.final, self.expected_grads()
+        compiled = speedups.compiled
+        k = -1
+        while k < len(final):  # from one node that may differ to the next (every node without C)
+            k = k + 1 if compiled is None else compiled.first_differing(final, expected_grads, k + 1)
+            if k >= len(final):
+                break
+            got, expected = final[k], expected_grads[k]
             if got != expected and not _near(got, expected) and not close(got, expected):
                 name = self.names[k]
                 kind: Kind = "missing" if close(rec.final[k], 0.0) else "local"
@@ -1251,12 +1317,17 @@ class _Judge:
                 "no node is used twice, so `=` where `+=` belongs cannot show here "
                 "(try a file where one node feeds two ops, as examples/shared.gs)"
             )
-        zero = list(itertools.compress(range(g.size), map((0.0).__eq__, g.data)))  # few, if any
+        # inputs (nodes without an op) that are 0: few, if any, so found before the products are
+        zero = [
+            k
+            for k in itertools.compress(range(g.size), map((0.0).__eq__, g.data))
+            if g.reachable[k] and g.ops[k] is None
+        ]
         zeros: list[str] = []
         if zero:
             products = map(operator.and_, g.reachable, map(operator.is_, g.ops, itertools.repeat(MUL)))
             in_products = set(itertools.chain.from_iterable(itertools.compress(g.operands, products)))
-            zeros = [self.names[k] for k in zero if g.reachable[k] and g.ops[k] is None and k in in_products]
+            zeros = [self.names[k] for k in zero if k in in_products]
         if zeros:
             shown = ", ".join(zeros[:5]) + (" ..." if len(zeros) > 5 else "")
             notes.append(

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 import types
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter, methodcaller
 from typing import Any
 
+from . import speedups
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
 
 KNOWN_NAMES: dict[str, Op] = {
@@ -53,6 +55,12 @@ _GUESS_POWERS = (2.0, 3.0, -1.0, 0.5)
 """Exponents tried when a ``**`` op is written under a name gradstep does not know."""
 
 
+OTHER_OP = 4
+OP_CODES: dict[int, int] = {id(None): 0, id(ADD): 1, id(MUL): 2, id(RELU): 3}
+"""``id(op)`` -> the op's code in the compiled loops (``_speedups.c``), which know these ops' local
+derivatives; every other op is ``OTHER_OP``."""
+
+
 class ForeignGraphError(Exception):
     """Their graph cannot be read (an op name nothing fits, operands that are not nodes, ...)."""
 
@@ -73,13 +81,15 @@ class ForeignGraph:
     data: list[float]
     labels: list[str]
     output: int
-    index: dict[int, int]
-    """``id(their node)`` -> its number."""
+    _index: dict[int, int] | None = field(repr=False, compare=False)
+    """``id(their node)`` -> its number; None until ``index`` is first asked for."""
     reachable: bytearray
     """1 for nodes the output depends on (itself included)."""
     orderless: bytearray
     """1 for nodes whose operands came in a set (their order is recovered, not read)."""
     warnings: list[str] = field(default_factory=list)
+    codes: bytearray | None = field(default=None, repr=False, compare=False)
+    """Each node's op code for the compiled loops (``OP_CODES``), where they read the graph."""
     _consumers: list[list[int]] | None = None
     _by_node: dict[Any, int] | None = field(default=None, repr=False, compare=False)
     """their node -> its number, where all are of one class that hashes by identity"""
@@ -87,6 +97,14 @@ class ForeignGraph:
     @property
     def size(self) -> int:
         return len(self.objects)
+
+    @property
+    def index(self) -> dict[int, int]:
+        """``id(their node)`` -> its number (made when first asked for: a check of micrograd's graph
+        never asks)."""
+        if self._index is None:
+            self._index = dict(zip(map(id, self.objects), range(len(self.objects)), strict=True))
+        return self._index
 
     def consumers(self, k: int) -> list[int]:
         """The nodes the output depends on that use ``k`` (once per use)."""
@@ -173,12 +191,12 @@ _Walked = tuple[
     list[Any],
     list[float],
     list[str],
-    dict[int, int],
+    dict[int, int] | None,
     dict[Any, int] | None,
 ]
 """A walk's lists, node ``k`` in creation order: the nodes, their operands' numbers, whether those
-came in order (not in a set), their op names, data and labels; ``id()`` -> number, and node ->
-number where the nodes hash by identity."""
+came in order (not in a set), their op names, data and labels; ``id()`` -> number (None where it is
+made from the next when first asked for), and node -> number where the nodes hash by identity."""
 
 
 def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
@@ -269,6 +287,10 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
     how = _access(cls, sample)
     if not how.plain_label:
         return None
+    compiled = speedups.compiled
+    if compiled is not None:  # the same walk in C, reading what _read_nodes reads on the way
+        walked: tuple[Any, ...] | None = compiled.walk([*roots, output], cls, how.children, how.op)
+        return None if walked is None else _checked_labels(*walked)
     children_of = attrgetter(how.children)
     index: dict[Any, int] = {}
     """node -> number; -1 while its operands are being numbered (it is on the current path)"""
@@ -313,13 +335,25 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
     data = list(map(float, map(attrgetter("data"), objects)))
     names: list[Any] = list(map(attrgetter(how.op), objects)) if how.op else [""] * len(objects)
     labels: list[Any] = list(map(_LABEL_OF, map(_DICT_OF, objects)))
+    return _checked_labels(objects, raw, ordered, index, data, names, labels)
+
+
+def _checked_labels(
+    objects: list[Any],
+    raw: list[list[int]],
+    ordered: list[bool],
+    index: dict[Any, int],
+    data: list[float],
+    names: list[Any],
+    labels: list[Any],
+) -> _Walked:
+    """The walk's lists, with every label a str (``_label`` of what is not)."""
     if not all(map(isinstance, labels, repeat(str))):
         labels = [
             label if label.__class__ is str else _label(obj)
             for obj, label in zip(objects, labels, strict=True)
         ]
-    by_id = dict(zip(map(id, objects), range(len(objects)), strict=True))
-    return objects, raw, ordered, names, data, labels, by_id, index
+    return objects, raw, ordered, names, data, labels, None, index
 
 
 _DICT_OF = attrgetter("__dict__")
@@ -339,7 +373,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     if walked is None:
         walked = _walk(output, roots)
     objects, raw, ordered, names, data, labels, index, by_node = walked
-    out = index[id(output)]
+    out = by_node[output] if by_node is not None else index[id(output)] if index is not None else -1
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
     params = [0.0] * len(objects)
@@ -347,7 +381,14 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     warnings: list[str] = []
     unknown: dict[str, list[int]] = {}
     parsed: dict[Any, tuple[Op, float] | None] = {}
-    for k, name in enumerate(names):
+    left: Iterable[int] = range(len(objects))
+    compiled = speedups.compiled
+    easy = None if compiled is None else _known_names(names)
+    codes: bytearray | None = None
+    if compiled is not None and easy is not None:  # the easy nodes in C, the others below
+        ops, params, operands, codes, left = compiled.arrange(names, raw, ordered, easy, ADD, MUL)
+    for k in left:
+        name = names[k]
         slots = raw[k]
         if not slots:
             continue  # a leaf, whatever its op says (disconnected nodes are the checker's to report)
@@ -372,6 +413,9 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         for k in nodes:
             ops[k], params[k] = op, param
             operands[k] = _arrange(op, param, raw[k], ordered[k], data, k, key, warnings)
+    if codes is not None:  # the codes of the nodes arranged here
+        for k in left:
+            codes[k] = OP_CODES.get(id(ops[k]), OTHER_OP)
     if not roots:  # every node was reached from the output
         reachable = bytearray(b"\x01") * len(objects)
     else:
@@ -381,13 +425,13 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
             if reachable[k]:
                 for j in operands[k] or raw[k]:
                     reachable[j] = 1
-    orderless = bytearray(0 if flag else 1 for flag in ordered)
+    orderless = bytearray(map(operator.not_, ordered))
     return ForeignGraph(
         objects,
         ops,
         params,
         operands,
-        [_name(n) for n in names],
+        list(names) if set(map(type, names)) <= {str} else [_name(n) for n in names],
         data,
         labels,
         out,
@@ -396,7 +440,22 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         orderless,
         warnings,
         _by_node=by_node,
+        codes=codes,
     )
+
+
+def _known_names(names: list[Any]) -> dict[str, tuple[Op, float, int, int]] | None:
+    """Each op name of the graph that gradstep knows, with its op, parameter, arity and code (for
+    ``_speedups.arrange``); None where a name cannot be hashed."""
+    try:
+        distinct = set(names)
+    except TypeError:
+        return None
+    known = {}
+    for name in distinct:
+        if name.__class__ is str and (parsed := _parse_name(name)) is not None:
+            known[name] = (parsed[0], parsed[1], parsed[0].arity, OP_CODES.get(id(parsed[0]), OTHER_OP))
+    return known
 
 
 def _plain_label(cls: type) -> bool:

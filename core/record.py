@@ -29,6 +29,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any
 
+from . import speedups
 from .foreign import ForeignGraph, ForeignGraphError
 
 TIMEOUT = 10.0
@@ -237,7 +238,12 @@ class _Hooks:
     def _hook_class(self, cls: type) -> None:
         original = cls.__dict__.get("_backward", _MISSING)
         fallback = inspect.getattr_static(cls, "_backward", None)
-        cls._backward = _StepHook(self.recording, fallback)  # type: ignore[attr-defined]
+        compiled, rec = speedups.compiled, self.recording
+        cls._backward = (  # type: ignore[attr-defined]
+            _StepHook(rec, fallback)
+            if compiled is None
+            else compiled.StepHook(rec.log, rec.starts, rec.ends, START, END, ABORT, fallback)
+        )
 
         def restore() -> None:
             if original is _MISSING:
@@ -276,7 +282,9 @@ class _Hooks:
         log = self.log
         hook: Any
         if static is _MISSING and hasattr(cls, "__dict__") and "__slots__" not in vars(cls):
-            hook = _grad_writes(log)  # grad lives in the instance dict: reads stay fast
+            # grad lives in the instance dict: reads stay fast
+            compiled = speedups.compiled
+            hook = _grad_writes(log) if compiled is None else compiled.GradWrites(log)
         elif static is not _MISSING and hasattr(type(static), "__set__") and hasattr(type(static), "__get__"):
             descriptor = static  # a slot or their own property: go through it
 

@@ -1,0 +1,1153 @@
+/* The engine check's hot loops in C: the same work as the Python beside each, step for step.
+ *
+ * Checking a learner's engine on a graph of a hundred thousand nodes runs a few loops over every
+ * node and every step: reading their graph, the two hooks that record their backward, and the
+ * screen that finds the steps worth judging. In Python each costs about what their whole backward
+ * does; here, a fraction. Each function below names the Python it stands for (in foreign.py,
+ * record.py and checker.py); those stay, as the fallback where this module is not built, and the
+ * tests run both and require the same results.
+ *
+ * Nothing here keeps state between calls, and nothing of the learner's is changed but what the
+ * Python it stands for changes.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+static PyObject *str_grad;      /* "grad" */
+static PyObject *str_backward;  /* "_backward" */
+static PyObject *str_data;      /* "data" */
+static PyObject *str_label;     /* "label" */
+static PyObject *str_empty;     /* "" */
+
+/* --- record.py: _grad_writes ------------------------------------------------------------------ */
+
+/* A set-only descriptor for ``grad``: each write appends ``obj, old, new`` to the log. Without a
+ * __get__, reads go straight to the instance dict. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *log; /* list */
+} GradWrites;
+
+static int
+GradWrites_init(GradWrites *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *log;
+    if (!PyArg_ParseTuple(args, "O!:GradWrites", &PyList_Type, &log))
+        return -1;
+    Py_INCREF(log);
+    Py_XSETREF(self->log, log);
+    return 0;
+}
+
+static void
+GradWrites_dealloc(GradWrites *self)
+{
+    Py_XDECREF(self->log);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+GradWrites_set(GradWrites *self, PyObject *obj, PyObject *value)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "__delete__");
+        return -1;
+    }
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL)
+        return -1;
+    PyObject *old = PyDict_GetItemWithError(dict, str_grad);
+    if (old == NULL && PyErr_Occurred()) {
+        Py_DECREF(dict);
+        return -1;
+    }
+    if (old == NULL)
+        old = Py_None;
+    Py_INCREF(old); /* the dict's reference goes with the write below */
+    int failed = PyList_Append(self->log, obj) < 0 || PyList_Append(self->log, old) < 0 ||
+                 PyList_Append(self->log, value) < 0 || PyDict_SetItem(dict, str_grad, value) < 0;
+    Py_DECREF(old);
+    Py_DECREF(dict);
+    return failed ? -1 : 0;
+}
+
+static PyTypeObject GradWritesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.GradWrites",
+    .tp_basicsize = sizeof(GradWrites),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "GradWrites(log): a set-only descriptor for grad that logs every write",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)GradWrites_init,
+    .tp_dealloc = (destructor)GradWrites_dealloc,
+    .tp_descr_set = (descrsetfunc)GradWrites_set,
+};
+
+/* --- record.py: _StepHook and _step_runner ----------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *log, *starts, *ends;      /* lists */
+    PyObject *start, *end, *abort;      /* the markers */
+    PyObject *fallback;                 /* the class's own _backward, or None */
+} StepHook;
+
+/* One of their steps, ready to run: ``run(node, original, ...)`` of ``_step_runner``. */
+typedef struct {
+    PyObject_HEAD
+    StepHook *hook;
+    PyObject *node, *original;
+} StepCall;
+
+static PyTypeObject StepCallType;
+
+static int
+StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *log, *starts, *ends, *start, *end, *abort, *fallback;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOO:StepHook", &PyList_Type, &log, &PyList_Type, &starts,
+                          &PyList_Type, &ends, &start, &end, &abort, &fallback))
+        return -1;
+    PyObject **slots[] = {&self->log, &self->starts, &self->ends, &self->start,
+                          &self->end, &self->abort, &self->fallback};
+    PyObject *values[] = {log, starts, ends, start, end, abort, fallback};
+    for (int i = 0; i < 7; i++) {
+        Py_INCREF(values[i]);
+        Py_XSETREF(*slots[i], values[i]);
+    }
+    return 0;
+}
+
+static void
+StepHook_dealloc(StepHook *self)
+{
+    Py_XDECREF(self->log);
+    Py_XDECREF(self->starts);
+    Py_XDECREF(self->ends);
+    Py_XDECREF(self->start);
+    Py_XDECREF(self->end);
+    Py_XDECREF(self->abort);
+    Py_XDECREF(self->fallback);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None) {
+        Py_INCREF(self);
+        return (PyObject *)self;
+    }
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL)
+        return NULL;
+    PyObject *original = PyDict_GetItemWithError(dict, str_backward);
+    Py_XINCREF(original);
+    Py_DECREF(dict);
+    if (original == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        if (self->fallback == Py_None) {
+            PyErr_SetString(PyExc_AttributeError, "_backward");
+            return NULL;
+        }
+        descrgetfunc get = Py_TYPE(self->fallback)->tp_descr_get;
+        if (get != NULL) {
+            original = get(self->fallback, obj, type == NULL ? (PyObject *)Py_TYPE(obj) : type);
+            if (original == NULL)
+                return NULL;
+        }
+        else {
+            original = Py_NewRef(self->fallback);
+        }
+    }
+    StepCall *call = PyObject_New(StepCall, &StepCallType);
+    if (call == NULL) {
+        Py_DECREF(original);
+        return NULL;
+    }
+    call->hook = (StepHook *)Py_NewRef(self);
+    call->node = Py_NewRef(obj);
+    call->original = original;
+    return (PyObject *)call;
+}
+
+static int
+StepHook_set(StepHook *self, PyObject *obj, PyObject *value)
+{
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL)
+        return -1;
+    int result = value == NULL ? PyDict_DelItem(dict, str_backward)
+                               : PyDict_SetItem(dict, str_backward, value);
+    Py_DECREF(dict);
+    return result;
+}
+
+static PyTypeObject StepHookType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.StepHook",
+    .tp_basicsize = sizeof(StepHook),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "StepHook(log, starts, ends, START, END, ABORT, fallback): records each step",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)StepHook_init,
+    .tp_dealloc = (destructor)StepHook_dealloc,
+    .tp_descr_get = (descrgetfunc)StepHook_get,
+    .tp_descr_set = (descrsetfunc)StepHook_set,
+};
+
+static void
+StepCall_dealloc(StepCall *self)
+{
+    Py_XDECREF(self->hook);
+    Py_XDECREF(self->node);
+    Py_XDECREF(self->original);
+    PyObject_Free(self);
+}
+
+/* Appends ``len(log)`` to ``places`` and then the triple ``a, b, None`` to the log. */
+static int
+note(StepHook *hook, PyObject *places, PyObject *a, PyObject *b)
+{
+    PyObject *at = PyLong_FromSsize_t(PyList_GET_SIZE(hook->log));
+    if (at == NULL)
+        return -1;
+    int failed = PyList_Append(places, at) < 0;
+    Py_DECREF(at);
+    if (failed || PyList_Append(hook->log, a) < 0 || PyList_Append(hook->log, b) < 0 ||
+        PyList_Append(hook->log, Py_None) < 0)
+        return -1;
+    return 0;
+}
+
+static PyObject *
+StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
+{
+    StepHook *hook = self->hook;
+    if (note(hook, hook->starts, hook->start, self->node) < 0)
+        return NULL;
+    PyObject *result = PyObject_Call(self->original, args, kwargs);
+    if (result == NULL) {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        int failed = note(hook, hook->ends, hook->abort, Py_None);
+        if (failed) { /* the log could not grow: that error wins, as in Python */
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(traceback);
+        }
+        else {
+            PyErr_Restore(type, value, traceback);
+        }
+        return NULL;
+    }
+    if (note(hook, hook->ends, hook->end, Py_None) < 0) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    return result;
+}
+
+static PyTypeObject StepCallType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.StepCall",
+    .tp_basicsize = sizeof(StepCall),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One of their steps, recorded when called",
+    .tp_dealloc = (destructor)StepCall_dealloc,
+    .tp_call = (ternaryfunc)StepCall_call,
+};
+
+/* --- foreign.py: _walk_by_node ------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject *obj;      /* borrowed: kept alive by the caller's roots or by a children list */
+    PyObject *children; /* owned; NULL for an entry that numbers ``obj``'s operands first */
+    int in_order;
+} Entry;
+
+typedef struct {
+    Entry *items;
+    Py_ssize_t size, capacity;
+} Stack;
+
+static int
+push(Stack *stack, PyObject *obj, PyObject *children, int in_order)
+{
+    if (stack->size == stack->capacity) {
+        Py_ssize_t capacity = stack->capacity ? 2 * stack->capacity : 256;
+        Entry *items = PyMem_Realloc(stack->items, capacity * sizeof(Entry));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        stack->items = items;
+        stack->capacity = capacity;
+    }
+    stack->items[stack->size++] = (Entry){obj, children, in_order};
+    return 0;
+}
+
+static void
+clear(Stack *stack)
+{
+    for (Py_ssize_t i = 0; i < stack->size; i++)
+        Py_XDECREF(stack->items[i].children);
+    stack->size = 0;
+}
+
+/* ``getattr(obj, name)``, with *result NULL and no error where there is no such attribute: 1 found,
+ * 0 not, -1 an error. The C API's own way (3.13); before that, CPython's ``_PyObject_LookupAttr``,
+ * which has done this since 3.7, sparing the AttributeError made and dropped for each node. */
+static int
+lookup_attr(PyObject *obj, PyObject *name, PyObject **result)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyObject_GetOptionalAttr(obj, name, result);
+#else
+    return _PyObject_LookupAttr(obj, name, result);
+#endif
+}
+
+/* What ``_read_nodes`` reads of a node: its data as a float, its op name (attribute ``op_name``,
+ * "" where None) and its label (from the instance dict, "" where absent). */
+static int
+read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names, PyObject *labels)
+{
+    PyObject *value = PyObject_GetAttr(obj, str_data);
+    if (value == NULL)
+        return -1;
+    if (!PyFloat_CheckExact(value))
+        Py_SETREF(value, PyNumber_Float(value));
+    if (value == NULL)
+        return -1;
+    int failed = PyList_Append(data, value) < 0;
+    Py_DECREF(value);
+    if (failed)
+        return -1;
+    PyObject *name = op_name == Py_None ? Py_NewRef(str_empty) : PyObject_GetAttr(obj, op_name);
+    if (name == NULL)
+        return -1;
+    failed = PyList_Append(names, name) < 0;
+    Py_DECREF(name);
+    if (failed)
+        return -1;
+    /* ``label`` can only be in the instance's own attributes (``foreign._plain_label``): looked up
+     * without making the instance's dict (a dict per node, where 3.11 keeps their values inline) */
+    PyObject *label;
+    if (lookup_attr(obj, str_label, &label) < 0)
+        return -1;
+    failed = PyList_Append(labels, label == NULL ? str_empty : label) < 0;
+    Py_XDECREF(label);
+    return failed ? -1 : 0;
+}
+
+/* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, index, data, names, labels)
+ * or None: the numbering of ``_walk_by_node``, where every node is of class ``cls`` and hashes by
+ * identity, with what ``_read_nodes`` reads of each node. None where another class or a cycle
+ * turns up. */
+static PyObject *
+walk(PyObject *module, PyObject *args)
+{
+    PyObject *starts, *cls, *children_name, *op_name;
+    if (!PyArg_ParseTuple(args, "O!OUO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name))
+        return NULL;
+    PyObject *objects = PyList_New(0), *raw = PyList_New(0), *ordered = PyList_New(0);
+    PyObject *data = PyList_New(0), *names = PyList_New(0), *labels = PyList_New(0);
+    PyObject *index = PyDict_New();
+    PyObject *on_path = PyLong_FromLong(-1);
+    Stack stack = {NULL, 0, 0};
+    int bail = 0;
+    if (objects == NULL || raw == NULL || ordered == NULL || index == NULL || on_path == NULL ||
+        data == NULL || names == NULL || labels == NULL)
+        goto error;
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(starts) && !bail; r++) {
+        PyObject *start = PyList_GET_ITEM(starts, r);
+        if ((PyObject *)Py_TYPE(start) != cls) {
+            bail = 1;
+            break;
+        }
+        int seen = PyDict_Contains(index, start);
+        if (seen < 0)
+            goto error;
+        if (seen)
+            continue;
+        if (push(&stack, start, NULL, 0) < 0)
+            goto error;
+        while (stack.size && !bail) {
+            Entry entry = stack.items[--stack.size];
+            PyObject *obj = entry.obj;
+            if (entry.children != NULL) { /* its operands are numbered: number it */
+                PyObject *children = entry.children;
+                Py_ssize_t n = PyList_GET_SIZE(children);
+                PyObject *numbers = PyList_New(n);
+                if (numbers == NULL) {
+                    Py_DECREF(children);
+                    goto error;
+                }
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    PyObject *number = PyDict_GetItemWithError(index, PyList_GET_ITEM(children, i));
+                    if (number == NULL) {
+                        if (!PyErr_Occurred())
+                            PyErr_SetString(PyExc_KeyError, "an operand was not numbered");
+                        Py_DECREF(numbers);
+                        Py_DECREF(children);
+                        goto error;
+                    }
+                    PyList_SET_ITEM(numbers, i, Py_NewRef(number));
+                }
+                PyObject *k = PyLong_FromSsize_t(PyList_GET_SIZE(objects));
+                int failed = k == NULL || PyDict_SetItem(index, obj, k) < 0 ||
+                             PyList_Append(objects, obj) < 0 || PyList_Append(raw, numbers) < 0 ||
+                             PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
+                             read_node(obj, op_name, data, names, labels) < 0;
+                Py_XDECREF(k);
+                Py_DECREF(numbers);
+                /* the operands are in ``objects`` now, which keeps them alive */
+                Py_DECREF(children);
+                if (failed)
+                    goto error;
+                continue;
+            }
+            int seen = PyDict_Contains(index, obj);
+            if (seen < 0)
+                goto error;
+            if (seen)
+                continue;
+            PyObject *given = PyObject_GetAttr(obj, children_name);
+            if (given == NULL)
+                goto error;
+            int in_order = !PyAnySet_Check(given);
+            PyObject *children = given == Py_None ? PyList_New(0) : PySequence_List(given);
+            Py_DECREF(given);
+            if (children == NULL)
+                goto error;
+            if (PyDict_SetItem(index, obj, on_path) < 0 || push(&stack, obj, children, in_order) < 0) {
+                Py_DECREF(children);
+                goto error;
+            }
+            for (Py_ssize_t i = PyList_GET_SIZE(children) - 1; i >= 0; i--) {
+                PyObject *child = PyList_GET_ITEM(children, i);
+                if ((PyObject *)Py_TYPE(child) != cls) {
+                    bail = 1;
+                    break;
+                }
+                PyObject *number = PyDict_GetItemWithError(index, child);
+                if (number == NULL) {
+                    if (PyErr_Occurred() || push(&stack, child, NULL, 0) < 0)
+                        goto error;
+                }
+                else if (number == on_path) {
+                    bail = 1; /* a cycle */
+                    break;
+                }
+            }
+        }
+    }
+    clear(&stack);
+    PyMem_Free(stack.items);
+    Py_DECREF(on_path);
+    if (bail) {
+        Py_DECREF(objects);
+        Py_DECREF(raw);
+        Py_DECREF(ordered);
+        Py_DECREF(index);
+        Py_DECREF(data);
+        Py_DECREF(names);
+        Py_DECREF(labels);
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(NNNNNNN)", objects, raw, ordered, index, data, names, labels);
+error:
+    clear(&stack);
+    PyMem_Free(stack.items);
+    Py_XDECREF(on_path);
+    Py_XDECREF(objects);
+    Py_XDECREF(raw);
+    Py_XDECREF(ordered);
+    Py_XDECREF(index);
+    Py_XDECREF(data);
+    Py_XDECREF(names);
+    Py_XDECREF(labels);
+    return NULL;
+}
+
+
+/* --- checker.py: the judge's loops over every node and every step ------------------------------ */
+
+/* Op codes, as ``checker._codes`` numbers them: which ops these loops know the local derivatives
+ * of. OTHER takes them from ``locals[k]``, worked out in Python. */
+enum { LEAF = 0, ADD = 1, MUL = 2, RELU = 3, OTHER = 4 };
+
+/* ``foreign.close``: relative 1e-9, absolute floor 1e-12, NaN close only to NaN. */
+static int
+close_to(double a, double b)
+{
+    if (a == b)
+        return 1;
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    double bound = 1e-9 * m > 1e-12 ? 1e-9 * m : 1e-12;
+    return fabs(a - b) <= bound;
+}
+
+/* ``checker._num`` for what these loops take on: a float, an int, None (0). 0 for anything else
+ * (the Python then looks at it). */
+static int
+number_of(PyObject *x, double *out)
+{
+    if (PyFloat_CheckExact(x)) {
+        *out = PyFloat_AS_DOUBLE(x);
+        return 1;
+    }
+    if (x == Py_None) {
+        *out = 0.0;
+        return 1;
+    }
+    if (PyLong_CheckExact(x)) {
+        double d = PyLong_AsDouble(x);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        *out = d;
+        return 1;
+    }
+    return 0;
+}
+
+#define FLOAT_AT(list, i) PyFloat_AS_DOUBLE(PyList_GET_ITEM((list), (i)))
+#define INT_AT(list, i) PyLong_AsSsize_t(PyList_GET_ITEM((list), (i)))
+
+/* Checks that every item of ``list`` is an exact float (the lists these loops read as doubles). */
+static int
+all_floats(PyObject *list, const char *what)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++)
+        if (!PyFloat_CheckExact(PyList_GET_ITEM(list, i))) {
+            PyErr_Format(PyExc_TypeError, "%s holds something other than floats", what);
+            return -1;
+        }
+    return 0;
+}
+
+/* The local derivative of operand ``slot`` of node ``k``. */
+static double
+local_of(int code, Py_ssize_t k, int slot, PyObject *operands, PyObject *data, PyObject *locals)
+{
+    PyObject *ins = PyList_GET_ITEM(operands, k);
+    switch (code) {
+    case ADD:
+        return 1.0;
+    case MUL:
+        return FLOAT_AT(data, PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 1 - slot)));
+    case RELU:
+        return FLOAT_AT(data, k) > 0 ? 1.0 : 0.0;
+    default:
+        return PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyList_GET_ITEM(locals, k), slot));
+    }
+}
+
+/* chain_rule(output, codes, operands, data, locals, reachable) -> list of floats:
+ * ``_Judge._chain_rule``. */
+static PyObject *
+chain_rule(PyObject *module, PyObject *args)
+{
+    Py_ssize_t output;
+    PyObject *codes, *operands, *data, *locals, *reachable;
+    if (!PyArg_ParseTuple(args, "nYO!O!O!Y:chain_rule", &output, &codes, &PyList_Type, &operands,
+                          &PyList_Type, &data, &PyList_Type, &locals, &reachable))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(data);
+    if (all_floats(data, "data") < 0)
+        return NULL;
+    if (PyByteArray_GET_SIZE(codes) != n || PyByteArray_GET_SIZE(reachable) != n ||
+        PyList_GET_SIZE(operands) != n || PyList_GET_SIZE(locals) != n || output < 0 || output >= n) {
+        PyErr_SetString(PyExc_ValueError, "chain_rule: lists of different lengths");
+        return NULL;
+    }
+    const char *code = PyByteArray_AS_STRING(codes);
+    const char *reach = PyByteArray_AS_STRING(reachable);
+    double *grads = PyMem_Calloc(n ? n : 1, sizeof(double));
+    if (grads == NULL)
+        return PyErr_NoMemory();
+    grads[output] = 1.0;
+    for (Py_ssize_t k = output; k >= 0; k--) {
+        double grad = grads[k];
+        if (code[k] == LEAF || grad == 0.0 || !reach[k])
+            continue;
+        PyObject *ins = PyList_GET_ITEM(operands, k);
+        Py_ssize_t count = PyTuple_GET_SIZE(ins);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
+            grads[j] += local_of(code[k], k, (int)i, operands, data, locals) * grad;
+        }
+    }
+    PyObject *result = PyList_New(n);
+    for (Py_ssize_t k = 0; result != NULL && k < n; k++) {
+        PyObject *x = PyFloat_FromDouble(grads[k]);
+        if (x == NULL)
+            Py_CLEAR(result);
+        else
+            PyList_SET_ITEM(result, k, x);
+    }
+    PyMem_Free(grads);
+    return result;
+}
+
+/* uses(operands, reachable) -> (pending, reused): ``_Judge._uses``, every use of each node by the
+ * nodes the output depends on, and whether any node is used twice. */
+static PyObject *
+uses(PyObject *module, PyObject *args)
+{
+    PyObject *operands, *reachable;
+    if (!PyArg_ParseTuple(args, "O!Y:uses", &PyList_Type, &operands, &reachable))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(operands);
+    if (PyByteArray_GET_SIZE(reachable) != n) {
+        PyErr_SetString(PyExc_ValueError, "uses: lists of different lengths");
+        return NULL;
+    }
+    const char *reach = PyByteArray_AS_STRING(reachable);
+    Py_ssize_t *count = PyMem_Calloc(n ? n : 1, sizeof(Py_ssize_t));
+    if (count == NULL)
+        return PyErr_NoMemory();
+    int reused = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!reach[k])
+            continue;
+        PyObject *ins = PyList_GET_ITEM(operands, k);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++)
+            if (++count[PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i))] > 1)
+                reused = 1;
+    }
+    PyObject *pending = PyList_New(n);
+    for (Py_ssize_t k = 0; pending != NULL && k < n; k++) {
+        PyObject *x = PyLong_FromSsize_t(count[k]);
+        if (x == NULL)
+            Py_CLEAR(pending);
+        else
+            PyList_SET_ITEM(pending, k, x);
+    }
+    PyMem_Free(count);
+    if (pending == NULL)
+        return NULL;
+    return Py_BuildValue("(NO)", pending, reused ? Py_True : Py_False);
+}
+
+/* before_suspects(codes, operands, data, file_values, file_ops, op_names, initial) -> list of k:
+ * the nodes where ``_Judge.before_backward`` may find something (``disconnected``, ``forward``,
+ * ``not-zeroed``), for it to look at; the others are surely right. */
+static PyObject *
+before_suspects(PyObject *module, PyObject *args)
+{
+    PyObject *codes, *operands, *data, *file_values, *file_ops, *op_names, *initial;
+    if (!PyArg_ParseTuple(args, "YO!O!O!O!O!O!:before_suspects", &codes, &PyList_Type, &operands,
+                          &PyList_Type, &data, &PyList_Type, &file_values, &PyList_Type, &file_ops,
+                          &PyList_Type, &op_names, &PyList_Type, &initial))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(data);
+    if (all_floats(data, "data") < 0 || all_floats(initial, "initial") < 0)
+        return NULL;
+    if (PyByteArray_GET_SIZE(codes) != n || PyList_GET_SIZE(operands) != n ||
+        PyList_GET_SIZE(file_values) != n || PyList_GET_SIZE(file_ops) != n ||
+        PyList_GET_SIZE(op_names) != n || PyList_GET_SIZE(initial) != n) {
+        PyErr_SetString(PyExc_ValueError, "before_suspects: lists of different lengths");
+        return NULL;
+    }
+    const char *code = PyByteArray_AS_STRING(codes);
+    PyObject *found = PyList_New(0);
+    if (found == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *ins = PyList_GET_ITEM(operands, k);
+        Py_ssize_t count = PyTuple_GET_SIZE(ins);
+        int suspect = 0;
+        if (count == 0) {
+            PyObject *file_op = PyList_GET_ITEM(file_ops, k);
+            if (file_op == Py_False) {
+                PyObject *name = PyList_GET_ITEM(op_names, k);
+                suspect = !(PyUnicode_CheckExact(name) && PyUnicode_GET_LENGTH(name) == 0);
+            }
+            else {
+                suspect = file_op != Py_None;
+            }
+        }
+        double here = FLOAT_AT(data, k), value;
+        PyObject *given = PyList_GET_ITEM(file_values, k);
+        if (given != Py_None) {
+            if (!number_of(given, &value) || !close_to(value, here))
+                suspect = 1;
+        }
+        else if (count) {
+            double a = FLOAT_AT(data, PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 0)));
+            double b = count > 1 ? FLOAT_AT(data, PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 1))) : 0.0;
+            switch (code[k]) {
+            case LEAF:
+                break;
+            case ADD:
+                suspect |= count != 2 || !close_to(a + b, here);
+                break;
+            case MUL:
+                suspect |= count != 2 || !close_to(a * b, here);
+                break;
+            case RELU:
+                suspect |= count != 1 || !close_to(a > 0 ? a : 0.0, here);
+                break;
+            default:
+                suspect = 1; /* the op's forward is Python's to work out */
+            }
+        }
+        if (!close_to(FLOAT_AT(initial, k), 0.0))
+            suspect = 1;
+        if (suspect) {
+            PyObject *x = PyLong_FromSsize_t(k);
+            if (x == NULL || PyList_Append(found, x) < 0) {
+                Py_XDECREF(x);
+                Py_DECREF(found);
+                return NULL;
+            }
+            Py_DECREF(x);
+        }
+    }
+    return found;
+}
+
+static int
+one_float(PyObject *t)
+{
+    return PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 1 && PyFloat_CheckExact(PyTuple_GET_ITEM(t, 0));
+}
+
+static int
+two_floats(PyObject *t)
+{
+    return PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 2 &&
+           PyFloat_CheckExact(PyTuple_GET_ITEM(t, 0)) && PyFloat_CheckExact(PyTuple_GET_ITEM(t, 1));
+}
+
+/* ``pending[j] -= 1`` for each operand ``j`` in ``ins``. */
+static int
+decrement(PyObject *pending, PyObject *ins)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++) {
+        Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
+        PyObject *left = PyLong_FromSsize_t(INT_AT(pending, j) - 1);
+        if (left == NULL)
+            return -1;
+        PyList_SetItem(pending, j, left);
+    }
+    return 0;
+}
+
+/* screen_steps(s, previous, nodes, starts, ends, finished, log, objects, operands, codes, data,
+ * locals, output, cur, pending, first_step, grads, befores, empty) -> (s, previous):
+ *
+ * ``_Judge._judge_steps_in_turn``'s loop, from step ``s``, over the steps that are surely right
+ * the way the Python finds them so: a leaf's step that wrote nothing, and a step of a node whose
+ * consumers' steps have all begun, run once, that wrote each of its (one or two different)
+ * operands' grads once, each by what the chain rule sends. Each such step is applied as the Python
+ * applies it (``cur``, ``pending``, ``first_step``, ``grads``, ``befores``). It stops at the first
+ * step that is anything else, changing nothing of it, and returns its number (``len(nodes)`` at
+ * the end) with ``previous`` (where the last step's writes ended) for the Python to go on from. */
+static PyObject *
+screen_steps(PyObject *module, PyObject *args)
+{
+    Py_ssize_t s, previous, output;
+    PyObject *nodes, *starts, *ends, *finished, *log, *objects, *operands, *codes, *data, *locals;
+    PyObject *cur, *pending, *first_step, *grads, *befores, *empty;
+    if (!PyArg_ParseTuple(args, "nnO!O!O!YO!O!O!YO!O!nO!O!O!O!O!O:screen_steps", &s, &previous,
+                          &PyList_Type, &nodes, &PyList_Type, &starts, &PyList_Type, &ends, &finished,
+                          &PyList_Type, &log, &PyList_Type, &objects, &PyList_Type, &operands, &codes,
+                          &PyList_Type, &data, &PyList_Type, &locals, &output, &PyList_Type, &cur,
+                          &PyList_Type, &pending, &PyList_Type, &first_step, &PyList_Type, &grads,
+                          &PyList_Type, &befores, &empty))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(nodes), n = PyList_GET_SIZE(objects);
+    if (PyList_GET_SIZE(starts) != count || PyList_GET_SIZE(ends) != count ||
+        PyByteArray_GET_SIZE(finished) != count || PyList_GET_SIZE(befores) != count ||
+        PyByteArray_GET_SIZE(codes) != n || PyList_GET_SIZE(operands) != n || PyList_GET_SIZE(data) != n ||
+        PyList_GET_SIZE(locals) != n || PyList_GET_SIZE(cur) != n || PyList_GET_SIZE(pending) != n ||
+        PyList_GET_SIZE(first_step) != n) {
+        PyErr_SetString(PyExc_ValueError, "screen_steps: lists of different lengths");
+        return NULL;
+    }
+    const char *code = PyByteArray_AS_STRING(codes);
+    const char *done = PyByteArray_AS_STRING(finished);
+    Py_ssize_t size = PyList_GET_SIZE(log);
+    for (; s < count; s++) {
+        Py_ssize_t v = INT_AT(nodes, s), p = INT_AT(starts, s), q = INT_AT(ends, s);
+        Py_ssize_t w = p + 3; /* the step's first write */
+        if (p > previous || v < 0 || v >= n || !done[s] || v == output || q < w || q > size ||
+            INT_AT(first_step, v) >= 0)
+            break;
+        PyObject *grad_obj = PyList_GET_ITEM(cur, v);
+        if (!PyFloat_CheckExact(grad_obj))
+            break;
+        double grad_v = PyFloat_AS_DOUBLE(grad_obj);
+        PyObject *ins = PyList_GET_ITEM(operands, v);
+        Py_ssize_t n_in = PyTuple_GET_SIZE(ins);
+        Py_ssize_t a = -1, b = -1;
+        PyObject *new_a = NULL, *new_b = NULL;
+        if (n_in == 0) {
+            if (q != w)
+                break; /* a leaf's step that wrote something */
+        }
+        else {
+            if (INT_AT(pending, v) > 0)
+                break; /* a consumer's step had not begun */
+            a = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 0));
+            double old_a, got_a, old_b = 0.0, got_b = 0.0;
+            PyObject **at = &PyList_GET_ITEM(log, w);
+            int twice = 0; /* a + a: one operand in both slots */
+            if (n_in == 2) {
+                b = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 1));
+                twice = a == b;
+            }
+            if (twice) {
+                /* every write is to the operand's grad: what it was sent is their sum, in order */
+                PyObject *node_a = PyList_GET_ITEM(objects, a);
+                double sent = 0.0, old, got;
+                Py_ssize_t i;
+                for (i = w; i < q; i += 3) {
+                    if (at[i - w] != node_a || !number_of(at[i - w + 1], &old) ||
+                        !number_of(at[i - w + 2], &got))
+                        break;
+                    sent = sent + (got - old);
+                    new_a = at[i - w + 2];
+                }
+                int c = code[v];
+                if (i < q || (c != ADD && c != MUL && c != OTHER))
+                    break;
+                if (c == OTHER && !two_floats(PyList_GET_ITEM(locals, v)))
+                    break;
+                double due = (local_of(c, v, 0, operands, data, locals) +
+                              local_of(c, v, 1, operands, data, locals)) * grad_v;
+                if (!close_to(sent, due))
+                    break;
+                /* right: applied as the Python applies it */
+                PyObject *before = PyList_GET_ITEM(cur, a);
+                PyObject *value_a = NULL;
+                if (new_a != NULL) {
+                    value_a = PyFloat_CheckExact(new_a) ? Py_NewRef(new_a) : PyFloat_FromDouble(got);
+                    if (value_a == NULL)
+                        return NULL;
+                }
+                PyObject *pair = PyTuple_Pack(2, before, before);
+                if (pair == NULL || decrement(pending, ins) < 0) {
+                    Py_XDECREF(value_a);
+                    Py_XDECREF(pair);
+                    return NULL;
+                }
+                PyList_SetItem(befores, s, pair);
+                if (value_a != NULL)
+                    PyList_SetItem(cur, a, value_a);
+            }
+            else if (n_in == 2) {
+                if (q - w != 6)
+                    break;
+                PyObject *node_a = PyList_GET_ITEM(objects, a), *node_b = PyList_GET_ITEM(objects, b);
+                int first_a = at[0] == node_a && at[3] == node_b;
+                if (!first_a && !(at[0] == node_b && at[3] == node_a))
+                    break;
+                PyObject **wa = first_a ? at : at + 3, **wb = first_a ? at + 3 : at;
+                if (!number_of(wa[1], &old_a) || !number_of(wa[2], &got_a) ||
+                    !number_of(wb[1], &old_b) || !number_of(wb[2], &got_b))
+                    break;
+                new_a = wa[2];
+                new_b = wb[2];
+            }
+            else if (n_in == 1) {
+                if (q - w != 3 || at[0] != PyList_GET_ITEM(objects, a) || !number_of(at[1], &old_a) ||
+                    !number_of(at[2], &got_a))
+                    break;
+                new_a = at[2];
+            }
+            else {
+                break;
+            }
+            if (twice)
+                goto applied;
+            int c = code[v];
+            if (c == LEAF || (c == RELU && n_in != 1) || ((c == ADD || c == MUL) && n_in != 2))
+                break;
+            if (c == OTHER && (n_in == 2 ? !two_floats(PyList_GET_ITEM(locals, v))
+                                         : !one_float(PyList_GET_ITEM(locals, v))))
+                break;
+            if (!close_to(got_a - old_a, local_of(c, v, 0, operands, data, locals) * grad_v))
+                break;
+            if (n_in == 2 && !close_to(got_b - old_b, local_of(c, v, 1, operands, data, locals) * grad_v))
+                break;
+            /* right: applied as the Python applies it */
+            PyObject *value_a = PyFloat_CheckExact(new_a) ? Py_NewRef(new_a) : PyFloat_FromDouble(got_a);
+            if (value_a == NULL)
+                return NULL;
+            PyObject *value_b = NULL;
+            if (n_in == 2) {
+                value_b = PyFloat_CheckExact(new_b) ? Py_NewRef(new_b) : PyFloat_FromDouble(got_b);
+                if (value_b == NULL) {
+                    Py_DECREF(value_a);
+                    return NULL;
+                }
+            }
+            if (decrement(pending, ins) < 0) {
+                Py_DECREF(value_a);
+                Py_XDECREF(value_b);
+                return NULL;
+            }
+            PyList_SetItem(cur, a, value_a);
+            if (value_b != NULL)
+                PyList_SetItem(cur, b, value_b);
+        }
+    applied:;
+        PyObject *number = PyLong_FromSsize_t(s);
+        if (number == NULL)
+            return NULL;
+        PyList_SetItem(first_step, v, number);
+        if (PyList_Append(grads, grad_obj) < 0)
+            return NULL;
+        if (n_in == 0)
+            PyList_SetItem(befores, s, Py_NewRef(empty));
+        previous = q + 3;
+    }
+    return Py_BuildValue("(nn)", s, previous);
+}
+
+
+/* steps_in_turn(log, starts, ends, table, END) -> (nodes, places, finished) or None: for
+ * ``_Judge._judge_steps_in_turn``, None where a step began before the last one ended (steps
+ * nest); else each step's node (``table.get(node, -1)``), where it began (the number of the
+ * triple) and whether it returned (its end is ``END``). */
+static PyObject *
+steps_in_turn(PyObject *module, PyObject *args)
+{
+    PyObject *log, *starts, *ends, *table, *end;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O:steps_in_turn", &PyList_Type, &log, &PyList_Type, &starts,
+                          &PyList_Type, &ends, &PyDict_Type, &table, &end))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(starts), size = PyList_GET_SIZE(log), previous = 0;
+    if (PyList_GET_SIZE(ends) != count)
+        Py_RETURN_NONE;
+    for (Py_ssize_t s = 0; s < count; s++) {
+        Py_ssize_t p = INT_AT(starts, s), q = INT_AT(ends, s);
+        if ((p == -1 || q == -1) && PyErr_Occurred())
+            return NULL;
+        if (!(previous <= p && p < q && q + 2 < size))
+            Py_RETURN_NONE;
+        previous = q + 3;
+    }
+    PyObject *nodes = PyList_New(count), *places = PyList_New(count);
+    PyObject *finished = PyByteArray_FromStringAndSize(NULL, count);
+    PyObject *outside = PyLong_FromLong(-1);
+    if (nodes == NULL || places == NULL || finished == NULL || outside == NULL)
+        goto error;
+    char *done = PyByteArray_AS_STRING(finished);
+    for (Py_ssize_t s = 0; s < count; s++) {
+        Py_ssize_t p = INT_AT(starts, s), q = INT_AT(ends, s);
+        PyObject *v = PyDict_GetItemWithError(table, PyList_GET_ITEM(log, p + 1));
+        if (v == NULL && PyErr_Occurred())
+            goto error;
+        PyList_SET_ITEM(nodes, s, Py_NewRef(v == NULL ? outside : v));
+        PyObject *place = PyLong_FromSsize_t(p / 3);
+        if (place == NULL)
+            goto error;
+        PyList_SET_ITEM(places, s, place);
+        done[s] = PyList_GET_ITEM(log, q) == end;
+    }
+    Py_DECREF(outside);
+    return Py_BuildValue("(NNN)", nodes, places, finished);
+error:
+    Py_XDECREF(nodes);
+    Py_XDECREF(places);
+    Py_XDECREF(finished);
+    Py_XDECREF(outside);
+    return NULL;
+}
+
+/* never_ran(reachable, operands, stepped) -> list of k, highest first: the nodes the output depends
+ * on that have operands and whose step never ran (``_Judge.after_backward``). */
+static PyObject *
+never_ran(PyObject *module, PyObject *args)
+{
+    PyObject *reachable, *operands, *stepped;
+    if (!PyArg_ParseTuple(args, "YO!O!:never_ran", &reachable, &PyList_Type, &operands, &PyList_Type,
+                          &stepped))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(operands);
+    if (PyByteArray_GET_SIZE(reachable) != n) {
+        PyErr_SetString(PyExc_ValueError, "never_ran: lists of different lengths");
+        return NULL;
+    }
+    char *ran = PyMem_Calloc(n ? n : 1, 1);
+    if (ran == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stepped); i++) {
+        Py_ssize_t v = INT_AT(stepped, i);
+        if (v >= 0 && v < n)
+            ran[v] = 1;
+    }
+    const char *reach = PyByteArray_AS_STRING(reachable);
+    PyObject *found = PyList_New(0);
+    for (Py_ssize_t k = n - 1; found != NULL && k >= 0; k--) {
+        if (reach[k] && !ran[k] && PyTuple_GET_SIZE(PyList_GET_ITEM(operands, k))) {
+            PyObject *x = PyLong_FromSsize_t(k);
+            if (x == NULL || PyList_Append(found, x) < 0)
+                Py_CLEAR(found);
+            Py_XDECREF(x);
+        }
+    }
+    PyMem_Free(ran);
+    return found;
+}
+
+/* first_differing(got, expected, start) -> k: the first node from ``start`` whose two numbers are
+ * not close (or not both floats, for the Python to look at); ``len(got)`` where there is none. */
+static PyObject *
+first_differing(PyObject *module, PyObject *args)
+{
+    PyObject *got, *expected;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "O!O!n:first_differing", &PyList_Type, &got, &PyList_Type, &expected, &k))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(got);
+    if (PyList_GET_SIZE(expected) != n) {
+        PyErr_SetString(PyExc_ValueError, "first_differing: lists of different lengths");
+        return NULL;
+    }
+    for (; k < n; k++) {
+        PyObject *x = PyList_GET_ITEM(got, k), *y = PyList_GET_ITEM(expected, k);
+        if (!PyFloat_CheckExact(x) || !PyFloat_CheckExact(y) ||
+            !close_to(PyFloat_AS_DOUBLE(x), PyFloat_AS_DOUBLE(y)))
+            break;
+    }
+    return PyLong_FromSsize_t(k);
+}
+
+/* arrange(names, raw, ordered, known, ADD, MUL) -> (ops, params, operands, codes, left): the loop
+ * of ``foreign.read`` that gives each node its op and its operands in op order, for the nodes
+ * whose op name is a str in ``known`` (name -> (op, param, arity, code)) and that take the easy way
+ * there: a + or a * of two operands, or a one-operand op of one. ``codes`` has each such node's
+ * code (``foreign.OP_CODES``), 0 for the others. Every other node with operands is in ``left``, in
+ * order, for the Python to arrange. */
+static PyObject *
+arrange(PyObject *module, PyObject *args)
+{
+    PyObject *names, *raw, *ordered, *known, *op_add, *op_mul;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OO:arrange", &PyList_Type, &names, &PyList_Type, &raw,
+                          &PyList_Type, &ordered, &PyDict_Type, &known, &op_add, &op_mul))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    if (PyList_GET_SIZE(raw) != n || PyList_GET_SIZE(ordered) != n) {
+        PyErr_SetString(PyExc_ValueError, "arrange: lists of different lengths");
+        return NULL;
+    }
+    PyObject *ops = PyList_New(n), *params = PyList_New(n), *operands = PyList_New(n);
+    PyObject *left = PyList_New(0), *zero = PyFloat_FromDouble(0.0), *none = PyTuple_New(0);
+    PyObject *codes = PyByteArray_FromStringAndSize(NULL, n);
+    if (ops == NULL || params == NULL || operands == NULL || left == NULL || zero == NULL ||
+        none == NULL || codes == NULL)
+        goto error;
+    char *code = PyByteArray_AS_STRING(codes);
+    memset(code, 0, n);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyList_SET_ITEM(ops, k, Py_NewRef(Py_None));
+        PyList_SET_ITEM(params, k, Py_NewRef(zero));
+        PyList_SET_ITEM(operands, k, Py_NewRef(none));
+        PyObject *slots = PyList_GET_ITEM(raw, k);
+        Py_ssize_t count = PyList_GET_SIZE(slots);
+        if (count == 0)
+            continue;
+        PyObject *name = PyList_GET_ITEM(names, k);
+        PyObject *entry = PyUnicode_CheckExact(name) ? PyDict_GetItemWithError(known, name) : NULL;
+        if (entry == NULL && PyErr_Occurred())
+            goto error;
+        PyObject *arranged = NULL;
+        if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
+            PyObject *op = PyTuple_GET_ITEM(entry, 0);
+            long arity = PyLong_AsLong(PyTuple_GET_ITEM(entry, 2));
+            if ((op == op_add || op == op_mul) && count == 2) {
+                PyObject *a = PyList_GET_ITEM(slots, 0), *b = PyList_GET_ITEM(slots, 1);
+                int in_order = PyList_GET_ITEM(ordered, k) == Py_True ||
+                               PyLong_AsSsize_t(a) < PyLong_AsSsize_t(b);
+                arranged = in_order ? PyTuple_Pack(2, a, b) : PyTuple_Pack(2, b, a);
+            }
+            else if (arity == 1 && count == 1) {
+                arranged = PyTuple_Pack(1, PyList_GET_ITEM(slots, 0));
+            }
+            if (arranged != NULL) {
+                PyList_SetItem(ops, k, Py_NewRef(op));
+                PyList_SetItem(params, k, Py_NewRef(PyTuple_GET_ITEM(entry, 1)));
+                PyList_SetItem(operands, k, arranged);
+                code[k] = (char)PyLong_AsLong(PyTuple_GET_ITEM(entry, 3));
+                continue;
+            }
+            if (PyErr_Occurred())
+                goto error;
+        }
+        PyObject *x = PyLong_FromSsize_t(k);
+        if (x == NULL || PyList_Append(left, x) < 0) {
+            Py_XDECREF(x);
+            goto error;
+        }
+        Py_DECREF(x);
+    }
+    Py_DECREF(zero);
+    Py_DECREF(none);
+    return Py_BuildValue("(NNNNN)", ops, params, operands, codes, left);
+error:
+    Py_XDECREF(codes);
+    Py_XDECREF(ops);
+    Py_XDECREF(params);
+    Py_XDECREF(operands);
+    Py_XDECREF(left);
+    Py_XDECREF(zero);
+    Py_XDECREF(none);
+    return NULL;
+}
+
+/* --- the module --------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"walk", walk, METH_VARARGS, "see foreign._walk_by_node"},
+    {"arrange", arrange, METH_VARARGS, "see foreign.read"},
+    {"chain_rule", chain_rule, METH_VARARGS, "see checker._Judge._chain_rule"},
+    {"uses", uses, METH_VARARGS, "see checker._Judge._uses"},
+    {"before_suspects", before_suspects, METH_VARARGS, "see checker._Judge.before_backward"},
+    {"screen_steps", screen_steps, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
+    {"steps_in_turn", steps_in_turn, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
+    {"never_ran", never_ran, METH_VARARGS, "see checker._Judge.after_backward"},
+    {"first_differing", first_differing, METH_VARARGS, "see checker._Judge.after_backward"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "gradstep.core._speedups",
+    "The engine check's hot loops in C (see the Python each stands for).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    str_grad = PyUnicode_InternFromString("grad");
+    str_backward = PyUnicode_InternFromString("_backward");
+    str_data = PyUnicode_InternFromString("data");
+    str_label = PyUnicode_InternFromString("label");
+    str_empty = PyUnicode_InternFromString("");
+    if (str_grad == NULL || str_backward == NULL || str_data == NULL || str_label == NULL ||
+        str_empty == NULL)
+        return NULL;
+    PyTypeObject *types[] = {&GradWritesType, &StepHookType, &StepCallType};
+    for (int i = 0; i < 3; i++)
+        if (PyType_Ready(types[i]) < 0)
+            return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "GradWrites", (PyObject *)&GradWritesType) < 0 ||
+        PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
