@@ -21,6 +21,287 @@ static PyObject *str_data;      /* "data" */
 static PyObject *str_label;     /* "label" */
 static PyObject *str_empty;     /* "" */
 
+
+/* ``getattr(obj, name)``, with *result NULL and no error where there is no such attribute: 1 found,
+ * 0 not, -1 an error. The C API's own way (3.13); before that, CPython's ``_PyObject_LookupAttr``,
+ * which has done this since 3.7, sparing the AttributeError made and dropped for each node. */
+static int
+lookup_attr(PyObject *obj, PyObject *name, PyObject **result)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyObject_GetOptionalAttr(obj, name, result);
+#else
+    return _PyObject_LookupAttr(obj, name, result);
+#endif
+}
+
+/* ``checker._num`` for what these loops take on: a float, an int, None (0). 0 for anything else
+ * (the Python then looks at it). */
+static int
+number_of(PyObject *x, double *out)
+{
+    if (PyFloat_CheckExact(x)) {
+        *out = PyFloat_AS_DOUBLE(x);
+        return 1;
+    }
+    if (x == Py_None) {
+        *out = 0.0;
+        return 1;
+    }
+    if (PyLong_CheckExact(x)) {
+        double d = PyLong_AsDouble(x);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        *out = d;
+        return 1;
+    }
+    return 0;
+}
+
+/* --- a table of their nodes by address --------------------------------------------------------- */
+
+/* NodeTable(objects): node -> its number, by address, for the hooks below. Holds ``objects``, so
+ * every address in it stays valid. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *objects;
+    Py_ssize_t mask;    /* capacity - 1, a power of two at least twice the nodes */
+    Py_ssize_t count;
+    PyObject **keys;    /* NULL: empty */
+    Py_ssize_t *numbers;
+} NodeTable;
+
+static Py_ssize_t
+slot_of(NodeTable *table, PyObject *key)
+{
+    size_t h = ((size_t)key >> 4) * (size_t)0x9E3779B97F4A7C15ULL;
+    Py_ssize_t i = (Py_ssize_t)(h >> 20) & table->mask;
+    while (table->keys[i] != NULL && table->keys[i] != key)
+        i = (i + 1) & table->mask;
+    return i;
+}
+
+/* The number of ``key``, or -1 for an object that is not one of the nodes. */
+static Py_ssize_t
+number_in(NodeTable *table, PyObject *key)
+{
+    Py_ssize_t i = slot_of(table, key);
+    return table->keys[i] == NULL ? -1 : table->numbers[i];
+}
+
+/* Empty, with room for ``n`` nodes before it grows. */
+static int
+table_reset(NodeTable *self, Py_ssize_t n)
+{
+    Py_ssize_t capacity = 16;
+    while (capacity < 2 * n)
+        capacity *= 2;
+    PyMem_Free(self->keys);
+    PyMem_Free(self->numbers);
+    self->keys = PyMem_Calloc(capacity, sizeof(PyObject *));
+    self->numbers = PyMem_Malloc(capacity * sizeof(Py_ssize_t));
+    self->count = 0;
+    if (self->keys == NULL || self->numbers == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = capacity - 1;
+    return 0;
+}
+
+/* Sets the number of ``key`` (added where new, growing the table as needed). */
+static int
+table_put(NodeTable *self, PyObject *key, Py_ssize_t number)
+{
+    if (2 * (self->count + 1) > self->mask + 1) {
+        PyObject **keys = self->keys;
+        Py_ssize_t *numbers = self->numbers, capacity = self->mask + 1;
+        self->keys = PyMem_Calloc(2 * capacity, sizeof(PyObject *));
+        self->numbers = PyMem_Malloc(2 * capacity * sizeof(Py_ssize_t));
+        if (self->keys == NULL || self->numbers == NULL) {
+            PyMem_Free(self->keys);
+            PyMem_Free(self->numbers);
+            self->keys = keys;
+            self->numbers = numbers;
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->mask = 2 * capacity - 1;
+        for (Py_ssize_t i = 0; i < capacity; i++)
+            if (keys[i] != NULL) {
+                Py_ssize_t j = slot_of(self, keys[i]);
+                self->keys[j] = keys[i];
+                self->numbers[j] = numbers[i];
+            }
+        PyMem_Free(keys);
+        PyMem_Free(numbers);
+    }
+    Py_ssize_t i = slot_of(self, key);
+    if (self->keys[i] == NULL) {
+        self->keys[i] = key;
+        self->count++;
+    }
+    self->numbers[i] = number;
+    return 0;
+}
+
+static int
+NodeTable_init(NodeTable *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *objects;
+    if (!PyArg_ParseTuple(args, "O!:NodeTable", &PyList_Type, &objects))
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(objects);
+    if (table_reset(self, n) < 0)
+        return -1;
+    Py_INCREF(objects);
+    Py_XSETREF(self->objects, objects);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *key = PyList_GET_ITEM(objects, k);
+        if (number_in(self, key) < 0 && table_put(self, key, k) < 0) /* an object listed twice keeps its first */
+            return -1;
+    }
+    return 0;
+}
+
+/* ``table.get(node, default)``, as a dict's: what the judge's Python asks a node's number with. */
+static PyObject *
+NodeTable_get(NodeTable *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get(node, default=None)");
+        return NULL;
+    }
+    Py_ssize_t k = self->keys == NULL ? -1 : number_in(self, args[0]);
+    if (k < 0)
+        return Py_NewRef(nargs == 2 ? args[1] : Py_None);
+    return PyLong_FromSsize_t(k);
+}
+
+static PyObject *
+NodeTable_subscript(NodeTable *self, PyObject *key)
+{
+    Py_ssize_t k = self->keys == NULL ? -1 : number_in(self, key);
+    if (k < 0) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    return PyLong_FromSsize_t(k);
+}
+
+static Py_ssize_t
+NodeTable_length(NodeTable *self)
+{
+    return self->count;
+}
+
+static int
+NodeTable_contains(NodeTable *self, PyObject *key)
+{
+    return self->keys != NULL && number_in(self, key) >= 0;
+}
+
+static PyMethodDef NodeTable_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))NodeTable_get, METH_FASTCALL, "get(node, default=None): its number"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMappingMethods NodeTable_mapping = {
+    .mp_length = (lenfunc)NodeTable_length,
+    .mp_subscript = (binaryfunc)NodeTable_subscript,
+};
+
+static PySequenceMethods NodeTable_sequence = {
+    .sq_contains = (objobjproc)NodeTable_contains,
+};
+
+static void
+NodeTable_dealloc(NodeTable *self)
+{
+    PyMem_Free(self->keys);
+    PyMem_Free(self->numbers);
+    Py_XDECREF(self->objects);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject NodeTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.NodeTable",
+    .tp_basicsize = sizeof(NodeTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "NodeTable(objects): their nodes by address",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)NodeTable_init,
+    .tp_dealloc = (destructor)NodeTable_dealloc,
+    .tp_methods = NodeTable_methods,
+    .tp_as_mapping = &NodeTable_mapping,
+    .tp_as_sequence = &NodeTable_sequence,
+};
+
+/* The values of one attribute of every node of a table, kept here (not on their objects) while a
+ * hook is on their class: reading or writing it on their objects would make each one's instance
+ * dict, where CPython 3.11 keeps their values inline, and make every later attribute access of
+ * their backward slower. ``store_back`` puts the values that changed on their objects again. */
+typedef struct {
+    NodeTable *table;
+    PyObject *name;
+    PyObject **values;  /* owned; NULL where the object has no such attribute */
+    char *changed;
+} Attributes;
+
+static int
+attributes_read(Attributes *a, NodeTable *table, PyObject *name)
+{
+    Py_ssize_t n = PyList_GET_SIZE(table->objects);
+    a->table = (NodeTable *)Py_NewRef(table);
+    a->name = Py_NewRef(name);
+    a->values = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
+    a->changed = PyMem_Calloc(n ? n : 1, 1);
+    if (a->values == NULL || a->changed == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (lookup_attr(PyList_GET_ITEM(table->objects, k), name, &a->values[k]) < 0)
+            return -1;
+    return 0;
+}
+
+static void
+attributes_clear(Attributes *a)
+{
+    if (a->values != NULL && a->table != NULL)
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(a->table->objects); k++)
+            Py_XDECREF(a->values[k]);
+    PyMem_Free(a->values);
+    PyMem_Free(a->changed);
+    a->values = NULL;
+    a->changed = NULL;
+    Py_CLEAR(a->table);
+    Py_CLEAR(a->name);
+}
+
+/* After the hook is off their class: every value that changed, set on its object again. */
+static PyObject *
+attributes_store_back(Attributes *a)
+{
+    if (a->table == NULL)
+        Py_RETURN_NONE;
+    PyObject *objects = a->table->objects;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(objects); k++) {
+        if (!a->changed[k])
+            continue;
+        a->changed[k] = 0;
+        PyObject *obj = PyList_GET_ITEM(objects, k);
+        int failed = a->values[k] == NULL ? PyObject_DelAttr(obj, a->name)
+                                          : PyObject_SetAttr(obj, a->name, a->values[k]);
+        if (failed < 0)
+            PyErr_Clear(); /* theirs refuses it: nothing better to do than go on */
+    }
+    Py_RETURN_NONE;
+}
+
 /* --- record.py: _grad_writes ------------------------------------------------------------------ */
 
 /* A set-only descriptor for ``grad``: each write appends ``obj, old, new`` to the log. Without a
@@ -84,6 +365,162 @@ static PyTypeObject GradWritesType = {
     .tp_descr_set = (descrsetfunc)GradWrites_set,
 };
 
+
+/* GradStore(log, table): ``_grad_writes`` for the nodes of a table, with their grads kept in the
+ * table's ``Attributes`` while it is on their class (reads come here too); any other object's grad
+ * stays in its instance dict, as with GradWrites. ``store_back()`` after it is taken off. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *log;
+    Attributes grads;
+    PyObject *recent[4]; /* the last nodes looked up, by address (``x.grad += ...`` reads, then writes) */
+    Py_ssize_t recent_number[4];
+} GradStore;
+
+static Py_ssize_t
+grad_number(GradStore *self, PyObject *obj)
+{
+    if (self->grads.table == NULL)
+        return -1;
+    int i = (int)(((uintptr_t)obj >> 4) & 3);
+    if (self->recent[i] != obj) {
+        self->recent[i] = obj; /* compared by address only, never dereferenced */
+        self->recent_number[i] = number_in(self->grads.table, obj);
+    }
+    return self->recent_number[i];
+}
+
+static int
+GradStore_init(GradStore *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *log;
+    NodeTable *table;
+    if (!PyArg_ParseTuple(args, "O!O!:GradStore", &PyList_Type, &log, &NodeTableType, &table))
+        return -1;
+    Py_INCREF(log);
+    Py_XSETREF(self->log, log);
+    attributes_clear(&self->grads);
+    memset(self->recent, 0, sizeof(self->recent));
+    return attributes_read(&self->grads, table, str_grad);
+}
+
+static void
+GradStore_dealloc(GradStore *self)
+{
+    attributes_clear(&self->grads);
+    Py_XDECREF(self->log);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+GradStore_get(GradStore *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    Py_ssize_t k = grad_number(self, obj);
+    PyObject *value;
+    if (k >= 0) {
+        value = Py_XNewRef(self->grads.values[k]);
+    }
+    else {
+        PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+        if (dict == NULL)
+            return NULL;
+        value = Py_XNewRef(PyDict_GetItemWithError(dict, str_grad));
+        Py_DECREF(dict);
+        if (value == NULL && PyErr_Occurred())
+            return NULL;
+    }
+    if (value == NULL)
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute 'grad'", Py_TYPE(obj)->tp_name);
+    return value;
+}
+
+static int
+GradStore_set(GradStore *self, PyObject *obj, PyObject *value)
+{
+    Py_ssize_t k = grad_number(self, obj);
+    if (k < 0)
+        return GradWrites_set((GradWrites *)self, obj, value); /* the same layout up to ``log`` */
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "__delete__");
+        return -1;
+    }
+    PyObject *old = self->grads.values[k];
+    if (PyList_Append(self->log, obj) < 0 || PyList_Append(self->log, old == NULL ? Py_None : old) < 0 ||
+        PyList_Append(self->log, value) < 0)
+        return -1;
+    self->grads.values[k] = Py_NewRef(value);
+    self->grads.changed[k] = 1;
+    Py_XDECREF(old);
+    return 0;
+}
+
+static PyObject *
+GradStore_store_back(GradStore *self, PyObject *unused)
+{
+    return attributes_store_back(&self->grads);
+}
+
+/* ``floats()``: every node's grad as ``record._grads`` reads it (absent or None: 0.0), or None where
+ * one is neither a float nor an int (for the Python to convert as it does). */
+static PyObject *
+GradStore_floats(GradStore *self, PyObject *unused)
+{
+    if (self->grads.table == NULL)
+        Py_RETURN_NONE;
+    Py_ssize_t n = PyList_GET_SIZE(self->grads.table->objects);
+    PyObject *result = PyList_New(n), *zero = PyFloat_FromDouble(0.0);
+    if (result == NULL || zero == NULL) {
+        Py_XDECREF(result);
+        Py_XDECREF(zero);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *value = self->grads.values[k], *x;
+        double d;
+        if (value == NULL || value == Py_None)
+            x = Py_NewRef(zero);
+        else if (PyFloat_CheckExact(value))
+            x = Py_NewRef(value);
+        else if (PyLong_CheckExact(value) && number_of(value, &d))
+            x = d == 0.0 ? Py_NewRef(zero) : PyFloat_FromDouble(d);
+        else {
+            Py_DECREF(result);
+            Py_DECREF(zero);
+            Py_RETURN_NONE;
+        }
+        if (x == NULL) {
+            Py_DECREF(result);
+            Py_DECREF(zero);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, k, x);
+    }
+    Py_DECREF(zero);
+    return result;
+}
+
+static PyMethodDef GradStore_methods[] = {
+    {"floats", (PyCFunction)GradStore_floats, METH_NOARGS, "every node's grad as a float (see the C)"},
+    {"store_back", (PyCFunction)GradStore_store_back, METH_NOARGS,
+     "set the grads that changed on their objects (once the store is off their class)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject GradStoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.GradStore",
+    .tp_basicsize = sizeof(GradStore),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "GradStore(log, table): a grad descriptor that logs every write, its values kept aside",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)GradStore_init,
+    .tp_dealloc = (destructor)GradStore_dealloc,
+    .tp_descr_get = (descrgetfunc)GradStore_get,
+    .tp_descr_set = (descrsetfunc)GradStore_set,
+    .tp_methods = GradStore_methods,
+};
+
 /* --- record.py: _StepHook and _step_runner ----------------------------------------------------- */
 
 typedef struct {
@@ -91,6 +528,7 @@ typedef struct {
     PyObject *log, *starts, *ends;      /* lists */
     PyObject *start, *end, *abort;      /* the markers */
     PyObject *fallback;                 /* the class's own _backward, or None */
+    Attributes steps;                   /* with a table: every node's own _backward, kept aside */
 } StepHook;
 
 /* One of their steps, ready to run: ``run(node, original, ...)`` of ``_step_runner``. */
@@ -105,10 +543,19 @@ static PyTypeObject StepCallType;
 static int
 StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *log, *starts, *ends, *start, *end, *abort, *fallback;
-    if (!PyArg_ParseTuple(args, "O!O!O!OOOO:StepHook", &PyList_Type, &log, &PyList_Type, &starts,
-                          &PyList_Type, &ends, &start, &end, &abort, &fallback))
+    PyObject *log, *starts, *ends, *start, *end, *abort, *fallback, *table = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOO|O:StepHook", &PyList_Type, &log, &PyList_Type, &starts,
+                          &PyList_Type, &ends, &start, &end, &abort, &fallback, &table))
         return -1;
+    attributes_clear(&self->steps);
+    if (table != Py_None) {
+        if (!PyObject_TypeCheck(table, &NodeTableType)) {
+            PyErr_SetString(PyExc_TypeError, "StepHook: table must be a NodeTable");
+            return -1;
+        }
+        if (attributes_read(&self->steps, (NodeTable *)table, str_backward) < 0)
+            return -1;
+    }
     PyObject **slots[] = {&self->log, &self->starts, &self->ends, &self->start,
                           &self->end, &self->abort, &self->fallback};
     PyObject *values[] = {log, starts, ends, start, end, abort, fallback};
@@ -122,6 +569,7 @@ StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
 static void
 StepHook_dealloc(StepHook *self)
 {
+    attributes_clear(&self->steps);
     Py_XDECREF(self->log);
     Py_XDECREF(self->starts);
     Py_XDECREF(self->ends);
@@ -139,12 +587,18 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
         Py_INCREF(self);
         return (PyObject *)self;
     }
-    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
-    if (dict == NULL)
-        return NULL;
-    PyObject *original = PyDict_GetItemWithError(dict, str_backward);
-    Py_XINCREF(original);
-    Py_DECREF(dict);
+    Py_ssize_t k = self->steps.table == NULL ? -1 : number_in(self->steps.table, obj);
+    PyObject *original;
+    if (k >= 0) {
+        original = Py_XNewRef(self->steps.values[k]);
+    }
+    else {
+        PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+        if (dict == NULL)
+            return NULL;
+        original = Py_XNewRef(PyDict_GetItemWithError(dict, str_backward));
+        Py_DECREF(dict);
+    }
     if (original == NULL) {
         if (PyErr_Occurred())
             return NULL;
@@ -176,6 +630,14 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
 static int
 StepHook_set(StepHook *self, PyObject *obj, PyObject *value)
 {
+    Py_ssize_t k = self->steps.table == NULL ? -1 : number_in(self->steps.table, obj);
+    if (k >= 0) {
+        PyObject *old = self->steps.values[k];
+        self->steps.values[k] = Py_XNewRef(value);
+        self->steps.changed[k] = 1;
+        Py_XDECREF(old);
+        return 0;
+    }
     PyObject *dict = PyObject_GenericGetDict(obj, NULL);
     if (dict == NULL)
         return -1;
@@ -184,6 +646,18 @@ StepHook_set(StepHook *self, PyObject *obj, PyObject *value)
     Py_DECREF(dict);
     return result;
 }
+
+static PyObject *
+StepHook_store_back(StepHook *self, PyObject *unused)
+{
+    return attributes_store_back(&self->steps);
+}
+
+static PyMethodDef StepHook_methods[] = {
+    {"store_back", (PyCFunction)StepHook_store_back, METH_NOARGS,
+     "set the _backward of nodes whose own changed on their objects (once the hook is off their class)"},
+    {NULL, NULL, 0, NULL},
+};
 
 static PyTypeObject StepHookType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.StepHook",
@@ -195,6 +669,7 @@ static PyTypeObject StepHookType = {
     .tp_dealloc = (destructor)StepHook_dealloc,
     .tp_descr_get = (descrgetfunc)StepHook_get,
     .tp_descr_set = (descrsetfunc)StepHook_set,
+    .tp_methods = StepHook_methods,
 };
 
 static void
@@ -261,8 +736,8 @@ static PyTypeObject StepCallType = {
 /* --- foreign.py: _walk_by_node ------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject *obj;      /* borrowed: kept alive by the caller's roots or by a children list */
-    PyObject *children; /* owned; NULL for an entry that numbers ``obj``'s operands first */
+    PyObject *obj;      /* borrowed: kept alive by the caller's roots or by an operands tuple */
+    PyObject *children; /* owned, a tuple; NULL for an entry that numbers ``obj``'s operands */
     int in_order;
 } Entry;
 
@@ -294,19 +769,6 @@ clear(Stack *stack)
     for (Py_ssize_t i = 0; i < stack->size; i++)
         Py_XDECREF(stack->items[i].children);
     stack->size = 0;
-}
-
-/* ``getattr(obj, name)``, with *result NULL and no error where there is no such attribute: 1 found,
- * 0 not, -1 an error. The C API's own way (3.13); before that, CPython's ``_PyObject_LookupAttr``,
- * which has done this since 3.7, sparing the AttributeError made and dropped for each node. */
-static int
-lookup_attr(PyObject *obj, PyObject *name, PyObject **result)
-{
-#if PY_VERSION_HEX >= 0x030D0000
-    return PyObject_GetOptionalAttr(obj, name, result);
-#else
-    return _PyObject_LookupAttr(obj, name, result);
-#endif
 }
 
 /* What ``_read_nodes`` reads of a node: its data as a float, its op name (attribute ``op_name``,
@@ -342,10 +804,10 @@ read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names, PyO
     return failed ? -1 : 0;
 }
 
-/* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, index, data, names, labels)
+/* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, table, data, names, labels)
  * or None: the numbering of ``_walk_by_node``, where every node is of class ``cls`` and hashes by
- * identity, with what ``_read_nodes`` reads of each node. None where another class or a cycle
- * turns up. */
+ * identity, with what ``_read_nodes`` reads of each node. ``raw[k]`` is a tuple of operand numbers;
+ * ``table`` a NodeTable (node -> number). None where another class or a cycle turns up. */
 static PyObject *
 walk(PyObject *module, PyObject *args)
 {
@@ -354,12 +816,16 @@ walk(PyObject *module, PyObject *args)
         return NULL;
     PyObject *objects = PyList_New(0), *raw = PyList_New(0), *ordered = PyList_New(0);
     PyObject *data = PyList_New(0), *names = PyList_New(0), *labels = PyList_New(0);
-    PyObject *index = PyDict_New();
-    PyObject *on_path = PyLong_FromLong(-1);
+    NodeTable *table = PyObject_New(NodeTable, &NodeTableType);
     Stack stack = {NULL, 0, 0};
     int bail = 0;
-    if (objects == NULL || raw == NULL || ordered == NULL || index == NULL || on_path == NULL ||
-        data == NULL || names == NULL || labels == NULL)
+    if (table != NULL) {
+        table->objects = NULL;
+        table->keys = NULL;
+        table->numbers = NULL;
+    }
+    if (objects == NULL || raw == NULL || ordered == NULL || table == NULL || data == NULL ||
+        names == NULL || labels == NULL || table_reset(table, 1024) < 0)
         goto error;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(starts) && !bail; r++) {
         PyObject *start = PyList_GET_ITEM(starts, r);
@@ -367,10 +833,7 @@ walk(PyObject *module, PyObject *args)
             bail = 1;
             break;
         }
-        int seen = PyDict_Contains(index, start);
-        if (seen < 0)
-            goto error;
-        if (seen)
+        if (table->keys[slot_of(table, start)] != NULL)
             continue;
         if (push(&stack, start, NULL, 0) < 0)
             goto error;
@@ -379,65 +842,65 @@ walk(PyObject *module, PyObject *args)
             PyObject *obj = entry.obj;
             if (entry.children != NULL) { /* its operands are numbered: number it */
                 PyObject *children = entry.children;
-                Py_ssize_t n = PyList_GET_SIZE(children);
-                PyObject *numbers = PyList_New(n);
+                Py_ssize_t n = PyTuple_GET_SIZE(children);
+                PyObject **items = &PyTuple_GET_ITEM(children, 0);
+                PyObject *numbers = PyTuple_New(n);
                 if (numbers == NULL) {
                     Py_DECREF(children);
                     goto error;
                 }
                 for (Py_ssize_t i = 0; i < n; i++) {
-                    PyObject *number = PyDict_GetItemWithError(index, PyList_GET_ITEM(children, i));
+                    PyObject *number = PyLong_FromSsize_t(number_in(table, items[i]));
                     if (number == NULL) {
-                        if (!PyErr_Occurred())
-                            PyErr_SetString(PyExc_KeyError, "an operand was not numbered");
                         Py_DECREF(numbers);
                         Py_DECREF(children);
                         goto error;
                     }
-                    PyList_SET_ITEM(numbers, i, Py_NewRef(number));
+                    PyTuple_SET_ITEM(numbers, i, number);
                 }
-                PyObject *k = PyLong_FromSsize_t(PyList_GET_SIZE(objects));
-                int failed = k == NULL || PyDict_SetItem(index, obj, k) < 0 ||
-                             PyList_Append(objects, obj) < 0 || PyList_Append(raw, numbers) < 0 ||
+                Py_ssize_t k = PyList_GET_SIZE(objects);
+                int failed = table_put(table, obj, k) < 0 || PyList_Append(objects, obj) < 0 ||
+                             PyList_Append(raw, numbers) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
                              read_node(obj, op_name, data, names, labels) < 0;
-                Py_XDECREF(k);
                 Py_DECREF(numbers);
-                /* the operands are in ``objects`` now, which keeps them alive */
-                Py_DECREF(children);
+                Py_DECREF(children); /* the operands are in ``objects`` now, which keeps them alive */
                 if (failed)
                     goto error;
                 continue;
             }
-            int seen = PyDict_Contains(index, obj);
-            if (seen < 0)
-                goto error;
-            if (seen)
+            if (table->keys[slot_of(table, obj)] != NULL)
                 continue;
             PyObject *given = PyObject_GetAttr(obj, children_name);
             if (given == NULL)
                 goto error;
             int in_order = !PyAnySet_Check(given);
-            PyObject *children = given == Py_None ? PyList_New(0) : PySequence_List(given);
+            PyObject *children;
+            if (given == Py_None)
+                children = PyTuple_New(0);
+            else if (PyTuple_CheckExact(given))
+                children = Py_NewRef(given);
+            else /* a set, or a list theirs could change while the walk goes on: as it is now */
+                children = PySequence_Tuple(given);
             Py_DECREF(given);
             if (children == NULL)
                 goto error;
-            if (PyDict_SetItem(index, obj, on_path) < 0 || push(&stack, obj, children, in_order) < 0) {
+            if (table_put(table, obj, -1) < 0 || push(&stack, obj, children, in_order) < 0) {
                 Py_DECREF(children);
                 goto error;
             }
-            for (Py_ssize_t i = PyList_GET_SIZE(children) - 1; i >= 0; i--) {
-                PyObject *child = PyList_GET_ITEM(children, i);
+            for (Py_ssize_t i = PyTuple_GET_SIZE(children) - 1; i >= 0; i--) {
+                PyObject *child = PyTuple_GET_ITEM(children, i);
                 if ((PyObject *)Py_TYPE(child) != cls) {
                     bail = 1;
                     break;
                 }
-                PyObject *number = PyDict_GetItemWithError(index, child);
-                if (number == NULL) {
-                    if (PyErr_Occurred() || push(&stack, child, NULL, 0) < 0)
+                Py_ssize_t at = slot_of(table, child);
+                if (table->keys[at] == NULL) {
+                    if (push(&stack, child, NULL, 0) < 0)
                         goto error;
                 }
-                else if (number == on_path) {
+                else if (table->numbers[at] < 0) {
                     bail = 1; /* a cycle */
                     break;
                 }
@@ -446,32 +909,30 @@ walk(PyObject *module, PyObject *args)
     }
     clear(&stack);
     PyMem_Free(stack.items);
-    Py_DECREF(on_path);
     if (bail) {
         Py_DECREF(objects);
         Py_DECREF(raw);
         Py_DECREF(ordered);
-        Py_DECREF(index);
+        Py_DECREF(table);
         Py_DECREF(data);
         Py_DECREF(names);
         Py_DECREF(labels);
         Py_RETURN_NONE;
     }
-    return Py_BuildValue("(NNNNNNN)", objects, raw, ordered, index, data, names, labels);
+    table->objects = Py_NewRef(objects);
+    return Py_BuildValue("(NNNNNNN)", objects, raw, ordered, table, data, names, labels);
 error:
     clear(&stack);
     PyMem_Free(stack.items);
-    Py_XDECREF(on_path);
     Py_XDECREF(objects);
     Py_XDECREF(raw);
     Py_XDECREF(ordered);
-    Py_XDECREF(index);
+    Py_XDECREF(table);
     Py_XDECREF(data);
     Py_XDECREF(names);
     Py_XDECREF(labels);
     return NULL;
 }
-
 
 /* --- checker.py: the judge's loops over every node and every step ------------------------------ */
 
@@ -490,31 +951,6 @@ close_to(double a, double b)
     double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
     double bound = 1e-9 * m > 1e-12 ? 1e-9 * m : 1e-12;
     return fabs(a - b) <= bound;
-}
-
-/* ``checker._num`` for what these loops take on: a float, an int, None (0). 0 for anything else
- * (the Python then looks at it). */
-static int
-number_of(PyObject *x, double *out)
-{
-    if (PyFloat_CheckExact(x)) {
-        *out = PyFloat_AS_DOUBLE(x);
-        return 1;
-    }
-    if (x == Py_None) {
-        *out = 0.0;
-        return 1;
-    }
-    if (PyLong_CheckExact(x)) {
-        double d = PyLong_AsDouble(x);
-        if (d == -1.0 && PyErr_Occurred()) {
-            PyErr_Clear();
-            return 0;
-        }
-        *out = d;
-        return 1;
-    }
-    return 0;
 }
 
 #define FLOAT_AT(list, i) PyFloat_AS_DOUBLE(PyList_GET_ITEM((list), (i)))
@@ -923,9 +1359,14 @@ static PyObject *
 steps_in_turn(PyObject *module, PyObject *args)
 {
     PyObject *log, *starts, *ends, *table, *end;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O:steps_in_turn", &PyList_Type, &log, &PyList_Type, &starts,
-                          &PyList_Type, &ends, &PyDict_Type, &table, &end))
+    if (!PyArg_ParseTuple(args, "O!O!O!OO:steps_in_turn", &PyList_Type, &log, &PyList_Type, &starts,
+                          &PyList_Type, &ends, &table, &end))
         return NULL;
+    int by_address = PyObject_TypeCheck(table, &NodeTableType);
+    if (!by_address && !PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, "steps_in_turn: table must be a dict or a NodeTable");
+        return NULL;
+    }
     Py_ssize_t count = PyList_GET_SIZE(starts), size = PyList_GET_SIZE(log), previous = 0;
     if (PyList_GET_SIZE(ends) != count)
         Py_RETURN_NONE;
@@ -945,10 +1386,20 @@ steps_in_turn(PyObject *module, PyObject *args)
     char *done = PyByteArray_AS_STRING(finished);
     for (Py_ssize_t s = 0; s < count; s++) {
         Py_ssize_t p = INT_AT(starts, s), q = INT_AT(ends, s);
-        PyObject *v = PyDict_GetItemWithError(table, PyList_GET_ITEM(log, p + 1));
-        if (v == NULL && PyErr_Occurred())
-            goto error;
-        PyList_SET_ITEM(nodes, s, Py_NewRef(v == NULL ? outside : v));
+        PyObject *key = PyList_GET_ITEM(log, p + 1), *v;
+        if (by_address) {
+            Py_ssize_t k = number_in((NodeTable *)table, key);
+            v = k < 0 ? Py_NewRef(outside) : PyLong_FromSsize_t(k);
+            if (v == NULL)
+                goto error;
+        }
+        else {
+            v = PyDict_GetItemWithError(table, key);
+            if (v == NULL && PyErr_Occurred())
+                goto error;
+            v = Py_NewRef(v == NULL ? outside : v);
+        }
+        PyList_SET_ITEM(nodes, s, v);
         PyObject *place = PyLong_FromSsize_t(p / 3);
         if (place == NULL)
             goto error;
@@ -963,6 +1414,52 @@ error:
     Py_XDECREF(finished);
     Py_XDECREF(outside);
     return NULL;
+}
+
+
+/* zero_inputs(data, codes, operands, reachable) -> list of k: the nodes the output depends on with
+ * no op whose value is 0 and that are an operand of a product the output depends on
+ * (``_Judge.blind_spots``). */
+static PyObject *
+zero_inputs(PyObject *module, PyObject *args)
+{
+    PyObject *data, *codes, *operands, *reachable;
+    if (!PyArg_ParseTuple(args, "O!YO!Y:zero_inputs", &PyList_Type, &data, &codes, &PyList_Type,
+                          &operands, &reachable))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(operands);
+    if (PyList_GET_SIZE(data) != n || PyByteArray_GET_SIZE(codes) != n ||
+        PyByteArray_GET_SIZE(reachable) != n) {
+        PyErr_SetString(PyExc_ValueError, "zero_inputs: lists of different lengths");
+        return NULL;
+    }
+    if (all_floats(data, "data") < 0)
+        return NULL;
+    const char *code = PyByteArray_AS_STRING(codes), *reach = PyByteArray_AS_STRING(reachable);
+    char *in_product = PyMem_Calloc(n ? n : 1, 1);
+    if (in_product == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (code[k] != MUL || !reach[k])
+            continue;
+        PyObject *ins = PyList_GET_ITEM(operands, k);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++) {
+            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
+            if (j >= 0 && j < n)
+                in_product[j] = 1;
+        }
+    }
+    PyObject *found = PyList_New(0);
+    for (Py_ssize_t k = 0; found != NULL && k < n; k++) {
+        if (in_product[k] && reach[k] && code[k] == LEAF && FLOAT_AT(data, k) == 0.0) {
+            PyObject *x = PyLong_FromSsize_t(k);
+            if (x == NULL || PyList_Append(found, x) < 0)
+                Py_CLEAR(found);
+            Py_XDECREF(x);
+        }
+    }
+    PyMem_Free(in_product);
+    return found;
 }
 
 /* never_ran(reachable, operands, stepped) -> list of k, highest first: the nodes the output depends
@@ -1055,7 +1552,12 @@ arrange(PyObject *module, PyObject *args)
         PyList_SET_ITEM(params, k, Py_NewRef(zero));
         PyList_SET_ITEM(operands, k, Py_NewRef(none));
         PyObject *slots = PyList_GET_ITEM(raw, k);
-        Py_ssize_t count = PyList_GET_SIZE(slots);
+        if (!PyList_CheckExact(slots) && !PyTuple_CheckExact(slots)) {
+            PyErr_SetString(PyExc_TypeError, "arrange: operands must be lists or tuples");
+            goto error;
+        }
+        Py_ssize_t count = PySequence_Fast_GET_SIZE(slots);
+        PyObject **slot = PySequence_Fast_ITEMS(slots);
         if (count == 0)
             continue;
         PyObject *name = PyList_GET_ITEM(names, k);
@@ -1066,14 +1568,16 @@ arrange(PyObject *module, PyObject *args)
         if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
             PyObject *op = PyTuple_GET_ITEM(entry, 0);
             long arity = PyLong_AsLong(PyTuple_GET_ITEM(entry, 2));
+            int is_tuple = PyTuple_CheckExact(slots);
             if ((op == op_add || op == op_mul) && count == 2) {
-                PyObject *a = PyList_GET_ITEM(slots, 0), *b = PyList_GET_ITEM(slots, 1);
+                PyObject *a = slot[0], *b = slot[1];
                 int in_order = PyList_GET_ITEM(ordered, k) == Py_True ||
                                PyLong_AsSsize_t(a) < PyLong_AsSsize_t(b);
-                arranged = in_order ? PyTuple_Pack(2, a, b) : PyTuple_Pack(2, b, a);
+                arranged = in_order ? (is_tuple ? Py_NewRef(slots) : PyTuple_Pack(2, a, b))
+                                    : PyTuple_Pack(2, b, a);
             }
             else if (arity == 1 && count == 1) {
-                arranged = PyTuple_Pack(1, PyList_GET_ITEM(slots, 0));
+                arranged = is_tuple ? Py_NewRef(slots) : PyTuple_Pack(1, slot[0]);
             }
             if (arranged != NULL) {
                 PyList_SetItem(ops, k, Py_NewRef(op));
@@ -1116,6 +1620,7 @@ static PyMethodDef methods[] = {
     {"before_suspects", before_suspects, METH_VARARGS, "see checker._Judge.before_backward"},
     {"screen_steps", screen_steps, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
     {"steps_in_turn", steps_in_turn, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
+    {"zero_inputs", zero_inputs, METH_VARARGS, "see checker._Judge.blind_spots"},
     {"never_ran", never_ran, METH_VARARGS, "see checker._Judge.after_backward"},
     {"first_differing", first_differing, METH_VARARGS, "see checker._Judge.after_backward"},
     {NULL, NULL, 0, NULL},
@@ -1137,15 +1642,17 @@ PyInit__speedups(void)
     if (str_grad == NULL || str_backward == NULL || str_data == NULL || str_label == NULL ||
         str_empty == NULL)
         return NULL;
-    PyTypeObject *types[] = {&GradWritesType, &StepHookType, &StepCallType};
-    for (int i = 0; i < 3; i++)
+    PyTypeObject *types[] = {&GradWritesType, &StepHookType, &StepCallType, &NodeTableType, &GradStoreType};
+    for (int i = 0; i < 5; i++)
         if (PyType_Ready(types[i]) < 0)
             return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "GradWrites", (PyObject *)&GradWritesType) < 0 ||
-        PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0) {
+        PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0 ||
+        PyModule_AddObjectRef(m, "NodeTable", (PyObject *)&NodeTableType) < 0 ||
+        PyModule_AddObjectRef(m, "GradStore", (PyObject *)&GradStoreType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1317,17 +1317,21 @@ class _Judge:
                 "no node is used twice, so `=` where `+=` belongs cannot show here "
                 "(try a file where one node feeds two ops, as examples/shared.gs)"
             )
-        # inputs (nodes without an op) that are 0: few, if any, so found before the products are
-        zero = [
-            k
-            for k in itertools.compress(range(g.size), map((0.0).__eq__, g.data))
-            if g.reachable[k] and g.ops[k] is None
-        ]
-        zeros: list[str] = []
-        if zero:
-            products = map(operator.and_, g.reachable, map(operator.is_, g.ops, itertools.repeat(MUL)))
-            in_products = set(itertools.chain.from_iterable(itertools.compress(g.operands, products)))
-            zeros = [self.names[k] for k in zero if k in in_products]
+        compiled = speedups.compiled
+        if compiled is not None:
+            zero = compiled.zero_inputs(g.data, self._tables()[0], g.operands, g.reachable)
+            zeros = [self.names[k] for k in zero]
+        else:  # inputs (nodes without an op) that are 0: few, if any, so found before the products are
+            zero = [
+                k
+                for k in itertools.compress(range(g.size), map((0.0).__eq__, g.data))
+                if g.reachable[k] and g.ops[k] is None
+            ]
+            zeros = []
+            if zero:
+                products = map(operator.and_, g.reachable, map(operator.is_, g.ops, itertools.repeat(MUL)))
+                in_products = set(itertools.chain.from_iterable(itertools.compress(g.operands, products)))
+                zeros = [self.names[k] for k in zero if k in in_products]
         if zeros:
             shown = ", ".join(zeros[:5]) + (" ..." if len(zeros) > 5 else "")
             notes.append(

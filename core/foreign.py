@@ -91,8 +91,9 @@ class ForeignGraph:
     codes: bytearray | None = field(default=None, repr=False, compare=False)
     """Each node's op code for the compiled loops (``OP_CODES``), where they read the graph."""
     _consumers: list[list[int]] | None = None
-    _by_node: dict[Any, int] | None = field(default=None, repr=False, compare=False)
-    """their node -> its number, where all are of one class that hashes by identity"""
+    _by_node: Any = field(default=None, repr=False, compare=False)
+    """their node -> its number (a dict, or the compiled walk's ``NodeTable``), where all are of one
+    class that hashes by identity"""
 
     @property
     def size(self) -> int:
@@ -192,7 +193,7 @@ _Walked = tuple[
     list[float],
     list[str],
     dict[int, int] | None,
-    dict[Any, int] | None,
+    Any,
 ]
 """A walk's lists, node ``k`` in creation order: the nodes, their operands' numbers, whether those
 came in order (not in a set), their op names, data and labels; ``id()`` -> number (None where it is
@@ -342,7 +343,7 @@ def _checked_labels(
     objects: list[Any],
     raw: list[list[int]],
     ordered: list[bool],
-    index: dict[Any, int],
+    index: Any,
     data: list[float],
     names: list[Any],
     labels: list[Any],

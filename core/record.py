@@ -180,6 +180,23 @@ class _Hooks:
         self.recording = recording
         self.log = recording.log
         self.undo: list[Callable[[], None]] = []
+        self._table: Any = None
+        self.grad_stores: list[Any] = []
+        """The compiled grad hooks put on, one per class (``_speedups.GradStore``)."""
+        compiled = speedups.compiled
+        if compiled is not None and isinstance(graph._by_node, compiled.NodeTable):
+            self.classes = {type(graph.objects[0])}  # the compiled walk reads one class only
+        else:
+            self.classes = set(map(type, graph.objects))
+
+    def table(self) -> Any:
+        """Their nodes by address, for the compiled hooks (``_speedups.NodeTable``), made once."""
+        compiled = speedups.compiled
+        if self._table is None and compiled is not None:
+            walked = self.graph._by_node  # the compiled walk's own, where it read the graph
+            same = isinstance(walked, compiled.NodeTable) and len(walked) == self.graph.size
+            self._table = walked if same else compiled.NodeTable(self.graph.objects)
+        return self._table
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -192,7 +209,7 @@ class _Hooks:
         """
         wrapped_any = False
         patched_classes: set[type] = set()
-        classes = set(map(type, self.graph.objects))
+        classes = self.classes
         per_node: list[tuple[Any, Any, Any]] = []
         run = _step_runner(self.recording)
         for obj in self.graph.objects:
@@ -239,17 +256,20 @@ class _Hooks:
         original = cls.__dict__.get("_backward", _MISSING)
         fallback = inspect.getattr_static(cls, "_backward", None)
         compiled, rec = speedups.compiled, self.recording
-        cls._backward = (  # type: ignore[attr-defined]
+        hook: Any = (
             _StepHook(rec, fallback)
             if compiled is None
-            else compiled.StepHook(rec.log, rec.starts, rec.ends, START, END, ABORT, fallback)
+            else compiled.StepHook(rec.log, rec.starts, rec.ends, START, END, ABORT, fallback, self.table())
         )
+        cls._backward = hook  # type: ignore[attr-defined]
 
         def restore() -> None:
             if original is _MISSING:
                 delattr(cls, "_backward")
             else:
                 cls._backward = original  # type: ignore[attr-defined]
+            if compiled is not None:
+                hook.store_back()
 
         self.undo.append(restore)
 
@@ -274,17 +294,21 @@ class _Hooks:
 
     def watch_grads(self) -> bool:
         """Log every write of ``grad`` on their classes; False where a class cannot be hooked."""
-        return all(self._watch(cls) for cls in set(map(type, self.graph.objects)))
+        return all(self._watch(cls) for cls in self.classes)
 
     def _watch(self, cls: type) -> bool:
         static = inspect.getattr_static(cls, "grad", _MISSING)
         own = cls.__dict__.get("grad", _MISSING)
         log = self.log
+        compiled = speedups.compiled
         hook: Any
         if static is _MISSING and hasattr(cls, "__dict__") and "__slots__" not in vars(cls):
-            # grad lives in the instance dict: reads stay fast
-            compiled = speedups.compiled
-            hook = _grad_writes(log) if compiled is None else compiled.GradWrites(log)
+            # grad lives in the instance dict: reads stay fast (in C, the nodes' grads are kept aside)
+            if compiled is None:
+                hook = _grad_writes(log)
+            else:
+                hook = compiled.GradStore(log, self.table())
+                self.grad_stores.append(hook)
         elif static is not _MISSING and hasattr(type(static), "__set__") and hasattr(type(static), "__get__"):
             descriptor = static  # a slot or their own property: go through it
 
@@ -312,6 +336,8 @@ class _Hooks:
                 delattr(cls, "grad")
             else:
                 cls.grad = own  # type: ignore[attr-defined]
+            if any(hook is store for store in self.grad_stores):
+                hook.store_back()
 
         self.undo.append(restore)
         return True
@@ -344,6 +370,7 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         )
     recording = Recording(_grads(objects, grad_of))
     hooks = _Hooks(graph, recording)
+    final: list[float] | None = None
     collecting = gc.isenabled()
     gc.disable()  # their graph is full of reference cycles: a collection would walk all of it, often
     try:
@@ -374,6 +401,9 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
             recording.timed_out = True
         elif failure:
             recording.error = failure[0]
+        # every grad as it is now, from the compiled hook where it kept them all (one class)
+        if len(hooks.grad_stores) == 1 and len(hooks.classes) == 1:
+            final = hooks.grad_stores[0].floats()
     finally:
         hooks.remove()
         if collecting:
@@ -382,5 +412,7 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         recording.log = list(recording.log)
         recording.starts = list(recording.starts)
         recording.ends = list(recording.ends)
-    recording.final = _grads(objects, lambda obj: number(getattr(obj, "grad", 0.0)))
+    if final is None or recording.timed_out:  # (a hung backward may still be writing)
+        final = _grads(objects, lambda obj: number(getattr(obj, "grad", 0.0)))
+    recording.final = final
     return recording

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -66,12 +67,18 @@ def venv(tmp_path_factory: pytest.TempPathFactory, dist: Path) -> Path:
 
 def test_build_makes_an_sdist_and_a_wheel_that_twine_passes(dist: Path) -> None:
     names = sorted(p.name for p in dist.iterdir())
-    assert names == ["gradstep-0.1.0-py3-none-any.whl", "gradstep-0.1.0.tar.gz"]
+    # the wheel is this platform's: it carries the engine check's compiled loops (core/_speedups.c)
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    assert len(names) == 2 and names[1] == "gradstep-0.1.0.tar.gz", names
+    assert names[0].startswith(f"gradstep-0.1.0-{tag}-{tag}-") and names[0].endswith(".whl"), names
     checked = run(sys.executable, "-m", "twine", "check", "--strict", *sorted(dist.iterdir()))
     assert checked.stdout.count("PASSED") == 2, checked.stdout
     with zipfile.ZipFile(dist / names[0]) as wheel:
         files = wheel.namelist()
         metadata = wheel.read("gradstep-0.1.0.dist-info/METADATA").decode()
+    assert any(name.startswith("gradstep/core/_speedups.") and name.endswith(".so") for name in files)
+    with tarfile.open(dist / names[1]) as sdist:
+        assert "gradstep-0.1.0/core/_speedups.c" in sdist.getnames()
     # Everything under gradstep/: no top-level core or tui to collide with other distributions.
     assert {name.split("/")[0] for name in files} == {"gradstep", "gradstep-0.1.0.dist-info"}
     for needed in ("gradstep/tui/gradstep.tcss", "gradstep/examples/seed.gs", "gradstep/core/dot.py"):
@@ -95,6 +102,8 @@ def test_the_installed_command_works(venv: Path, tmp_path: Path) -> None:
         venv / "python", "-c", "import gradstep.tui; print(gradstep.tui.__file__)", cwd=tmp_path
     ).stdout
     assert str(venv.parent) in where  # the venv's own copy, not the checkout
+    loops = "from gradstep.core import speedups; print(speedups.compiled.__file__)"
+    assert str(venv.parent) in run(venv / "python", "-c", loops, cwd=tmp_path).stdout
 
 
 def test_installed_screenshots_are_the_checkouts_bytes(venv: Path, tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ from gradstep.core.learner import EngineError, load_engine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# Every test here runs with the compiled loops and with the Python ones (tests/core/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 ENGINES = EXAMPLES / "engines"

@@ -29,6 +29,9 @@ from gradstep.core import check
 from gradstep.core.checker import Mismatch, Verdict, check_file
 from gradstep.core.learner import load_engine
 
+# Every test here runs with the compiled loops and with the Python ones (tests/core/conftest.py).
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 ENGINES = EXAMPLES / "engines"
