@@ -35,6 +35,42 @@ lookup_attr(PyObject *obj, PyObject *name, PyObject **result)
 #endif
 }
 
+/* ``foreign.close``: relative 1e-9, absolute floor 1e-12, NaN close only to NaN. */
+static int
+close_to(double a, double b)
+{
+    if (a == b)
+        return 1;
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    double bound = 1e-9 * m > 1e-12 ? 1e-9 * m : 1e-12;
+    return fabs(a - b) <= bound;
+}
+
+/* ``math.ulp``, as CPython works it out. */
+static double
+ulp_of(double x)
+{
+    x = fabs(x);
+    if (isinf(x) || isnan(x))
+        return x;
+    double next = nextafter(x, INFINITY);
+    if (isinf(next))
+        return x - nextafter(x, -INFINITY);
+    return next - x;
+}
+
+/* ``checker._sent_close``: what a step sent beside what the chain rule sends, allowing the rounding
+ * of (grad after - grad before), 4 units in the last place of ``scale``. */
+static int
+sent_close(double sent, double due, double scale)
+{
+    if (close_to(sent, due))
+        return 1;
+    return isfinite(scale) && fabs(sent - due) <= 4 * ulp_of(scale);
+}
+
 /* ``checker._num`` for what these loops take on: a float, an int, None (0). 0 for anything else
  * (the Python then looks at it). */
 static int
@@ -940,18 +976,6 @@ error:
  * of. OTHER takes them from ``locals[k]``, worked out in Python. */
 enum { LEAF = 0, ADD = 1, MUL = 2, RELU = 3, OTHER = 4 };
 
-/* ``foreign.close``: relative 1e-9, absolute floor 1e-12, NaN close only to NaN. */
-static int
-close_to(double a, double b)
-{
-    if (a == b)
-        return 1;
-    if (isnan(a) || isnan(b))
-        return isnan(a) && isnan(b);
-    double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-    double bound = 1e-9 * m > 1e-12 ? 1e-9 * m : 1e-12;
-    return fabs(a - b) <= bound;
-}
 
 #define FLOAT_AT(list, i) PyFloat_AS_DOUBLE(PyList_GET_ITEM((list), (i)))
 #define INT_AT(list, i) PyLong_AsSsize_t(PyList_GET_ITEM((list), (i)))
@@ -1244,12 +1268,14 @@ screen_steps(PyObject *module, PyObject *args)
             if (twice) {
                 /* every write is to the operand's grad: what it was sent is their sum, in order */
                 PyObject *node_a = PyList_GET_ITEM(objects, a);
-                double sent = 0.0, old, got;
+                double sent = 0.0, old, got, first = 0.0;
                 Py_ssize_t i;
                 for (i = w; i < q; i += 3) {
                     if (at[i - w] != node_a || !number_of(at[i - w + 1], &old) ||
                         !number_of(at[i - w + 2], &got))
                         break;
+                    if (i == w)
+                        first = old;
                     sent = sent + (got - old);
                     new_a = at[i - w + 2];
                 }
@@ -1260,7 +1286,8 @@ screen_steps(PyObject *module, PyObject *args)
                     break;
                 double due = (local_of(c, v, 0, operands, data, locals) +
                               local_of(c, v, 1, operands, data, locals)) * grad_v;
-                if (!close_to(sent, due))
+                double scale = new_a == NULL ? 0.0 : fmax(fabs(first), fabs(got));
+                if (!sent_close(sent, due, scale))
                     break;
                 /* right: applied as the Python applies it */
                 PyObject *before = PyList_GET_ITEM(cur, a);
@@ -1311,9 +1338,11 @@ screen_steps(PyObject *module, PyObject *args)
             if (c == OTHER && (n_in == 2 ? !two_floats(PyList_GET_ITEM(locals, v))
                                          : !one_float(PyList_GET_ITEM(locals, v))))
                 break;
-            if (!close_to(got_a - old_a, local_of(c, v, 0, operands, data, locals) * grad_v))
+            if (!sent_close(got_a - old_a, local_of(c, v, 0, operands, data, locals) * grad_v,
+                            fmax(fabs(old_a), fabs(got_a))))
                 break;
-            if (n_in == 2 && !close_to(got_b - old_b, local_of(c, v, 1, operands, data, locals) * grad_v))
+            if (n_in == 2 && !sent_close(got_b - old_b, local_of(c, v, 1, operands, data, locals) * grad_v,
+                                         fmax(fabs(old_b), fabs(got_b))))
                 break;
             /* right: applied as the Python applies it */
             PyObject *value_a = PyFloat_CheckExact(new_a) ? Py_NewRef(new_a) : PyFloat_FromDouble(got_a);

@@ -502,3 +502,69 @@ def test_a_value_that_is_not_its_op_on_its_operands_is_forward() -> None:
     assert problem is not None and problem.kind == "forward" and problem.step is None
     assert (problem.expected, problem.got) == (-6.0, 99.0)
     assert "is -6, but your node holds 99" in problem.message
+
+
+class Ordered:
+    """A lecture-style engine with operands in a tuple, so the order of steps is fixed."""
+
+    def __init__(self, data: float, children: tuple[Ordered, ...] = (), op: str = "") -> None:
+        self.data, self.grad, self._prev, self._op = data, 0.0, children, op
+        self._backward: Any = lambda: None
+
+    def __add__(self, other: Ordered) -> Ordered:
+        out = Ordered(self.data + other.data, (self, other), "+")
+
+        def _backward() -> None:
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other: Ordered) -> Ordered:
+        out = Ordered(self.data * other.data, (self, other), "*")
+        out._backward = _product_step(self, other, out, 1.0)
+        return out
+
+    def backward(self) -> None:
+        order: list[Ordered] = []
+        seen: set[int] = set()
+
+        def visit(node: Ordered) -> None:
+            if id(node) not in seen:
+                seen.add(id(node))
+                for child in node._prev:
+                    visit(child)
+                order.append(node)
+
+        visit(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+
+
+def _product_step(a: Ordered, b: Ordered, out: Ordered, factor: float) -> Any:
+    """The step of ``out = a * b``, sending ``a`` its derivative times ``factor`` (1: right)."""
+
+    def _backward() -> None:
+        a.grad += b.data * factor * out.grad
+        b.grad += a.data * out.grad
+
+    return _backward
+
+
+def test_what_a_step_sent_is_judged_within_the_rounding_of_the_grads() -> None:
+    """b's grad is 1e12 when p's step sends it 0.7: the grad after less the grad before is 0.7 give
+    or take 1.2e-4 (a unit in the last place of 1e12), far past a relative 1e-9 of 0.7. A right step
+    is right; a wrong local derivative at that scale is still found."""
+
+    def graph(factor: float) -> Ordered:
+        b, c, big = Ordered(3.0), Ordered(0.7), Ordered(1e12)
+        p = b * c
+        p._backward = _product_step(b, c, p, factor)
+        return p + b * big  # steps: L, b*big (b.grad = 1e12), p (b.grad += 0.7)
+
+    assert check(graph(1.0)).ok
+    verdict = check(graph(1.001))
+    assert verdict.first_mismatch is not None
+    assert (verdict.first_mismatch.kind, verdict.first_mismatch.operand) == ("local", "3")
