@@ -138,7 +138,9 @@ def test_their_objects_end_as_their_own_backward_leaves_them(seed: int) -> None:
     steps_before = {id(node): node._backward for node in walk(ours)}
     verdict = check(ours)
     assert verdict.ok, verdict.first_mismatch
-    assert [node.grad for node in made_ours] == [node.grad for node in made_theirs]
+    # equal but for rounding: micrograd's step order follows its sets' order, which differs between
+    # two graphs (the exact values are checked on an engine with a fixed order below)
+    assert [node.grad for node in made_ours] == pytest.approx([node.grad for node in made_theirs], rel=1e-9)
     assert all(node._backward is steps_before[id(node)] for node in walk(ours))
     # both hooks are off their class again
     assert "grad" not in vars(MicrogradValue) and "_backward" not in vars(MicrogradValue)
