@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <string.h>
 
 static PyObject *str_grad;      /* "grad" */
 static PyObject *str_backward;  /* "_backward" */
@@ -1056,46 +1057,6 @@ chain_rule(PyObject *module, PyObject *args)
     return result;
 }
 
-/* uses(operands, reachable) -> (pending, reused): ``_Judge._uses``, every use of each node by the
- * nodes the output depends on, and whether any node is used twice. */
-static PyObject *
-uses(PyObject *module, PyObject *args)
-{
-    PyObject *operands, *reachable;
-    if (!PyArg_ParseTuple(args, "O!Y:uses", &PyList_Type, &operands, &reachable))
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(operands);
-    if (PyByteArray_GET_SIZE(reachable) != n) {
-        PyErr_SetString(PyExc_ValueError, "uses: lists of different lengths");
-        return NULL;
-    }
-    const char *reach = PyByteArray_AS_STRING(reachable);
-    Py_ssize_t *count = PyMem_Calloc(n ? n : 1, sizeof(Py_ssize_t));
-    if (count == NULL)
-        return PyErr_NoMemory();
-    int reused = 0;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (!reach[k])
-            continue;
-        PyObject *ins = PyList_GET_ITEM(operands, k);
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++)
-            if (++count[PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i))] > 1)
-                reused = 1;
-    }
-    PyObject *pending = PyList_New(n);
-    for (Py_ssize_t k = 0; pending != NULL && k < n; k++) {
-        PyObject *x = PyLong_FromSsize_t(count[k]);
-        if (x == NULL)
-            Py_CLEAR(pending);
-        else
-            PyList_SET_ITEM(pending, k, x);
-    }
-    PyMem_Free(count);
-    if (pending == NULL)
-        return NULL;
-    return Py_BuildValue("(NO)", pending, reused ? Py_True : Py_False);
-}
-
 /* before_suspects(codes, operands, data, file_values, file_ops, op_names, initial) -> list of k:
  * the nodes where ``_Judge.before_backward`` may find something (``disconnected``, ``forward``,
  * ``not-zeroed``), for it to look at; the others are surely right. */
@@ -1174,138 +1135,282 @@ before_suspects(PyObject *module, PyObject *args)
     return found;
 }
 
-static int
-one_float(PyObject *t)
+/* A typed, contiguous, writable view of an ``array.array`` (or a bytearray): the judge's running
+ * state is kept in arrays, which its Python indexes as lists and these loops read as C arrays. */
+static void *
+view_of(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t length, const char *what)
 {
-    return PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 1 && PyFloat_CheckExact(PyTuple_GET_ITEM(t, 0));
-}
-
-static int
-two_floats(PyObject *t)
-{
-    return PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 2 &&
-           PyFloat_CheckExact(PyTuple_GET_ITEM(t, 0)) && PyFloat_CheckExact(PyTuple_GET_ITEM(t, 1));
-}
-
-/* ``pending[j] -= 1`` for each operand ``j`` in ``ins``. */
-static int
-decrement(PyObject *pending, PyObject *ins)
-{
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++) {
-        Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
-        PyObject *left = PyLong_FromSsize_t(INT_AT(pending, j) - 1);
-        if (left == NULL)
-            return -1;
-        PyList_SetItem(pending, j, left);
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return NULL;
+    const char *have = view->format == NULL ? "B" : view->format;
+    if (strcmp(have, format) != 0 || (length >= 0 && view->shape[0] != length)) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s: an array('%s') of %zd items is wanted", what, format, length);
+        return NULL;
     }
-    return 0;
+    return view->buf;
 }
 
-/* screen_steps(s, previous, nodes, starts, ends, finished, log, objects, operands, codes, data,
- * locals, output, cur, pending, first_step, grads, befores, empty) -> (s, previous):
+/* flat_operands(operands) -> (arity, first, second): each node's operand count (bytes) and first
+ * and second operand numbers (array('q'), -1 where none), for the loops below. */
+static PyObject *
+flat_operands(PyObject *module, PyObject *args)
+{
+    PyObject *operands, *first, *second;
+    if (!PyArg_ParseTuple(args, "O!OO:flat_operands", &PyList_Type, &operands, &first, &second))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(operands);
+    Py_buffer v1, v2;
+    long long *a = view_of(first, &v1, "q", n, "flat_operands");
+    if (a == NULL)
+        return NULL;
+    long long *b = view_of(second, &v2, "q", n, "flat_operands");
+    if (b == NULL) {
+        PyBuffer_Release(&v1);
+        return NULL;
+    }
+    PyObject *arity = PyBytes_FromStringAndSize(NULL, n);
+    if (arity != NULL) {
+        char *count = PyBytes_AS_STRING(arity);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *ins = PyList_GET_ITEM(operands, k);
+            Py_ssize_t m = PyTuple_CheckExact(ins) ? PyTuple_GET_SIZE(ins) : -1;
+            count[k] = (char)(m < 0 || m > 2 ? 3 : m); /* 3: not a tuple of up to two */
+            a[k] = m >= 1 && m <= 2 ? PyLong_AsLongLong(PyTuple_GET_ITEM(ins, 0)) : -1;
+            b[k] = m == 2 ? PyLong_AsLongLong(PyTuple_GET_ITEM(ins, 1)) : -1;
+        }
+    }
+    PyBuffer_Release(&v1);
+    PyBuffer_Release(&v2);
+    return arity;
+}
+
+/* uses(operands, reachable, pending) -> reused: ``_Judge._uses``, ``pending`` (an array('q') of
+ * zeros) filled with every use of each node by the nodes the output depends on; True where a node
+ * is used twice. */
+static PyObject *
+uses(PyObject *module, PyObject *args)
+{
+    PyObject *operands, *reachable, *pending;
+    if (!PyArg_ParseTuple(args, "O!YO:uses", &PyList_Type, &operands, &reachable, &pending))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(operands);
+    if (PyByteArray_GET_SIZE(reachable) != n) {
+        PyErr_SetString(PyExc_ValueError, "uses: lists of different lengths");
+        return NULL;
+    }
+    Py_buffer view;
+    long long *count = view_of(pending, &view, "q", n, "uses");
+    if (count == NULL)
+        return NULL;
+    const char *reach = PyByteArray_AS_STRING(reachable);
+    int reused = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!reach[k])
+            continue;
+        PyObject *ins = PyList_GET_ITEM(operands, k);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++) {
+            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
+            if (j >= 0 && j < n && ++count[j] > 1)
+                reused = 1;
+        }
+    }
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(reused);
+}
+
+/* steps_in_turn(log, starts, ends, table, END, nodes, places) -> finished or None: for
+ * ``_Judge._judge_steps_in_turn``. None where a step began before the last one ended (steps nest);
+ * else fills ``nodes`` with each step's node (``table.get(node, -1)``) and ``places`` with where it
+ * began (the number of the triple), all array('q') of one item a step, and returns whether each
+ * returned (its end is ``END``). */
+static PyObject *
+steps_in_turn(PyObject *module, PyObject *args)
+{
+    PyObject *log, *starts_arr, *ends_arr, *table, *end, *nodes_arr, *places_arr;
+    if (!PyArg_ParseTuple(args, "O!OOOOOO:steps_in_turn", &PyList_Type, &log, &starts_arr, &ends_arr,
+                          &table, &end, &nodes_arr, &places_arr))
+        return NULL;
+    int by_address = PyObject_TypeCheck(table, &NodeTableType);
+    if (!by_address && !PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, "steps_in_turn: table must be a dict or a NodeTable");
+        return NULL;
+    }
+    Py_buffer vs, ve, vn, vp;
+    long long *starts = view_of(starts_arr, &vs, "q", -1, "steps_in_turn");
+    if (starts == NULL)
+        return NULL;
+    Py_ssize_t count = vs.shape[0], size = PyList_GET_SIZE(log), previous = 0;
+    long long *ends = view_of(ends_arr, &ve, "q", count, "steps_in_turn");
+    long long *nodes = ends == NULL ? NULL : view_of(nodes_arr, &vn, "q", count, "steps_in_turn");
+    long long *places = nodes == NULL ? NULL : view_of(places_arr, &vp, "q", count, "steps_in_turn");
+    PyObject *result = NULL;
+    if (places == NULL)
+        goto done;
+    for (Py_ssize_t s = 0; s < count; s++) {
+        Py_ssize_t p = starts[s], q = ends[s];
+        if (!(previous <= p && p < q && q + 2 < size)) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        previous = q + 3;
+    }
+    PyObject *finished = PyByteArray_FromStringAndSize(NULL, count);
+    if (finished == NULL)
+        goto done;
+    char *ended = PyByteArray_AS_STRING(finished);
+    for (Py_ssize_t s = 0; s < count; s++) {
+        Py_ssize_t p = starts[s], q = ends[s];
+        PyObject *key = PyList_GET_ITEM(log, p + 1);
+        if (by_address) {
+            nodes[s] = number_in((NodeTable *)table, key);
+        }
+        else {
+            PyObject *v = PyDict_GetItemWithError(table, key);
+            if (v == NULL && PyErr_Occurred()) {
+                Py_DECREF(finished);
+                goto done;
+            }
+            nodes[s] = v == NULL ? -1 : PyLong_AsLongLong(v);
+            if (nodes[s] == -1 && PyErr_Occurred()) {
+                Py_DECREF(finished);
+                goto done;
+            }
+        }
+        places[s] = p / 3;
+        ended[s] = PyList_GET_ITEM(log, q) == end;
+    }
+    result = finished;
+done:
+    if (starts != NULL)
+        PyBuffer_Release(&vs);
+    if (ends != NULL)
+        PyBuffer_Release(&ve);
+    if (nodes != NULL)
+        PyBuffer_Release(&vn);
+    if (places != NULL)
+        PyBuffer_Release(&vp);
+    return result;
+}
+
+/* screen_steps(s, previous, nodes, starts, ends, finished, log, objects, arity, first, second, codes,
+ * data, locals, output, cur, pending, first_step, grads, befores) -> (s, previous):
  *
  * ``_Judge._judge_steps_in_turn``'s loop, from step ``s``, over the steps that are surely right
  * the way the Python finds them so: a leaf's step that wrote nothing, and a step of a node whose
- * consumers' steps have all begun, run once, that wrote each of its (one or two different)
- * operands' grads once, each by what the chain rule sends. Each such step is applied as the Python
- * applies it (``cur``, ``pending``, ``first_step``, ``grads``, ``befores``). It stops at the first
- * step that is anything else, changing nothing of it, and returns its number (``len(nodes)`` at
- * the end) with ``previous`` (where the last step's writes ended) for the Python to go on from. */
+ * consumers' steps have all begun, run once, that wrote each of its operands' grads by what the
+ * chain rule sends (one write for each of one or two different operands; any writes to the one
+ * operand of a + a). Each such step is applied as the Python applies it (``cur``, ``pending``,
+ * ``first_step``, ``grads``, ``befores``). It stops at the first step that is anything else,
+ * changing nothing of it, and returns its number (``len(nodes)`` at the end) with ``previous``
+ * (where the last step's writes ended) for the Python to go on from. ``nodes`` to ``ends``,
+ * ``first``, ``second``, ``pending`` and ``first_step`` are array('q'); ``data``, ``cur`` and
+ * ``grads`` array('d'); ``arity`` bytes from ``flat_operands``; ``finished`` and ``codes``
+ * bytearrays; ``befores`` a list. */
 static PyObject *
 screen_steps(PyObject *module, PyObject *args)
 {
     Py_ssize_t s, previous, output;
-    PyObject *nodes, *starts, *ends, *finished, *log, *objects, *operands, *codes, *data, *locals;
-    PyObject *cur, *pending, *first_step, *grads, *befores, *empty;
-    if (!PyArg_ParseTuple(args, "nnO!O!O!YO!O!O!YO!O!nO!O!O!O!O!O:screen_steps", &s, &previous,
-                          &PyList_Type, &nodes, &PyList_Type, &starts, &PyList_Type, &ends, &finished,
-                          &PyList_Type, &log, &PyList_Type, &objects, &PyList_Type, &operands, &codes,
-                          &PyList_Type, &data, &PyList_Type, &locals, &output, &PyList_Type, &cur,
-                          &PyList_Type, &pending, &PyList_Type, &first_step, &PyList_Type, &grads,
-                          &PyList_Type, &befores, &empty))
+    PyObject *nodes_o, *starts_o, *ends_o, *finished, *log, *objects, *arity_o, *first_o, *second_o;
+    PyObject *codes, *data_o, *locals, *cur_o, *pending_o, *first_step_o, *grads_o, *befores;
+    if (!PyArg_ParseTuple(args, "nnOOOYO!O!SOOYOO!nOOOOO!:screen_steps", &s, &previous, &nodes_o,
+                          &starts_o, &ends_o, &finished, &PyList_Type, &log, &PyList_Type, &objects,
+                          &arity_o, &first_o, &second_o, &codes, &data_o, &PyList_Type, &locals, &output,
+                          &cur_o, &pending_o, &first_step_o, &grads_o, &PyList_Type, &befores))
         return NULL;
-    Py_ssize_t count = PyList_GET_SIZE(nodes), n = PyList_GET_SIZE(objects);
-    if (PyList_GET_SIZE(starts) != count || PyList_GET_SIZE(ends) != count ||
-        PyByteArray_GET_SIZE(finished) != count || PyList_GET_SIZE(befores) != count ||
-        PyByteArray_GET_SIZE(codes) != n || PyList_GET_SIZE(operands) != n || PyList_GET_SIZE(data) != n ||
-        PyList_GET_SIZE(locals) != n || PyList_GET_SIZE(cur) != n || PyList_GET_SIZE(pending) != n ||
-        PyList_GET_SIZE(first_step) != n) {
+    Py_ssize_t count = PyByteArray_GET_SIZE(finished), n = PyList_GET_SIZE(objects);
+    if (PyList_GET_SIZE(befores) != count || PyByteArray_GET_SIZE(codes) != n ||
+        PyBytes_GET_SIZE(arity_o) != n || PyList_GET_SIZE(locals) != n) {
         PyErr_SetString(PyExc_ValueError, "screen_steps: lists of different lengths");
         return NULL;
     }
-    const char *code = PyByteArray_AS_STRING(codes);
+    Py_buffer views[11];
+    PyObject *arrays[11] = {nodes_o, starts_o, ends_o, first_o, second_o, data_o,
+                            cur_o, pending_o, first_step_o, grads_o, NULL};
+    const char *formats[10] = {"q", "q", "q", "q", "q", "d", "d", "q", "q", "d"};
+    Py_ssize_t lengths[10] = {count, count, count, n, n, n, n, n, n, count};
+    void *buffers[10];
+    int got = 0;
+    for (; got < 10; got++) {
+        buffers[got] = view_of(arrays[got], &views[got], formats[got], lengths[got], "screen_steps");
+        if (buffers[got] == NULL)
+            break;
+    }
+    PyObject *result = NULL;
+    if (got < 10)
+        goto done;
+    long long *nodes = buffers[0], *starts = buffers[1], *ends = buffers[2], *first = buffers[3];
+    long long *second = buffers[4], *pending = buffers[7], *first_step = buffers[8];
+    double *data = buffers[5], *cur = buffers[6], *grads = buffers[9];
+    const char *arity = PyBytes_AS_STRING(arity_o), *code = PyByteArray_AS_STRING(codes);
     const char *done = PyByteArray_AS_STRING(finished);
     Py_ssize_t size = PyList_GET_SIZE(log);
     for (; s < count; s++) {
-        Py_ssize_t v = INT_AT(nodes, s), p = INT_AT(starts, s), q = INT_AT(ends, s);
+        Py_ssize_t v = nodes[s], p = starts[s], q = ends[s];
         Py_ssize_t w = p + 3; /* the step's first write */
         if (p > previous || v < 0 || v >= n || !done[s] || v == output || q < w || q > size ||
-            INT_AT(first_step, v) >= 0)
+            first_step[v] >= 0 || arity[v] > 2)
             break;
-        PyObject *grad_obj = PyList_GET_ITEM(cur, v);
-        if (!PyFloat_CheckExact(grad_obj))
-            break;
-        double grad_v = PyFloat_AS_DOUBLE(grad_obj);
-        PyObject *ins = PyList_GET_ITEM(operands, v);
-        Py_ssize_t n_in = PyTuple_GET_SIZE(ins);
-        Py_ssize_t a = -1, b = -1;
-        PyObject *new_a = NULL, *new_b = NULL;
+        double grad_v = cur[v];
+        int n_in = arity[v], c = code[v];
+        PyObject **at = &PyList_GET_ITEM(log, 0) + w;
         if (n_in == 0) {
             if (q != w)
                 break; /* a leaf's step that wrote something */
         }
         else {
-            if (INT_AT(pending, v) > 0)
+            Py_ssize_t a = first[v], b = second[v];
+            if (pending[v] > 0 || a < 0 || a >= n || (n_in == 2 && (b < 0 || b >= n)))
                 break; /* a consumer's step had not begun */
-            a = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 0));
-            double old_a, got_a, old_b = 0.0, got_b = 0.0;
-            PyObject **at = &PyList_GET_ITEM(log, w);
-            int twice = 0; /* a + a: one operand in both slots */
-            if (n_in == 2) {
-                b = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 1));
-                twice = a == b;
+            if (c == LEAF || (c == RELU && n_in != 1) || ((c == ADD || c == MUL) && n_in != 2))
+                break;
+            double local_a, local_b = 0.0;
+            if (c == OTHER) {
+                PyObject *mine = PyList_GET_ITEM(locals, v);
+                if (!PyTuple_CheckExact(mine) || PyTuple_GET_SIZE(mine) != n_in)
+                    break;
+                PyObject *l0 = PyTuple_GET_ITEM(mine, 0), *l1 = n_in == 2 ? PyTuple_GET_ITEM(mine, 1) : l0;
+                if (!PyFloat_CheckExact(l0) || !PyFloat_CheckExact(l1))
+                    break;
+                local_a = PyFloat_AS_DOUBLE(l0);
+                local_b = PyFloat_AS_DOUBLE(l1);
             }
-            if (twice) {
-                /* every write is to the operand's grad: what it was sent is their sum, in order */
+            else if (c == ADD) {
+                local_a = local_b = 1.0;
+            }
+            else if (c == MUL) {
+                local_a = data[b];
+                local_b = data[a];
+            }
+            else { /* RELU */
+                local_a = data[v] > 0 ? 1.0 : 0.0;
+            }
+            if (n_in == 2 && a == b) {
+                /* a + a: every write is to the operand's grad; what it was sent is their sum */
                 PyObject *node_a = PyList_GET_ITEM(objects, a);
-                double sent = 0.0, old, got, first = 0.0;
+                double sent = 0.0, old, value = 0.0, earliest = 0.0;
                 Py_ssize_t i;
-                for (i = w; i < q; i += 3) {
-                    if (at[i - w] != node_a || !number_of(at[i - w + 1], &old) ||
-                        !number_of(at[i - w + 2], &got))
+                for (i = 0; i < q - w; i += 3) {
+                    if (at[i] != node_a || !number_of(at[i + 1], &old) || !number_of(at[i + 2], &value))
                         break;
-                    if (i == w)
-                        first = old;
-                    sent = sent + (got - old);
-                    new_a = at[i - w + 2];
+                    if (i == 0)
+                        earliest = old;
+                    sent = sent + (value - old);
                 }
-                int c = code[v];
-                if (i < q || (c != ADD && c != MUL && c != OTHER))
+                if (i < q - w)
                     break;
-                if (c == OTHER && !two_floats(PyList_GET_ITEM(locals, v)))
+                double scale = q == w ? 0.0 : fmax(fabs(earliest), fabs(value));
+                if (!sent_close(sent, (local_a + local_b) * grad_v, scale))
                     break;
-                double due = (local_of(c, v, 0, operands, data, locals) +
-                              local_of(c, v, 1, operands, data, locals)) * grad_v;
-                double scale = new_a == NULL ? 0.0 : fmax(fabs(first), fabs(got));
-                if (!sent_close(sent, due, scale))
-                    break;
-                /* right: applied as the Python applies it */
-                PyObject *before = PyList_GET_ITEM(cur, a);
-                PyObject *value_a = NULL;
-                if (new_a != NULL) {
-                    value_a = PyFloat_CheckExact(new_a) ? Py_NewRef(new_a) : PyFloat_FromDouble(got);
-                    if (value_a == NULL)
-                        return NULL;
-                }
-                PyObject *pair = PyTuple_Pack(2, before, before);
-                if (pair == NULL || decrement(pending, ins) < 0) {
-                    Py_XDECREF(value_a);
-                    Py_XDECREF(pair);
-                    return NULL;
-                }
+                PyObject *before = PyFloat_FromDouble(cur[a]);
+                PyObject *pair = before == NULL ? NULL : PyTuple_Pack(2, before, before);
+                Py_XDECREF(before);
+                if (pair == NULL)
+                    goto done;
                 PyList_SetItem(befores, s, pair);
-                if (value_a != NULL)
-                    PyList_SetItem(cur, a, value_a);
+                if (q > w)
+                    cur[a] = value;
+                pending[a] -= 2;
             }
             else if (n_in == 2) {
                 if (q - w != 6)
@@ -1315,136 +1420,41 @@ screen_steps(PyObject *module, PyObject *args)
                 if (!first_a && !(at[0] == node_b && at[3] == node_a))
                     break;
                 PyObject **wa = first_a ? at : at + 3, **wb = first_a ? at + 3 : at;
-                if (!number_of(wa[1], &old_a) || !number_of(wa[2], &got_a) ||
-                    !number_of(wb[1], &old_b) || !number_of(wb[2], &got_b))
+                double old_a, got_a, old_b, got_b;
+                if (!number_of(wa[1], &old_a) || !number_of(wa[2], &got_a) || !number_of(wb[1], &old_b) ||
+                    !number_of(wb[2], &got_b))
                     break;
-                new_a = wa[2];
-                new_b = wb[2];
+                if (!sent_close(got_a - old_a, local_a * grad_v, fmax(fabs(old_a), fabs(got_a))) ||
+                    !sent_close(got_b - old_b, local_b * grad_v, fmax(fabs(old_b), fabs(got_b))))
+                    break;
+                cur[a] = got_a;
+                cur[b] = got_b;
+                pending[a] -= 1;
+                pending[b] -= 1;
             }
-            else if (n_in == 1) {
+            else {
+                double old_a, got_a;
                 if (q - w != 3 || at[0] != PyList_GET_ITEM(objects, a) || !number_of(at[1], &old_a) ||
                     !number_of(at[2], &got_a))
                     break;
-                new_a = at[2];
+                if (!sent_close(got_a - old_a, local_a * grad_v, fmax(fabs(old_a), fabs(got_a))))
+                    break;
+                cur[a] = got_a;
+                pending[a] -= 1;
             }
-            else {
-                break;
-            }
-            if (twice)
-                goto applied;
-            int c = code[v];
-            if (c == LEAF || (c == RELU && n_in != 1) || ((c == ADD || c == MUL) && n_in != 2))
-                break;
-            if (c == OTHER && (n_in == 2 ? !two_floats(PyList_GET_ITEM(locals, v))
-                                         : !one_float(PyList_GET_ITEM(locals, v))))
-                break;
-            if (!sent_close(got_a - old_a, local_of(c, v, 0, operands, data, locals) * grad_v,
-                            fmax(fabs(old_a), fabs(got_a))))
-                break;
-            if (n_in == 2 && !sent_close(got_b - old_b, local_of(c, v, 1, operands, data, locals) * grad_v,
-                                         fmax(fabs(old_b), fabs(got_b))))
-                break;
-            /* right: applied as the Python applies it */
-            PyObject *value_a = PyFloat_CheckExact(new_a) ? Py_NewRef(new_a) : PyFloat_FromDouble(got_a);
-            if (value_a == NULL)
-                return NULL;
-            PyObject *value_b = NULL;
-            if (n_in == 2) {
-                value_b = PyFloat_CheckExact(new_b) ? Py_NewRef(new_b) : PyFloat_FromDouble(got_b);
-                if (value_b == NULL) {
-                    Py_DECREF(value_a);
-                    return NULL;
-                }
-            }
-            if (decrement(pending, ins) < 0) {
-                Py_DECREF(value_a);
-                Py_XDECREF(value_b);
-                return NULL;
-            }
-            PyList_SetItem(cur, a, value_a);
-            if (value_b != NULL)
-                PyList_SetItem(cur, b, value_b);
         }
-    applied:;
-        PyObject *number = PyLong_FromSsize_t(s);
-        if (number == NULL)
-            return NULL;
-        PyList_SetItem(first_step, v, number);
-        if (PyList_Append(grads, grad_obj) < 0)
-            return NULL;
         if (n_in == 0)
-            PyList_SetItem(befores, s, Py_NewRef(empty));
+            PyList_SetItem(befores, s, PyTuple_New(0));
+        first_step[v] = s;
+        grads[s] = grad_v;
         previous = q + 3;
     }
-    return Py_BuildValue("(nn)", s, previous);
+    result = Py_BuildValue("(nn)", s, previous);
+done:
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&views[i]);
+    return result;
 }
-
-
-/* steps_in_turn(log, starts, ends, table, END) -> (nodes, places, finished) or None: for
- * ``_Judge._judge_steps_in_turn``, None where a step began before the last one ended (steps
- * nest); else each step's node (``table.get(node, -1)``), where it began (the number of the
- * triple) and whether it returned (its end is ``END``). */
-static PyObject *
-steps_in_turn(PyObject *module, PyObject *args)
-{
-    PyObject *log, *starts, *ends, *table, *end;
-    if (!PyArg_ParseTuple(args, "O!O!O!OO:steps_in_turn", &PyList_Type, &log, &PyList_Type, &starts,
-                          &PyList_Type, &ends, &table, &end))
-        return NULL;
-    int by_address = PyObject_TypeCheck(table, &NodeTableType);
-    if (!by_address && !PyDict_Check(table)) {
-        PyErr_SetString(PyExc_TypeError, "steps_in_turn: table must be a dict or a NodeTable");
-        return NULL;
-    }
-    Py_ssize_t count = PyList_GET_SIZE(starts), size = PyList_GET_SIZE(log), previous = 0;
-    if (PyList_GET_SIZE(ends) != count)
-        Py_RETURN_NONE;
-    for (Py_ssize_t s = 0; s < count; s++) {
-        Py_ssize_t p = INT_AT(starts, s), q = INT_AT(ends, s);
-        if ((p == -1 || q == -1) && PyErr_Occurred())
-            return NULL;
-        if (!(previous <= p && p < q && q + 2 < size))
-            Py_RETURN_NONE;
-        previous = q + 3;
-    }
-    PyObject *nodes = PyList_New(count), *places = PyList_New(count);
-    PyObject *finished = PyByteArray_FromStringAndSize(NULL, count);
-    PyObject *outside = PyLong_FromLong(-1);
-    if (nodes == NULL || places == NULL || finished == NULL || outside == NULL)
-        goto error;
-    char *done = PyByteArray_AS_STRING(finished);
-    for (Py_ssize_t s = 0; s < count; s++) {
-        Py_ssize_t p = INT_AT(starts, s), q = INT_AT(ends, s);
-        PyObject *key = PyList_GET_ITEM(log, p + 1), *v;
-        if (by_address) {
-            Py_ssize_t k = number_in((NodeTable *)table, key);
-            v = k < 0 ? Py_NewRef(outside) : PyLong_FromSsize_t(k);
-            if (v == NULL)
-                goto error;
-        }
-        else {
-            v = PyDict_GetItemWithError(table, key);
-            if (v == NULL && PyErr_Occurred())
-                goto error;
-            v = Py_NewRef(v == NULL ? outside : v);
-        }
-        PyList_SET_ITEM(nodes, s, v);
-        PyObject *place = PyLong_FromSsize_t(p / 3);
-        if (place == NULL)
-            goto error;
-        PyList_SET_ITEM(places, s, place);
-        done[s] = PyList_GET_ITEM(log, q) == end;
-    }
-    Py_DECREF(outside);
-    return Py_BuildValue("(NNN)", nodes, places, finished);
-error:
-    Py_XDECREF(nodes);
-    Py_XDECREF(places);
-    Py_XDECREF(finished);
-    Py_XDECREF(outside);
-    return NULL;
-}
-
 
 /* zero_inputs(data, codes, operands, reachable) -> list of k: the nodes the output depends on with
  * no op whose value is 0 and that are an operand of a product the output depends on
@@ -1492,13 +1502,13 @@ zero_inputs(PyObject *module, PyObject *args)
 }
 
 /* never_ran(reachable, operands, stepped) -> list of k, highest first: the nodes the output depends
- * on that have operands and whose step never ran (``_Judge.after_backward``). */
+ * on that have operands and whose step never ran (``_Judge.after_backward``); ``stepped`` is the
+ * node of each step, a list or an array('q'). */
 static PyObject *
 never_ran(PyObject *module, PyObject *args)
 {
     PyObject *reachable, *operands, *stepped;
-    if (!PyArg_ParseTuple(args, "YO!O!:never_ran", &reachable, &PyList_Type, &operands, &PyList_Type,
-                          &stepped))
+    if (!PyArg_ParseTuple(args, "YO!O:never_ran", &reachable, &PyList_Type, &operands, &stepped))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(operands);
     if (PyByteArray_GET_SIZE(reachable) != n) {
@@ -1508,10 +1518,24 @@ never_ran(PyObject *module, PyObject *args)
     char *ran = PyMem_Calloc(n ? n : 1, 1);
     if (ran == NULL)
         return PyErr_NoMemory();
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stepped); i++) {
-        Py_ssize_t v = INT_AT(stepped, i);
-        if (v >= 0 && v < n)
-            ran[v] = 1;
+    if (PyList_Check(stepped)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stepped); i++) {
+            Py_ssize_t v = INT_AT(stepped, i);
+            if (v >= 0 && v < n)
+                ran[v] = 1;
+        }
+    }
+    else {
+        Py_buffer view;
+        long long *steps = view_of(stepped, &view, "q", -1, "never_ran");
+        if (steps == NULL) {
+            PyMem_Free(ran);
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < view.shape[0]; i++)
+            if (steps[i] >= 0 && steps[i] < n)
+                ran[steps[i]] = 1;
+        PyBuffer_Release(&view);
     }
     const char *reach = PyByteArray_AS_STRING(reachable);
     PyObject *found = PyList_New(0);
@@ -1648,6 +1672,7 @@ static PyMethodDef methods[] = {
     {"uses", uses, METH_VARARGS, "see checker._Judge._uses"},
     {"before_suspects", before_suspects, METH_VARARGS, "see checker._Judge.before_backward"},
     {"screen_steps", screen_steps, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
+    {"flat_operands", flat_operands, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
     {"steps_in_turn", steps_in_turn, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
     {"zero_inputs", zero_inputs, METH_VARARGS, "see checker._Judge.blind_spots"},
     {"never_ran", never_ran, METH_VARARGS, "see checker._Judge.after_backward"},

@@ -31,7 +31,8 @@ import gc
 import itertools
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, overload
 
@@ -397,9 +398,9 @@ class _Judge:
         self._op_tables: tuple[bytearray, list[tuple[float, ...] | None]] | None = None
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
-        self.step_nodes: list[int] = []
+        self.step_nodes: Sequence[int] = []
         """The node of each of their steps (-1 for an object outside the graph), in their order."""
-        self.places: list[int] = []
+        self.places: Sequence[int] = []
         """Where each step began in the recording's log (the number of the triple)."""
         self.finished = bytearray()
         """1 for the steps whose ``_backward`` returned (the one that raised is not among them)."""
@@ -422,6 +423,14 @@ class _Judge:
                 locals_[k] = tuple(map(float, self.locals(k)))
             self._op_tables = codes, locals_
         return self._op_tables
+
+    def _flat_operands(self) -> tuple[bytes, array[int], array[int]]:
+        """Each node's operand count, first and second operand (-1: none), for the compiled loop."""
+        compiled = speedups.compiled
+        assert compiled is not None
+        first, second = array("q", bytes(8 * self.graph.size)), array("q", bytes(8 * self.graph.size))
+        arity: bytes = compiled.flat_operands(self.graph.operands, first, second)
+        return arity, first, second
 
     def _chain_rule(self) -> list[float]:
         """Every node's grad by the chain rule on their graph, with gradstep's op table."""
@@ -612,9 +621,7 @@ class _Judge:
             try:
                 return self._judge_steps_in_turn(table.get) or self._judge_log(table.get)
             except TypeError:  # something else their code wrote a grad on cannot be hashed
-                self.step_nodes.clear()
-                self.places.clear()
-                self.finished.clear()
+                self.step_nodes, self.places, self.finished = [], [], bytearray()
         index = g.index
 
         def by_id(key: Any, default: int) -> int:
@@ -636,11 +643,17 @@ class _Judge:
             return None
         compiled = speedups.compiled
         table = self.graph._by_node
+        nodes: Sequence[int]
+        places: Sequence[int]
         if compiled is not None and table is not None and number == table.get:
-            in_turn = compiled.steps_in_turn(log, starts, ends, table, END)
+            # each step's node and where it began (the number of the triple), in C
+            nodes, places = array("q", bytes(8 * count)), array("q", bytes(8 * count))
+            in_turn = compiled.steps_in_turn(
+                log, array("q", starts), array("q", ends), table, END, nodes, places
+            )
             if in_turn is None:
                 return None
-            nodes, places, finished = in_turn
+            finished = in_turn
         else:
             # each step ends before the next begins: 0 <= starts[0] < ends[0] < ends[0] + 3 <= starts[1]
             if count and (
@@ -650,16 +663,18 @@ class _Judge:
             ):
                 return None
             # each step's node, where it began (the number of the triple), whether it returned
-            nodes = list(map(number, map(log.__getitem__, map((1).__add__, starts)), itertools.repeat(-1)))
-            places = list(map((3).__rfloordiv__, starts))
+            began = map(log.__getitem__, map((1).__add__, starts))
+            nodes = array("q", map(number, began, itertools.repeat(-1)))
+            places = array("q", map((3).__rfloordiv__, starts))
             finished = bytearray(map(operator.is_, map(log.__getitem__, ends), itertools.repeat(END)))
         self.step_nodes, self.places, self.finished = nodes, places, finished
         self._number = number
         operands, objects, ops, data, output = g.operands, g.objects, g.ops, g.data, g.output
-        cur = list(rec.initial)
+        # the running state as arrays: indexed here as lists, read by the compiled loop as C arrays
+        cur = array("d", rec.initial)
         pending = self._uses()
-        first_step = [-1] * g.size
-        grads: list[float] = []
+        first_step = array("q", [-1]) * g.size
+        grads = array("d", bytes(8 * count))
         # None where the step wrote each of its operands' grads (judge reads them from the writes)
         befores: list[tuple[float, ...] | None] = [None] * count
         judged: dict[int, Step] = {}
@@ -667,13 +682,16 @@ class _Judge:
         previous = 0
         if compiled is not None:
             codes, locals_ = self._tables()
+            arity, first_of, second_of = self._flat_operands()
+            values = array("d", data)
+            starts_q, ends_q = array("q", starts), array("q", ends)
         s = -1
         while s + 1 < count:
             s += 1
             if compiled is not None:  # the steps that are surely right, in C; this loop does the others
                 s, previous = compiled.screen_steps(
-                    s, previous, nodes, starts, ends, finished, log, objects, operands, codes, data,
-                    locals_, output, cur, pending, first_step, grads, befores, (),
+                    s, previous, nodes, starts_q, ends_q, finished, log, objects, arity, first_of,
+                    second_of, codes, values, locals_, output, cur, pending, first_step, grads, befores,
                 )  # fmt: skip
                 if s == count:
                     break
@@ -684,13 +702,12 @@ class _Judge:
             previous = q + 3
             w = p + 3  # the step's first write
             if v < 0:  # a step of an object outside the graph
-                grads.append(0.0)
                 befores[s] = ()
                 self._apply(w, q, cur, number)
                 continue
             ins = operands[v]
             grad_v = cur[v]
-            grads.append(grad_v)
+            grads[s] = grad_v
             repeat = first_step[v] >= 0
             if not repeat:
                 first_step[v] = s
@@ -745,7 +762,7 @@ class _Judge:
         error = self.error_problem()
         return _Steps(self, grads, befores, judged), first or error
 
-    def _apply(self, p: int, q: int, cur: list[float], number: Callable[[Any, int], int]) -> None:
+    def _apply(self, p: int, q: int, cur: MutableSequence[float], number: Callable[[Any, int], int]) -> None:
         """The writes in ``log[p:q]``, applied to the running grads."""
         log = self.rec.log
         for i in range(p, q, 3):
@@ -754,7 +771,7 @@ class _Judge:
                 cur[j] = _num(log[i + 2])
 
     def _between(
-        self, p: int, q: int, cur: list[float], done: int, number: Callable[[Any, int], int]
+        self, p: int, q: int, cur: MutableSequence[float], done: int, number: Callable[[Any, int], int]
     ) -> Mismatch | None:
         """The writes in ``log[p:q]``, outside any step (``done`` steps had begun): applied, and
         the first of them that is a problem."""
@@ -779,8 +796,9 @@ class _Judge:
         # pending[j]: uses of j by consumers whose step has not begun (an order check per step)
         pending = self._uses()
         first_step = [-1] * g.size
-        nodes = self.step_nodes
-        places = self.places
+        nodes: list[int] = []
+        places: list[int] = []
+        self.step_nodes, self.places = nodes, places
         finished = self.finished
         grads: list[float] = []
         befores: list[tuple[float, ...]] = []
@@ -853,7 +871,7 @@ class _Judge:
         before: tuple[float, ...] | None,
         mine: list[Any] | None,
         repeat: bool,
-        first_step: list[int],
+        first_step: Sequence[int],
     ) -> Step:
         """``judge`` for step ``s``, which ``_screen`` found suspect (``mine``: its own writes, if the
         screen gathered them)."""
@@ -923,15 +941,15 @@ class _Judge:
         due_a = op.local((data[a],), data[v], g.params[v])[0] * grad_v
         return not _sent_close(sent_a, due_a, scale_a), mine
 
-    def _uses(self) -> list[int]:
+    def _uses(self) -> array[int]:
         """pending[j]: uses of j by consumers (the output depends on) whose step has not begun;
         at first, every such use (an order check per step)."""
         g = self.graph
         compiled = speedups.compiled
+        pending = array("q", bytes(8 * g.size))
         if compiled is not None:
-            pending, self._reused = compiled.uses(g.operands, g.reachable)
-            return pending  # type: ignore[no-any-return]
-        pending = [0] * g.size
+            self._reused = bool(compiled.uses(g.operands, g.reachable, pending))
+            return pending
         for ins in itertools.compress(g.operands, g.reachable):
             for j in ins:
                 pending[j] += 1
@@ -978,7 +996,9 @@ class _Judge:
                     mine += (j, _num(log[i + 1]), _num(log[i + 2]))
         return mine
 
-    def step_detail(self, s: int, grads: list[float], befores: Sequence[tuple[float, ...] | None]) -> Step:
+    def step_detail(
+        self, s: int, grads: Sequence[float], befores: Sequence[tuple[float, ...] | None]
+    ) -> Step:
         """Step ``s`` as a ``Step``, when it was screened as right and someone asks for it."""
         v = self.step_nodes[s]
         if v < 0:
@@ -1018,7 +1038,7 @@ class _Judge:
         before_step: tuple[float, ...] | None,
         mine: list[Any],
         repeat: int | None,
-        first_step: list[int] | None,
+        first_step: Sequence[int] | None,
     ) -> Step:
         """Step ``s`` (node ``v``, whose grad was ``grad_v`` when it began, its operands' grads
         ``before_step``, None where the step wrote each of them) with its own writes ``mine``
@@ -1370,7 +1390,7 @@ class _Steps(_Lazy[Step]):
     def __init__(
         self,
         judge: _Judge,
-        grads: list[float],
+        grads: Sequence[float],
         befores: Sequence[tuple[float, ...] | None],
         judged: dict[int, Step],
     ) -> None:
