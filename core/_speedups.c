@@ -560,9 +560,47 @@ static PyTypeObject GradStoreType = {
 
 /* --- record.py: _StepHook and _step_runner ----------------------------------------------------- */
 
+/* Where steps began or ended in the log, kept in C (``StepHook.positions``). */
+typedef struct {
+    long long *at;
+    Py_ssize_t size, capacity;
+} Positions;
+
+static int
+positions_push(Positions *p, Py_ssize_t at)
+{
+    if (p->size == p->capacity) {
+        Py_ssize_t capacity = p->capacity ? 2 * p->capacity : 1024;
+        long long *grown = PyMem_Realloc(p->at, capacity * sizeof(long long));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        p->at = grown;
+        p->capacity = capacity;
+    }
+    p->at[p->size++] = at;
+    return 0;
+}
+
+/* The positions as an array('q'). */
+static PyObject *
+positions_array(Positions *p)
+{
+    PyObject *bytes = PyBytes_FromStringAndSize((const char *)p->at, p->size * (Py_ssize_t)sizeof(long long));
+    if (bytes == NULL)
+        return NULL;
+    PyObject *module = PyImport_ImportModule("array");
+    PyObject *result = module == NULL ? NULL : PyObject_CallMethod(module, "array", "sO", "q", bytes);
+    Py_XDECREF(module);
+    Py_DECREF(bytes);
+    return result;
+}
+
 typedef struct {
     PyObject_HEAD
-    PyObject *log, *starts, *ends;      /* lists */
+    PyObject *log, *starts, *ends;      /* lists, or None: the positions are kept in C */
+    Positions began, ended;
     PyObject *start, *end, *abort;      /* the markers */
     PyObject *fallback;                 /* the class's own _backward, or None */
     Attributes steps;                   /* with a table: every node's own _backward, kept aside */
@@ -581,9 +619,13 @@ static int
 StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
 {
     PyObject *log, *starts, *ends, *start, *end, *abort, *fallback, *table = Py_None;
-    if (!PyArg_ParseTuple(args, "O!O!O!OOOO|O:StepHook", &PyList_Type, &log, &PyList_Type, &starts,
-                          &PyList_Type, &ends, &start, &end, &abort, &fallback, &table))
+    if (!PyArg_ParseTuple(args, "O!OOOOOO|O:StepHook", &PyList_Type, &log, &starts, &ends, &start, &end,
+                          &abort, &fallback, &table))
         return -1;
+    if ((starts != Py_None || ends != Py_None) && (!PyList_Check(starts) || !PyList_Check(ends))) {
+        PyErr_SetString(PyExc_TypeError, "StepHook: starts and ends are lists, or both None");
+        return -1;
+    }
     attributes_clear(&self->steps);
     if (table != Py_None) {
         if (!PyObject_TypeCheck(table, &NodeTableType)) {
@@ -607,6 +649,8 @@ static void
 StepHook_dealloc(StepHook *self)
 {
     attributes_clear(&self->steps);
+    PyMem_Free(self->began.at);
+    PyMem_Free(self->ended.at);
     Py_XDECREF(self->log);
     Py_XDECREF(self->starts);
     Py_XDECREF(self->ends);
@@ -690,7 +734,22 @@ StepHook_store_back(StepHook *self, PyObject *unused)
     return attributes_store_back(&self->steps);
 }
 
+/* ``positions()`` -> (starts, ends): where each step began and ended in the log, array('q') each,
+ * for a hook made with ``starts`` and ``ends`` None. */
+static PyObject *
+StepHook_positions(StepHook *self, PyObject *unused)
+{
+    PyObject *starts = positions_array(&self->began);
+    PyObject *ends = starts == NULL ? NULL : positions_array(&self->ended);
+    if (ends == NULL) {
+        Py_XDECREF(starts);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", starts, ends);
+}
+
 static PyMethodDef StepHook_methods[] = {
+    {"positions", (PyCFunction)StepHook_positions, METH_NOARGS, "where the steps began and ended"},
     {"store_back", (PyCFunction)StepHook_store_back, METH_NOARGS,
      "set the _backward of nodes whose own changed on their objects (once the hook is off their class)"},
     {NULL, NULL, 0, NULL},
@@ -720,14 +779,23 @@ StepCall_dealloc(StepCall *self)
 
 /* Appends ``len(log)`` to ``places`` and then the triple ``a, b, None`` to the log. */
 static int
-note(StepHook *hook, PyObject *places, PyObject *a, PyObject *b)
+note(StepHook *hook, PyObject *places, Positions *kept, PyObject *a, PyObject *b)
 {
-    PyObject *at = PyLong_FromSsize_t(PyList_GET_SIZE(hook->log));
-    if (at == NULL)
-        return -1;
-    int failed = PyList_Append(places, at) < 0;
-    Py_DECREF(at);
-    if (failed || PyList_Append(hook->log, a) < 0 || PyList_Append(hook->log, b) < 0 ||
+    Py_ssize_t size = PyList_GET_SIZE(hook->log);
+    if (places == Py_None) {
+        if (positions_push(kept, size) < 0)
+            return -1;
+    }
+    else {
+        PyObject *at = PyLong_FromSsize_t(size);
+        if (at == NULL)
+            return -1;
+        int failed = PyList_Append(places, at) < 0;
+        Py_DECREF(at);
+        if (failed)
+            return -1;
+    }
+    if (PyList_Append(hook->log, a) < 0 || PyList_Append(hook->log, b) < 0 ||
         PyList_Append(hook->log, Py_None) < 0)
         return -1;
     return 0;
@@ -737,13 +805,13 @@ static PyObject *
 StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
 {
     StepHook *hook = self->hook;
-    if (note(hook, hook->starts, hook->start, self->node) < 0)
+    if (note(hook, hook->starts, &hook->began, hook->start, self->node) < 0)
         return NULL;
     PyObject *result = PyObject_Call(self->original, args, kwargs);
     if (result == NULL) {
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);
-        int failed = note(hook, hook->ends, hook->abort, Py_None);
+        int failed = note(hook, hook->ends, &hook->ended, hook->abort, Py_None);
         if (failed) { /* the log could not grow: that error wins, as in Python */
             Py_XDECREF(type);
             Py_XDECREF(value);
@@ -754,7 +822,7 @@ StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
         }
         return NULL;
     }
-    if (note(hook, hook->ends, hook->end, Py_None) < 0) {
+    if (note(hook, hook->ends, &hook->ended, hook->end, Py_None) < 0) {
         Py_DECREF(result);
         return NULL;
     }

@@ -23,7 +23,7 @@ import inspect
 import math
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter
@@ -72,9 +72,9 @@ class Recording:
     initial: list[float]
     final: list[float] = field(default_factory=list)
     log: list[Any] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
+    starts: MutableSequence[int] = field(default_factory=list)
     """Where each step's ``START`` is in the log, in the order the steps began."""
-    ends: list[int] = field(default_factory=list)
+    ends: MutableSequence[int] = field(default_factory=list)
     """Where each ``END`` or ``ABORT`` is in the log, in the order the steps ended: where no step
     ran inside another, ``starts[s] < ends[s] < starts[s + 1]``, and the judge goes step by step."""
     stepwise: bool = True
@@ -183,6 +183,8 @@ class _Hooks:
         self._table: Any = None
         self.grad_stores: list[Any] = []
         """The compiled grad hooks put on, one per class (``_speedups.GradStore``)."""
+        self.step_hook: Any = None
+        """The compiled step hook, where it is the only one and keeps the steps' places itself."""
         compiled = speedups.compiled
         if compiled is not None and isinstance(graph._by_node, compiled.NodeTable):
             self.classes = {type(graph.objects[0])}  # the compiled walk reads one class only
@@ -256,11 +258,15 @@ class _Hooks:
         original = cls.__dict__.get("_backward", _MISSING)
         fallback = inspect.getattr_static(cls, "_backward", None)
         compiled, rec = speedups.compiled, self.recording
-        hook: Any = (
-            _StepHook(rec, fallback)
-            if compiled is None
-            else compiled.StepHook(rec.log, rec.starts, rec.ends, START, END, ABORT, fallback, self.table())
-        )
+        hook: Any
+        if compiled is None:
+            hook = _StepHook(rec, fallback)
+        elif len(self.classes) == 1:  # the only hook on steps: it keeps where they begin and end in C
+            hook = self.step_hook = compiled.StepHook(
+                rec.log, None, None, START, END, ABORT, fallback, self.table()
+            )
+        else:
+            hook = compiled.StepHook(rec.log, rec.starts, rec.ends, START, END, ABORT, fallback, self.table())
         cls._backward = hook  # type: ignore[attr-defined]
 
         def restore() -> None:
@@ -368,7 +374,7 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         raise ForeignGraphError(
             f"your {type(output).__name__} has no backward(): gradstep calls it on the output"
         )
-    recording = Recording(_grads(objects, grad_of))
+    recording = Recording([])
     hooks = _Hooks(graph, recording)
     final: list[float] | None = None
     collecting = gc.isenabled()
@@ -384,6 +390,11 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
             recording.why_not_stepwise = (
                 "your class's grad cannot be watched, so only final grads are compared"
             )
+        # every grad before backward: from the compiled hook where it keeps them all (one class);
+        # read through the hooks otherwise, which give what their objects hold
+        one_store = len(hooks.grad_stores) == len(hooks.classes) == 1
+        initial = hooks.grad_stores[0].floats() if one_store else None
+        recording.initial = _grads(objects, grad_of) if initial is None else initial
         failure: list[BaseException] = []
 
         def run() -> None:
@@ -402,8 +413,10 @@ def record(graph: ForeignGraph, timeout: float = TIMEOUT) -> Recording:
         elif failure:
             recording.error = failure[0]
         # every grad as it is now, from the compiled hook where it kept them all (one class)
-        if len(hooks.grad_stores) == 1 and len(hooks.classes) == 1:
+        if one_store:
             final = hooks.grad_stores[0].floats()
+        if hooks.step_hook is not None:
+            recording.starts, recording.ends = hooks.step_hook.positions()
     finally:
         hooks.remove()
         if collecting:
