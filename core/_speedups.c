@@ -841,8 +841,9 @@ static PyTypeObject StepCallType = {
 /* --- foreign.py: _walk_by_node ------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject *obj;      /* borrowed: kept alive by the caller's roots or by an operands tuple */
-    PyObject *children; /* owned, a tuple; NULL for an entry that numbers ``obj``'s operands */
+    PyObject *obj;      /* borrowed: kept alive by the caller's roots or by its user's operands */
+    PyObject *given;    /* owned: its operands as theirs gives them; NULL: not yet expanded */
+    Py_ssize_t count;   /* how many operands it has on the operand stack */
     int in_order;
 } Entry;
 
@@ -851,8 +852,15 @@ typedef struct {
     Py_ssize_t size, capacity;
 } Stack;
 
+/* The operands of the nodes being numbered, each node's on top of its users' (borrowed: each
+ * entry's ``given`` keeps them alive). */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t size, capacity;
+} Operands;
+
 static int
-push(Stack *stack, PyObject *obj, PyObject *children, int in_order)
+push(Stack *stack, PyObject *obj, PyObject *given, Py_ssize_t count, int in_order)
 {
     if (stack->size == stack->capacity) {
         Py_ssize_t capacity = stack->capacity ? 2 * stack->capacity : 256;
@@ -864,7 +872,24 @@ push(Stack *stack, PyObject *obj, PyObject *children, int in_order)
         stack->items = items;
         stack->capacity = capacity;
     }
-    stack->items[stack->size++] = (Entry){obj, children, in_order};
+    stack->items[stack->size++] = (Entry){obj, given, count, in_order};
+    return 0;
+}
+
+static int
+push_operand(Operands *operands, PyObject *obj)
+{
+    if (operands->size == operands->capacity) {
+        Py_ssize_t capacity = operands->capacity ? 2 * operands->capacity : 256;
+        PyObject **items = PyMem_Realloc(operands->items, capacity * sizeof(PyObject *));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        operands->items = items;
+        operands->capacity = capacity;
+    }
+    operands->items[operands->size++] = obj;
     return 0;
 }
 
@@ -872,8 +897,39 @@ static void
 clear(Stack *stack)
 {
     for (Py_ssize_t i = 0; i < stack->size; i++)
-        Py_XDECREF(stack->items[i].children);
+        Py_XDECREF(stack->items[i].given);
     stack->size = 0;
+}
+
+/* Pushes the operands in ``given`` (None, a set, or any other iterable, read in its own order). */
+static int
+push_operands(Operands *operands, PyObject *given, Py_ssize_t *count)
+{
+    Py_ssize_t before = operands->size;
+    if (given == Py_None) {
+        *count = 0;
+        return 0;
+    }
+    if (PyTuple_CheckExact(given) || PyList_CheckExact(given)) {
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(given); i++)
+            if (push_operand(operands, PySequence_Fast_ITEMS(given)[i]) < 0)
+                return -1;
+    }
+#if PY_VERSION_HEX < 0x030D0000
+    else if (PyAnySet_CheckExact(given)) { /* a set's own order, as iterating it gives */
+        Py_ssize_t pos = 0;
+        PyObject *key;
+        Py_hash_t hash;
+        while (_PySet_NextEntry(given, &pos, &key, &hash))
+            if (push_operand(operands, key) < 0)
+                return -1;
+    }
+#endif
+    else {
+        return -2; /* anything else: read as a tuple by the caller */
+    }
+    *count = operands->size - before;
+    return 0;
 }
 
 /* What ``_read_nodes`` reads of a node: its data as a float, its op name (attribute ``op_name``,
@@ -921,8 +977,10 @@ walk(PyObject *module, PyObject *args)
         return NULL;
     PyObject *objects = PyList_New(0), *raw = PyList_New(0), *ordered = PyList_New(0);
     PyObject *data = PyList_New(0), *names = PyList_New(0), *labels = PyList_New(0);
+    PyObject *numbers = PyList_New(0); /* each node's number as an int, shared by its users' tuples */
     NodeTable *table = PyObject_New(NodeTable, &NodeTableType);
     Stack stack = {NULL, 0, 0};
+    Operands operands = {NULL, 0, 0};
     int bail = 0;
     if (table != NULL) {
         table->objects = NULL;
@@ -930,7 +988,7 @@ walk(PyObject *module, PyObject *args)
         table->numbers = NULL;
     }
     if (objects == NULL || raw == NULL || ordered == NULL || table == NULL || data == NULL ||
-        names == NULL || labels == NULL || table_reset(table, 1024) < 0)
+        names == NULL || labels == NULL || numbers == NULL || table_reset(table, 1024) < 0)
         goto error;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(starts) && !bail; r++) {
         PyObject *start = PyList_GET_ITEM(starts, r);
@@ -940,36 +998,32 @@ walk(PyObject *module, PyObject *args)
         }
         if (table->keys[slot_of(table, start)] != NULL)
             continue;
-        if (push(&stack, start, NULL, 0) < 0)
+        if (push(&stack, start, NULL, 0, 0) < 0)
             goto error;
         while (stack.size && !bail) {
             Entry entry = stack.items[--stack.size];
             PyObject *obj = entry.obj;
-            if (entry.children != NULL) { /* its operands are numbered: number it */
-                PyObject *children = entry.children;
-                Py_ssize_t n = PyTuple_GET_SIZE(children);
-                PyObject **items = &PyTuple_GET_ITEM(children, 0);
-                PyObject *numbers = PyTuple_New(n);
-                if (numbers == NULL) {
-                    Py_DECREF(children);
+            if (entry.given != NULL) { /* its operands are numbered: number it */
+                Py_ssize_t n = entry.count;
+                PyObject **items = operands.items + operands.size - n;
+                PyObject *tuple = PyTuple_New(n);
+                if (tuple == NULL) {
+                    Py_DECREF(entry.given);
                     goto error;
                 }
-                for (Py_ssize_t i = 0; i < n; i++) {
-                    PyObject *number = PyLong_FromSsize_t(number_in(table, items[i]));
-                    if (number == NULL) {
-                        Py_DECREF(numbers);
-                        Py_DECREF(children);
-                        goto error;
-                    }
-                    PyTuple_SET_ITEM(numbers, i, number);
-                }
+                for (Py_ssize_t i = 0; i < n; i++)
+                    PyTuple_SET_ITEM(tuple, i, Py_NewRef(PyList_GET_ITEM(numbers, number_in(table, items[i]))));
+                operands.size -= n;
                 Py_ssize_t k = PyList_GET_SIZE(objects);
-                int failed = table_put(table, obj, k) < 0 || PyList_Append(objects, obj) < 0 ||
-                             PyList_Append(raw, numbers) < 0 ||
+                PyObject *number = PyLong_FromSsize_t(k);
+                int failed = number == NULL || PyList_Append(numbers, number) < 0 ||
+                             table_put(table, obj, k) < 0 || PyList_Append(objects, obj) < 0 ||
+                             PyList_Append(raw, tuple) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
                              read_node(obj, op_name, data, names, labels) < 0;
-                Py_DECREF(numbers);
-                Py_DECREF(children); /* the operands are in ``objects`` now, which keeps them alive */
+                Py_XDECREF(number);
+                Py_DECREF(tuple);
+                Py_DECREF(entry.given); /* the operands are in ``objects`` now, which keeps them alive */
                 if (failed)
                     goto error;
                 continue;
@@ -980,29 +1034,39 @@ walk(PyObject *module, PyObject *args)
             if (given == NULL)
                 goto error;
             int in_order = !PyAnySet_Check(given);
-            PyObject *children;
-            if (given == Py_None)
-                children = PyTuple_New(0);
-            else if (PyTuple_CheckExact(given))
-                children = Py_NewRef(given);
-            else /* a set, or a list theirs could change while the walk goes on: as it is now */
-                children = PySequence_Tuple(given);
-            Py_DECREF(given);
-            if (children == NULL)
-                goto error;
-            if (table_put(table, obj, -1) < 0 || push(&stack, obj, children, in_order) < 0) {
-                Py_DECREF(children);
+            Py_ssize_t count;
+            int read = push_operands(&operands, given, &count);
+            if (read == -2) { /* neither a set, a list nor a tuple: as a tuple, now */
+                Py_SETREF(given, PySequence_Tuple(given));
+                read = given == NULL ? -1 : push_operands(&operands, given, &count);
+            }
+            if (read < 0) {
+                Py_XDECREF(given);
                 goto error;
             }
-            for (Py_ssize_t i = PyTuple_GET_SIZE(children) - 1; i >= 0; i--) {
-                PyObject *child = PyTuple_GET_ITEM(children, i);
+            if (PyList_CheckExact(given)) { /* theirs could change it while the walk goes on */
+                Py_SETREF(given, PyList_AsTuple(given));
+                if (given == NULL)
+                    goto error;
+                operands.size -= count;
+                if (push_operands(&operands, given, &count) < 0) {
+                    Py_DECREF(given);
+                    goto error;
+                }
+            }
+            if (table_put(table, obj, -1) < 0 || push(&stack, obj, given, count, in_order) < 0) {
+                Py_DECREF(given);
+                goto error;
+            }
+            for (Py_ssize_t i = count - 1; i >= 0; i--) {
+                PyObject *child = operands.items[operands.size - count + i];
                 if ((PyObject *)Py_TYPE(child) != cls) {
                     bail = 1;
                     break;
                 }
                 Py_ssize_t at = slot_of(table, child);
                 if (table->keys[at] == NULL) {
-                    if (push(&stack, child, NULL, 0) < 0)
+                    if (push(&stack, child, NULL, 0, 0) < 0)
                         goto error;
                 }
                 else if (table->numbers[at] < 0) {
@@ -1014,6 +1078,8 @@ walk(PyObject *module, PyObject *args)
     }
     clear(&stack);
     PyMem_Free(stack.items);
+    PyMem_Free(operands.items);
+    Py_DECREF(numbers);
     if (bail) {
         Py_DECREF(objects);
         Py_DECREF(raw);
@@ -1029,6 +1095,8 @@ walk(PyObject *module, PyObject *args)
 error:
     clear(&stack);
     PyMem_Free(stack.items);
+    PyMem_Free(operands.items);
+    Py_XDECREF(numbers);
     Py_XDECREF(objects);
     Py_XDECREF(raw);
     Py_XDECREF(ordered);
