@@ -102,12 +102,23 @@ number_of(PyObject *x, double *out)
 /* NodeTable(objects): node -> its number, by address, for the hooks below. Holds ``objects``, so
  * every address in it stays valid. */
 typedef struct {
+    PyObject *key; /* NULL: empty */
+    Py_ssize_t number;
+} Slot;
+
+typedef struct {
     PyObject_HEAD
     PyObject *objects;
     Py_ssize_t mask;    /* capacity - 1, a power of two at least twice the nodes */
     Py_ssize_t count;
-    PyObject **keys;    /* NULL: empty */
-    Py_ssize_t *numbers;
+    Slot *slots;        /* a key beside its number: one cache line to read for both */
+    /* Where the walk made the table: each node's first two operands (-1: none), by number. */
+    Py_ssize_t *first, *second;
+    Py_ssize_t operand_count, operand_capacity;
+    /* The node whose step runs and its operands, put here by the step hook: the grads a step reads
+     * and writes are these, found here before the table is searched. */
+    PyObject *current[3];
+    Py_ssize_t current_number[3];
 } NodeTable;
 
 static Py_ssize_t
@@ -115,7 +126,7 @@ slot_of(NodeTable *table, PyObject *key)
 {
     size_t h = ((size_t)key >> 4) * (size_t)0x9E3779B97F4A7C15ULL;
     Py_ssize_t i = (Py_ssize_t)(h >> 20) & table->mask;
-    while (table->keys[i] != NULL && table->keys[i] != key)
+    while (table->slots[i].key != NULL && table->slots[i].key != key)
         i = (i + 1) & table->mask;
     return i;
 }
@@ -124,8 +135,27 @@ slot_of(NodeTable *table, PyObject *key)
 static Py_ssize_t
 number_in(NodeTable *table, PyObject *key)
 {
-    Py_ssize_t i = slot_of(table, key);
-    return table->keys[i] == NULL ? -1 : table->numbers[i];
+    for (int i = 0; i < 3; i++)
+        if (table->current[i] == key)
+            return table->current_number[i];
+    Slot *slot = &table->slots[slot_of(table, key)];
+    return slot->key == NULL ? -1 : slot->number;
+}
+
+/* Node ``k``'s step begins: it and its operands go first in ``number_in``. */
+static void
+table_step(NodeTable *table, Py_ssize_t k)
+{
+    if (table->first == NULL || k < 0 || k >= table->operand_count)
+        return;
+    PyObject *objects = table->objects;
+    Py_ssize_t a = table->first[k], b = table->second[k];
+    table->current[0] = PyList_GET_ITEM(objects, k);
+    table->current_number[0] = k;
+    table->current[1] = a >= 0 ? PyList_GET_ITEM(objects, a) : NULL;
+    table->current_number[1] = a;
+    table->current[2] = b >= 0 ? PyList_GET_ITEM(objects, b) : NULL;
+    table->current_number[2] = b;
 }
 
 /* Empty, with room for ``n`` nodes before it grows. */
@@ -135,12 +165,11 @@ table_reset(NodeTable *self, Py_ssize_t n)
     Py_ssize_t capacity = 16;
     while (capacity < 2 * n)
         capacity *= 2;
-    PyMem_Free(self->keys);
-    PyMem_Free(self->numbers);
-    self->keys = PyMem_Calloc(capacity, sizeof(PyObject *));
-    self->numbers = PyMem_Malloc(capacity * sizeof(Py_ssize_t));
+    PyMem_Free(self->slots);
+    self->slots = PyMem_Calloc(capacity, sizeof(Slot));
     self->count = 0;
-    if (self->keys == NULL || self->numbers == NULL) {
+    memset(self->current, 0, sizeof(self->current));
+    if (self->slots == NULL) {
         PyErr_NoMemory();
         return -1;
     }
@@ -153,34 +182,51 @@ static int
 table_put(NodeTable *self, PyObject *key, Py_ssize_t number)
 {
     if (2 * (self->count + 1) > self->mask + 1) {
-        PyObject **keys = self->keys;
-        Py_ssize_t *numbers = self->numbers, capacity = self->mask + 1;
-        self->keys = PyMem_Calloc(2 * capacity, sizeof(PyObject *));
-        self->numbers = PyMem_Malloc(2 * capacity * sizeof(Py_ssize_t));
-        if (self->keys == NULL || self->numbers == NULL) {
-            PyMem_Free(self->keys);
-            PyMem_Free(self->numbers);
-            self->keys = keys;
-            self->numbers = numbers;
+        Slot *slots = self->slots;
+        Py_ssize_t capacity = self->mask + 1;
+        self->slots = PyMem_Calloc(2 * capacity, sizeof(Slot));
+        if (self->slots == NULL) {
+            self->slots = slots;
             PyErr_NoMemory();
             return -1;
         }
         self->mask = 2 * capacity - 1;
         for (Py_ssize_t i = 0; i < capacity; i++)
-            if (keys[i] != NULL) {
-                Py_ssize_t j = slot_of(self, keys[i]);
-                self->keys[j] = keys[i];
-                self->numbers[j] = numbers[i];
-            }
-        PyMem_Free(keys);
-        PyMem_Free(numbers);
+            if (slots[i].key != NULL)
+                self->slots[slot_of(self, slots[i].key)] = slots[i];
+        PyMem_Free(slots);
     }
-    Py_ssize_t i = slot_of(self, key);
-    if (self->keys[i] == NULL) {
-        self->keys[i] = key;
+    Slot *slot = &self->slots[slot_of(self, key)];
+    if (slot->key == NULL) {
+        slot->key = key;
         self->count++;
     }
-    self->numbers[i] = number;
+    slot->number = number;
+    return 0;
+}
+
+/* The walk numbered a node whose first two operands are ``a`` and ``b`` (-1: none). */
+static int
+table_operands(NodeTable *self, Py_ssize_t a, Py_ssize_t b)
+{
+    if (self->operand_count == self->operand_capacity) {
+        Py_ssize_t capacity = self->operand_capacity ? 2 * self->operand_capacity : 1024;
+        Py_ssize_t *first = PyMem_Realloc(self->first, capacity * sizeof(Py_ssize_t));
+        if (first == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->first = first;
+        Py_ssize_t *second = PyMem_Realloc(self->second, capacity * sizeof(Py_ssize_t));
+        if (second == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->second = second;
+        self->operand_capacity = capacity;
+    }
+    self->first[self->operand_count] = a;
+    self->second[self->operand_count++] = b;
     return 0;
 }
 
@@ -211,7 +257,7 @@ NodeTable_get(NodeTable *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "get(node, default=None)");
         return NULL;
     }
-    Py_ssize_t k = self->keys == NULL ? -1 : number_in(self, args[0]);
+    Py_ssize_t k = self->slots == NULL ? -1 : number_in(self, args[0]);
     if (k < 0)
         return Py_NewRef(nargs == 2 ? args[1] : Py_None);
     return PyLong_FromSsize_t(k);
@@ -220,7 +266,7 @@ NodeTable_get(NodeTable *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 NodeTable_subscript(NodeTable *self, PyObject *key)
 {
-    Py_ssize_t k = self->keys == NULL ? -1 : number_in(self, key);
+    Py_ssize_t k = self->slots == NULL ? -1 : number_in(self, key);
     if (k < 0) {
         PyErr_SetObject(PyExc_KeyError, key);
         return NULL;
@@ -237,7 +283,7 @@ NodeTable_length(NodeTable *self)
 static int
 NodeTable_contains(NodeTable *self, PyObject *key)
 {
-    return self->keys != NULL && number_in(self, key) >= 0;
+    return self->slots != NULL && number_in(self, key) >= 0;
 }
 
 static PyMethodDef NodeTable_methods[] = {
@@ -257,8 +303,9 @@ static PySequenceMethods NodeTable_sequence = {
 static void
 NodeTable_dealloc(NodeTable *self)
 {
-    PyMem_Free(self->keys);
-    PyMem_Free(self->numbers);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->first);
+    PyMem_Free(self->second);
     Py_XDECREF(self->objects);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -611,6 +658,7 @@ typedef struct {
     PyObject_HEAD
     StepHook *hook;
     PyObject *node, *original;
+    Py_ssize_t number; /* the node's, -1 where it is not in the hook's table */
 } StepCall;
 
 static PyTypeObject StepCallType;
@@ -705,6 +753,7 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
     call->hook = (StepHook *)Py_NewRef(self);
     call->node = Py_NewRef(obj);
     call->original = original;
+    call->number = k;
     return (PyObject *)call;
 }
 
@@ -807,6 +856,8 @@ StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
     StepHook *hook = self->hook;
     if (note(hook, hook->starts, &hook->began, hook->start, self->node) < 0)
         return NULL;
+    if (hook->steps.table != NULL && self->number >= 0)
+        table_step(hook->steps.table, self->number);
     PyObject *result = PyObject_Call(self->original, args, kwargs);
     if (result == NULL) {
         PyObject *type, *value, *traceback;
@@ -984,8 +1035,10 @@ walk(PyObject *module, PyObject *args)
     int bail = 0;
     if (table != NULL) {
         table->objects = NULL;
-        table->keys = NULL;
-        table->numbers = NULL;
+        table->slots = NULL;
+        table->first = table->second = NULL;
+        table->operand_count = table->operand_capacity = 0;
+        memset(table->current, 0, sizeof(table->current));
     }
     if (objects == NULL || raw == NULL || ordered == NULL || table == NULL || data == NULL ||
         names == NULL || labels == NULL || numbers == NULL || table_reset(table, 1024) < 0)
@@ -996,7 +1049,7 @@ walk(PyObject *module, PyObject *args)
             bail = 1;
             break;
         }
-        if (table->keys[slot_of(table, start)] != NULL)
+        if (table->slots[slot_of(table, start)].key != NULL)
             continue;
         if (push(&stack, start, NULL, 0, 0) < 0)
             goto error;
@@ -1011,13 +1064,19 @@ walk(PyObject *module, PyObject *args)
                     Py_DECREF(entry.given);
                     goto error;
                 }
-                for (Py_ssize_t i = 0; i < n; i++)
-                    PyTuple_SET_ITEM(tuple, i, Py_NewRef(PyList_GET_ITEM(numbers, number_in(table, items[i]))));
+                Py_ssize_t pair[2] = {-1, -1};
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    Py_ssize_t j = number_in(table, items[i]);
+                    if (i < 2)
+                        pair[i] = j;
+                    PyTuple_SET_ITEM(tuple, i, Py_NewRef(PyList_GET_ITEM(numbers, j)));
+                }
                 operands.size -= n;
                 Py_ssize_t k = PyList_GET_SIZE(objects);
                 PyObject *number = PyLong_FromSsize_t(k);
                 int failed = number == NULL || PyList_Append(numbers, number) < 0 ||
-                             table_put(table, obj, k) < 0 || PyList_Append(objects, obj) < 0 ||
+                             table_put(table, obj, k) < 0 || table_operands(table, pair[0], pair[1]) < 0 ||
+                             PyList_Append(objects, obj) < 0 ||
                              PyList_Append(raw, tuple) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
                              read_node(obj, op_name, data, names, labels) < 0;
@@ -1028,7 +1087,7 @@ walk(PyObject *module, PyObject *args)
                     goto error;
                 continue;
             }
-            if (table->keys[slot_of(table, obj)] != NULL)
+            if (table->slots[slot_of(table, obj)].key != NULL)
                 continue;
             PyObject *given = PyObject_GetAttr(obj, children_name);
             if (given == NULL)
@@ -1064,12 +1123,12 @@ walk(PyObject *module, PyObject *args)
                     bail = 1;
                     break;
                 }
-                Py_ssize_t at = slot_of(table, child);
-                if (table->keys[at] == NULL) {
+                Slot *at = &table->slots[slot_of(table, child)];
+                if (at->key == NULL) {
                     if (push(&stack, child, NULL, 0, 0) < 0)
                         goto error;
                 }
-                else if (table->numbers[at] < 0) {
+                else if (at->number < 0) {
                     bail = 1; /* a cycle */
                     break;
                 }
