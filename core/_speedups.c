@@ -1166,6 +1166,38 @@ error:
     return NULL;
 }
 
+/* all_exactly(items, type) -> bool: every item of the list is of exactly that type (``foreign.read``
+ * uses the lists of names and labels as they are where they hold only str). */
+static PyObject *
+all_exactly(PyObject *module, PyObject *args)
+{
+    PyObject *items, *type;
+    if (!PyArg_ParseTuple(args, "O!O!:all_exactly", &PyList_Type, &items, &PyType_Type, &type))
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++)
+        if ((PyObject *)Py_TYPE(PyList_GET_ITEM(items, i)) != type)
+            Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
+}
+
+/* where_is(items, value) -> bytearray: 1 where the item is ``value`` (``foreign.read``'s orderless:
+ * where ``ordered`` holds False). */
+static PyObject *
+where_is(PyObject *module, PyObject *args)
+{
+    PyObject *items, *value;
+    if (!PyArg_ParseTuple(args, "O!O:where_is", &PyList_Type, &items, &value))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    PyObject *result = PyByteArray_FromStringAndSize(NULL, n);
+    if (result == NULL)
+        return NULL;
+    char *out = PyByteArray_AS_STRING(result);
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = PyList_GET_ITEM(items, i) == value;
+    return result;
+}
+
 /* --- checker.py: the judge's loops over every node and every step ------------------------------ */
 
 /* Op codes, as ``checker._codes`` numbers them: which ops these loops know the local derivatives
@@ -1863,6 +1895,8 @@ error:
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "see foreign._walk_by_node"},
     {"arrange", arrange, METH_VARARGS, "see foreign.read"},
+    {"all_exactly", all_exactly, METH_VARARGS, "see foreign.read"},
+    {"where_is", where_is, METH_VARARGS, "see foreign.read"},
     {"chain_rule", chain_rule, METH_VARARGS, "see checker._Judge._chain_rule"},
     {"uses", uses, METH_VARARGS, "see checker._Judge._uses"},
     {"before_suspects", before_suspects, METH_VARARGS, "see checker._Judge.before_backward"},

@@ -419,7 +419,10 @@ class _Judge:
             if codes is None:
                 codes = bytearray(map(OP_CODES.get, map(id, g.ops), itertools.repeat(OTHER_OP)))
             locals_: list[tuple[float, ...] | None] = [None] * g.size
-            for k in itertools.compress(range(g.size), map(OTHER_OP.__eq__, codes)):
+            others = (
+                itertools.compress(range(g.size), map(OTHER_OP.__eq__, codes)) if OTHER_OP in codes else ()
+            )
+            for k in others:
                 locals_[k] = tuple(map(float, self.locals(k)))
             self._op_tables = codes, locals_
         return self._op_tables

@@ -349,7 +349,10 @@ def _checked_labels(
     labels: list[Any],
 ) -> _Walked:
     """The walk's lists, with every label a str (``_label`` of what is not)."""
-    if not all(map(isinstance, labels, repeat(str))):
+    compiled = speedups.compiled
+    if (compiled is None or not compiled.all_exactly(labels, str)) and not all(
+        map(isinstance, labels, repeat(str))
+    ):
         labels = [
             label if label.__class__ is str else _label(obj)
             for obj, label in zip(objects, labels, strict=True)
@@ -426,13 +429,18 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
             if reachable[k]:
                 for j in operands[k] or raw[k]:
                     reachable[j] = 1
-    orderless = bytearray(map(operator.not_, ordered))
+    if compiled is not None:
+        orderless = compiled.where_is(ordered, False)
+        all_str = compiled.all_exactly(names, str)
+    else:
+        orderless = bytearray(map(operator.not_, ordered))
+        all_str = set(map(type, names)) <= {str}
     return ForeignGraph(
         objects,
         ops,
         params,
         operands,
-        list(names) if set(map(type, names)) <= {str} else [_name(n) for n in names],
+        list(names) if all_str else [_name(n) for n in names],
         data,
         labels,
         out,
