@@ -651,6 +651,7 @@ typedef struct {
     PyObject *start, *end, *abort;      /* the markers */
     PyObject *fallback;                 /* the class's own _backward, or None */
     Attributes steps;                   /* with a table: every node's own _backward, kept aside */
+    PyObject *spare;                    /* the last StepCall made, used again once nothing holds it */
 } StepHook;
 
 /* One of their steps, ready to run: ``run(node, original, ...)`` of ``_step_runner``. */
@@ -696,6 +697,7 @@ StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
 static void
 StepHook_dealloc(StepHook *self)
 {
+    Py_CLEAR(self->spare);
     attributes_clear(&self->steps);
     PyMem_Free(self->began.at);
     PyMem_Free(self->ended.at);
@@ -745,7 +747,14 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
             original = Py_NewRef(self->fallback);
         }
     }
-    StepCall *call = PyObject_New(StepCall, &StepCallType);
+    StepCall *call = (StepCall *)self->spare;
+    if (call != NULL && Py_REFCNT(call) == 1) { /* only this hook holds it: a step that has run */
+        Py_SETREF(call->node, Py_NewRef(obj));
+        Py_SETREF(call->original, original);
+        call->number = k;
+        return Py_NewRef(call);
+    }
+    call = PyObject_New(StepCall, &StepCallType);
     if (call == NULL) {
         Py_DECREF(original);
         return NULL;
@@ -754,6 +763,7 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
     call->node = Py_NewRef(obj);
     call->original = original;
     call->number = k;
+    Py_XSETREF(self->spare, Py_NewRef(call));
     return (PyObject *)call;
 }
 
@@ -780,6 +790,7 @@ StepHook_set(StepHook *self, PyObject *obj, PyObject *value)
 static PyObject *
 StepHook_store_back(StepHook *self, PyObject *unused)
 {
+    Py_CLEAR(self->spare); /* it holds this hook: the cycle ends here, when the hook comes off */
     return attributes_store_back(&self->steps);
 }
 

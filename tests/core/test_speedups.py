@@ -7,6 +7,7 @@ objects end as their own backward leaves them, and the command gives the same do
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,17 @@ def test_their_objects_end_as_their_own_backward_leaves_them(seed: int) -> None:
     assert all(node._backward is steps_before[id(node)] for node in walk(ours))
     # both hooks are off their class again
     assert "grad" not in vars(MicrogradValue) and "_backward" not in vars(MicrogradValue)
+
+
+def test_nothing_of_theirs_is_kept_once_the_check_is_done() -> None:
+    compiled()
+    loss = micrograd_graph(3)
+    nodes = [weakref.ref(node) for node in walk(loss)]
+    verdict = check(loss)
+    assert verdict.ok
+    del loss, verdict
+    gc.collect()
+    assert not [ref for ref in nodes if ref() is not None]
 
 
 def walk(output: MicrogradValue) -> list[MicrogradValue]:
