@@ -994,10 +994,10 @@ push_operands(Operands *operands, PyObject *given, Py_ssize_t *count)
     return 0;
 }
 
-/* What ``_read_nodes`` reads of a node: its data as a float, its op name (attribute ``op_name``,
- * "" where None) and its label (from the instance dict, "" where absent). */
+/* What ``_read_nodes`` reads of a node: its data as a float and its op name (attribute ``op_name``,
+ * "" where None). */
 static int
-read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names, PyObject *labels)
+read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names)
 {
     PyObject *value = PyObject_GetAttr(obj, str_data);
     if (value == NULL)
@@ -1017,20 +1017,13 @@ read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names, PyO
     Py_DECREF(name);
     if (failed)
         return -1;
-    /* ``label`` can only be in the instance's own attributes (``foreign._plain_label``): looked up
-     * without making the instance's dict (a dict per node, where 3.11 keeps their values inline) */
-    PyObject *label;
-    if (lookup_attr(obj, str_label, &label) < 0)
-        return -1;
-    failed = PyList_Append(labels, label == NULL ? str_empty : label) < 0;
-    Py_XDECREF(label);
-    return failed ? -1 : 0;
+    return 0; /* labels are read when asked for (``foreign._Labels``) */
 }
 
-/* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, table, data, names, labels)
- * or None: the numbering of ``_walk_by_node``, where every node is of class ``cls`` and hashes by
- * identity, with what ``_read_nodes`` reads of each node. ``raw[k]`` is a tuple of operand numbers;
- * ``table`` a NodeTable (node -> number). None where another class or a cycle turns up. */
+/* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, table, data, names) or None:
+ * the numbering of ``_walk_by_node``, where every node is of class ``cls`` and hashes by identity,
+ * with each node's data and op name. ``raw[k]`` is a tuple of operand numbers; ``table`` a
+ * NodeTable (node -> number). None where another class or a cycle turns up. */
 static PyObject *
 walk(PyObject *module, PyObject *args)
 {
@@ -1038,7 +1031,7 @@ walk(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!OUO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name))
         return NULL;
     PyObject *objects = PyList_New(0), *raw = PyList_New(0), *ordered = PyList_New(0);
-    PyObject *data = PyList_New(0), *names = PyList_New(0), *labels = PyList_New(0);
+    PyObject *data = PyList_New(0), *names = PyList_New(0);
     PyObject *numbers = PyList_New(0); /* each node's number as an int, shared by its users' tuples */
     NodeTable *table = PyObject_New(NodeTable, &NodeTableType);
     Stack stack = {NULL, 0, 0};
@@ -1052,7 +1045,7 @@ walk(PyObject *module, PyObject *args)
         memset(table->current, 0, sizeof(table->current));
     }
     if (objects == NULL || raw == NULL || ordered == NULL || table == NULL || data == NULL ||
-        names == NULL || labels == NULL || numbers == NULL || table_reset(table, 1024) < 0)
+        names == NULL || numbers == NULL || table_reset(table, 1024) < 0)
         goto error;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(starts) && !bail; r++) {
         PyObject *start = PyList_GET_ITEM(starts, r);
@@ -1090,7 +1083,7 @@ walk(PyObject *module, PyObject *args)
                              PyList_Append(objects, obj) < 0 ||
                              PyList_Append(raw, tuple) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
-                             read_node(obj, op_name, data, names, labels) < 0;
+                             read_node(obj, op_name, data, names) < 0;
                 Py_XDECREF(number);
                 Py_DECREF(tuple);
                 Py_DECREF(entry.given); /* the operands are in ``objects`` now, which keeps them alive */
@@ -1157,11 +1150,10 @@ walk(PyObject *module, PyObject *args)
         Py_DECREF(table);
         Py_DECREF(data);
         Py_DECREF(names);
-        Py_DECREF(labels);
         Py_RETURN_NONE;
     }
     table->objects = Py_NewRef(objects);
-    return Py_BuildValue("(NNNNNNN)", objects, raw, ordered, table, data, names, labels);
+    return Py_BuildValue("(NNNNNN)", objects, raw, ordered, table, data, names);
 error:
     clear(&stack);
     PyMem_Free(stack.items);
@@ -1173,7 +1165,6 @@ error:
     Py_XDECREF(table);
     Py_XDECREF(data);
     Py_XDECREF(names);
-    Py_XDECREF(labels);
     return NULL;
 }
 

@@ -327,7 +327,7 @@ class _Names(_Lazy[str]):
     """Every node's name (``node_names``), each made when first asked for: a message needs a few,
     the JSON document and the app all of them, ``check(loss)`` on a big graph none."""
 
-    def __init__(self, graph: ForeignGraph, labels: list[str], given: dict[int, str]) -> None:
+    def __init__(self, graph: ForeignGraph, labels: Sequence[str], given: dict[int, str]) -> None:
         self._graph = graph
         self._labels = labels
         self._made: list[str | None] = [None] * graph.size
@@ -367,7 +367,8 @@ class _Judge:
         n = graph.size
         self.file_value: list[float | None] = [None] * n
         self.file_op: list[Op | bool | None] = [False] * n  # False: not made by the file
-        labels = list(graph.labels)
+        # theirs as they are (each read when first asked for); a copy where the file gives labels
+        labels: Sequence[str] = list(graph.labels) if reference else graph.labels
         self.file_grad: list[float | None] = [None] * n
         self.has_file = bool(reference)
         self._expected: list[float] | None = None
@@ -385,7 +386,7 @@ class _Judge:
                 self.file_op[k] = ref.op
                 self.file_grad[k] = ref.grad
                 if ref.label:
-                    labels[k] = ref.label
+                    labels[k] = ref.label  # type: ignore[index]
         given: dict[int, str] = {}
         if reference_output is not None:  # the file's nodes are named as `gradstep trace` names them
             traced = Trace(reference_output)

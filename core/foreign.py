@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter, methodcaller
-from typing import Any
+from typing import Any, overload
 
 from . import speedups
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
@@ -79,7 +79,7 @@ class ForeignGraph:
     operands: list[tuple[int, ...]]
     op_names: list[str]
     data: list[float]
-    labels: list[str]
+    labels: Sequence[str]
     output: int
     _index: dict[int, int] | None = field(repr=False, compare=False)
     """``id(their node)`` -> its number; None until ``index`` is first asked for."""
@@ -191,7 +191,7 @@ _Walked = tuple[
     list[bool],
     list[Any],
     list[float],
-    list[str],
+    Sequence[str],
     dict[int, int] | None,
     Any,
 ]
@@ -290,8 +290,7 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
         return None
     compiled = speedups.compiled
     if compiled is not None:  # the same walk in C, reading what _read_nodes reads on the way
-        walked: tuple[Any, ...] | None = compiled.walk([*roots, output], cls, how.children, how.op)
-        return None if walked is None else _checked_labels(*walked)
+        return _walk_compiled(compiled.walk([*roots, output], cls, how.children, how.op))
     children_of = attrgetter(how.children)
     index: dict[Any, int] = {}
     """node -> number; -1 while its operands are being numbered (it is on the current path)"""
@@ -337,6 +336,41 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
     names: list[Any] = list(map(attrgetter(how.op), objects)) if how.op else [""] * len(objects)
     labels: list[Any] = list(map(_LABEL_OF, map(_DICT_OF, objects)))
     return _checked_labels(objects, raw, ordered, index, data, names, labels)
+
+
+def _walk_compiled(walked: tuple[Any, ...] | None) -> _Walked | None:
+    """``_speedups.walk``'s lists as ``_walk_by_node`` gives them, the labels read when asked for."""
+    if walked is None:
+        return None
+    objects, raw, ordered, table, data, names = walked
+    return objects, raw, ordered, names, data, _Labels(objects), None, table
+
+
+class _Labels(Sequence[str]):
+    """Their nodes' labels, each read when first asked for (``_label``; "" where there is none): a
+    check names the few nodes it reports, the app all of them. Their class keeps ``label`` in the
+    instance only (``_plain_label``), so a label read later is the label the node has now."""
+
+    def __init__(self, objects: list[Any]) -> None:
+        self._objects = objects
+        self._read: list[str | None] = [None] * len(objects)
+
+    def __len__(self) -> int:
+        return len(self._read)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        label = self._read[index]
+        if label is None:
+            label = self._read[index] = _label(self._objects[index])
+        return label
 
 
 def _checked_labels(
@@ -550,7 +584,7 @@ def _arrange(
 
 
 def _infer(
-    name: str, nodes: list[int], raw: list[list[int]], data: list[float], labels: list[str]
+    name: str, nodes: list[int], raw: list[list[int]], data: list[float], labels: Sequence[str]
 ) -> tuple[Op, float]:
     """The one known op that gives every node named ``name`` its value, or a ``ForeignGraphError``."""
     candidates: list[tuple[Op, float]] = []

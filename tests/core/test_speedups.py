@@ -93,7 +93,7 @@ def graph_lists(graph: ForeignGraph) -> dict[str, Any]:
         "operands": [tuple(ins) for ins in graph.operands],
         "op_names": graph.op_names,
         "data": graph.data,
-        "labels": graph.labels,
+        "labels": list(graph.labels),
         "output": graph.output,
         "index": dict(graph.index),
         "reachable": bytes(graph.reachable),
