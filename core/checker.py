@@ -34,12 +34,12 @@ import operator
 from array import array
 from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, get_args, overload
+from typing import Any, Literal, get_args
 
 from . import speedups
 from .build import build
 from .engine import Value, topological_order
-from .foreign import OP_CODES, OTHER_OP, ForeignGraph, close, read
+from .foreign import OP_CODES, OTHER_OP, ForeignGraph, Lazy, close, read
 from .learner import load_engine, their_traceback, where_raised
 from .ops import ADD, MUL, Op, describe_local, format_number, short_expression
 from .record import ABORT, END, START, TIMEOUT, Recording, record
@@ -297,33 +297,7 @@ def _name_of(graph: ForeignGraph, labels: Sequence[str], k: int) -> str:
     return short_expression(op, graph.symbol(k), parts) or f"#{k}"
 
 
-T = TypeVar("T")
-
-
-class _Lazy(Sequence[T]):
-    """A sequence whose items are made when asked for: subclasses give ``__len__`` and ``_item(i)``
-    for ``0 <= i < len``; indexing from the end, bounds and slices are handled here."""
-
-    def _item(self, index: int) -> T:
-        raise NotImplementedError
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
-        if isinstance(index, slice):
-            return [self._item(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._item(index)
-
-
-class _Names(_Lazy[str]):
+class _Names(Lazy[str]):
     """Every node's name (``node_names``), each made when first asked for: a message needs a few,
     the JSON document and the app all of them, ``check(loss)`` on a big graph none."""
 
@@ -1370,7 +1344,7 @@ class _Judge:
         return notes
 
 
-class _Nodes(_Lazy[NodeGrad]):
+class _Nodes(Lazy[NodeGrad]):
     """Every node's ``NodeGrad``, made when asked for (a big graph has a hundred thousand)."""
 
     def __init__(
@@ -1388,7 +1362,7 @@ class _Nodes(_Lazy[NodeGrad]):
         return NodeGrad(index, self._names[index], self._data[index], self._expected[index], self._got[index])
 
 
-class _Steps(_Lazy[Step]):
+class _Steps(Lazy[Step]):
     """Their steps as ``Step`` values, made when asked for (and kept): see ``judge_steps``."""
 
     def __init__(

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter, methodcaller
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from . import speedups
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
@@ -346,7 +346,33 @@ def _walk_compiled(walked: tuple[Any, ...] | None) -> _Walked | None:
     return objects, raw, ordered, names, data, _Labels(objects), None, table
 
 
-class _Labels(Sequence[str]):
+T = TypeVar("T")
+
+
+class Lazy(Sequence[T]):
+    """A sequence whose items are made when asked for: subclasses give ``__len__`` and ``_item(i)``
+    for ``0 <= i < len``; indexing from the end, bounds and slices are handled here."""
+
+    def _item(self, index: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._item(index)
+
+
+class _Labels(Lazy[str]):
     """Their nodes' labels, each read when first asked for (``_label``; "" where there is none): a
     check names the few nodes it reports, the app all of them. Their class keeps ``label`` in the
     instance only (``_plain_label``), so a label read later is the label the node has now."""
@@ -358,15 +384,7 @@ class _Labels(Sequence[str]):
     def __len__(self) -> int:
         return len(self._read)
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _item(self, index: int) -> str:
         label = self._read[index]
         if label is None:
             label = self._read[index] = _label(self._objects[index])
