@@ -13,6 +13,7 @@ from gradstep.tui.app import GradstepApp
 from gradstep.tui.widgets.keys_bar import KeysBar
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
+from textual.pilot import Pilot
 from textual.widgets import Footer
 
 
@@ -21,6 +22,17 @@ def bottom_line(app: App[object]) -> str:
     height = app.size.height
     strips = app.screen._compositor.render_strips()  # test-only peek at the composed rows
     return "".join(segment.text for segment in strips[height - 1]).rstrip()
+
+
+async def drawn_bottom_line(app: App[object], pilot: Pilot[object]) -> str:
+    """The last row once something is drawn there: on a busy machine the first pause can come
+    before the first layout (CI once read an empty row), so wait for it, for up to 5 s."""
+    for _ in range(50):
+        await pilot.pause(0.1)
+        line = bottom_line(app)
+        if line.strip():
+            return line
+    return bottom_line(app)
 
 
 class FooterTwin(App[None]):
@@ -42,13 +54,11 @@ class FooterTwin(App[None]):
 async def test_keys_match_textuals_footer(size: tuple[int, int]) -> None:
     twin = FooterTwin()
     async with twin.run_test(size=size) as pilot:
-        await pilot.pause(0.1)
-        expected = bottom_line(twin)
+        expected = await drawn_bottom_line(twin, pilot)
     app = GradstepApp(None)
     async with app.run_test(size=size) as pilot:
         app.set_focus(None)  # the tree's own keys (show=False) aside: the app's bindings alone
-        await pilot.pause()
-        got = bottom_line(app)
+        got = await drawn_bottom_line(app, pilot)
     assert "q Quit" in got
     if "q Quit" in expected:
         assert got.split() == expected.split()
