@@ -405,28 +405,14 @@ def check_figures(table: Table, repeats: int) -> None:
             verdict = None  # freed outside the timed part, as their graph is
     medians = {name: statistics.median(values) for name, values in wall.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
-    table.add(
-        "check(loss) vs micrograd's backward()",
-        seconds(medians["check"]),
-        seconds(medians["theirs"]),
-        times(medians["check"] / medians["theirs"]),
-        "≤ 3x",
-    )
-    table.add(
-        "the same, CPU time",
-        seconds(cpu_medians["check"]),
-        seconds(cpu_medians["theirs"]),
-        times(cpu_medians["check"] / cpu_medians["theirs"]),
-        "≤ 3x",
-    )
+    rows = [
+        ("check(loss) vs micrograd's backward()", medians, "check", "≤ 3x"),
+        ("the same, CPU time", cpu_medians, "check", "≤ 3x"),
+    ]
     if built is not None:
-        table.add(
-            "  the same without the compiled loops (CPU)",
-            seconds(cpu_medians["python"]),
-            seconds(cpu_medians["theirs"]),
-            times(cpu_medians["python"] / cpu_medians["theirs"]),
-            "",
-        )
+        rows.append(("  the same without the compiled loops (CPU)", cpu_medians, "python", ""))
+    for figure, of, name, goal in rows:
+        table.add(figure, seconds(of[name]), seconds(of["theirs"]), times(of[name] / of["theirs"]), goal)
     parts: dict[str, list[float]] = {"read": [], "record": [], "judge": [], "walk": [], "pass": []}
     for _ in range(max(3, repeats // 3)):
         loss = fresh()

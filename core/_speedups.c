@@ -19,7 +19,6 @@
 static PyObject *str_grad;      /* "grad" */
 static PyObject *str_backward;  /* "_backward" */
 static PyObject *str_data;      /* "data" */
-static PyObject *str_label;     /* "label" */
 static PyObject *str_empty;     /* "" */
 
 
@@ -388,33 +387,10 @@ attributes_store_back(Attributes *a)
 
 /* --- record.py: _grad_writes ------------------------------------------------------------------ */
 
-/* A set-only descriptor for ``grad``: each write appends ``obj, old, new`` to the log. Without a
- * __get__, reads go straight to the instance dict. */
-typedef struct {
-    PyObject_HEAD
-    PyObject *log; /* list */
-} GradWrites;
-
+/* ``_grad_writes``'s ``__set__``: ``obj, old, new`` appended to the log, the grad set in the
+ * instance dict. The grad hook does this for an object that is not one of the graph's nodes. */
 static int
-GradWrites_init(GradWrites *self, PyObject *args, PyObject *kwds)
-{
-    PyObject *log;
-    if (!PyArg_ParseTuple(args, "O!:GradWrites", &PyList_Type, &log))
-        return -1;
-    Py_INCREF(log);
-    Py_XSETREF(self->log, log);
-    return 0;
-}
-
-static void
-GradWrites_dealloc(GradWrites *self)
-{
-    Py_XDECREF(self->log);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-static int
-GradWrites_set(GradWrites *self, PyObject *obj, PyObject *value)
+write_in_dict(PyObject *log, PyObject *obj, PyObject *value)
 {
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "__delete__");
@@ -431,47 +407,26 @@ GradWrites_set(GradWrites *self, PyObject *obj, PyObject *value)
     if (old == NULL)
         old = Py_None;
     Py_INCREF(old); /* the dict's reference goes with the write below */
-    int failed = PyList_Append(self->log, obj) < 0 || PyList_Append(self->log, old) < 0 ||
-                 PyList_Append(self->log, value) < 0 || PyDict_SetItem(dict, str_grad, value) < 0;
+    int failed = PyList_Append(log, obj) < 0 || PyList_Append(log, old) < 0 ||
+                 PyList_Append(log, value) < 0 || PyDict_SetItem(dict, str_grad, value) < 0;
     Py_DECREF(old);
     Py_DECREF(dict);
     return failed ? -1 : 0;
 }
 
-static PyTypeObject GradWritesType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.GradWrites",
-    .tp_basicsize = sizeof(GradWrites),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "GradWrites(log): a set-only descriptor for grad that logs every write",
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)GradWrites_init,
-    .tp_dealloc = (destructor)GradWrites_dealloc,
-    .tp_descr_set = (descrsetfunc)GradWrites_set,
-};
-
-
 /* GradStore(log, table): ``_grad_writes`` for the nodes of a table, with their grads kept in the
  * table's ``Attributes`` while it is on their class (reads come here too); any other object's grad
- * stays in its instance dict, as with GradWrites. ``store_back()`` after it is taken off. */
+ * stays in its instance dict (``write_in_dict``). ``store_back()`` after it is taken off. */
 typedef struct {
     PyObject_HEAD
     PyObject *log;
     Attributes grads;
-    PyObject *recent[4]; /* the last nodes looked up, by address (``x.grad += ...`` reads, then writes) */
-    Py_ssize_t recent_number[4];
 } GradStore;
 
 static Py_ssize_t
 grad_number(GradStore *self, PyObject *obj)
 {
-    if (self->grads.table == NULL)
-        return -1;
-    int i = (int)(((uintptr_t)obj >> 4) & 3);
-    if (self->recent[i] != obj) {
-        self->recent[i] = obj; /* compared by address only, never dereferenced */
-        self->recent_number[i] = number_in(self->grads.table, obj);
-    }
-    return self->recent_number[i];
+    return self->grads.table == NULL ? -1 : number_in(self->grads.table, obj);
 }
 
 static int
@@ -484,7 +439,6 @@ GradStore_init(GradStore *self, PyObject *args, PyObject *kwds)
     Py_INCREF(log);
     Py_XSETREF(self->log, log);
     attributes_clear(&self->grads);
-    memset(self->recent, 0, sizeof(self->recent));
     return attributes_read(&self->grads, table, str_grad);
 }
 
@@ -525,7 +479,7 @@ GradStore_set(GradStore *self, PyObject *obj, PyObject *value)
 {
     Py_ssize_t k = grad_number(self, obj);
     if (k < 0)
-        return GradWrites_set((GradWrites *)self, obj, value); /* the same layout up to ``log`` */
+        return write_in_dict(self->log, obj, value);
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "__delete__");
         return -1;
@@ -651,7 +605,6 @@ typedef struct {
     PyObject *start, *end, *abort;      /* the markers */
     PyObject *fallback;                 /* the class's own _backward, or None */
     Attributes steps;                   /* with a table: every node's own _backward, kept aside */
-    PyObject *spare;                    /* the last StepCall made, used again once nothing holds it */
 } StepHook;
 
 /* One of their steps, ready to run: ``run(node, original, ...)`` of ``_step_runner``. */
@@ -697,7 +650,6 @@ StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
 static void
 StepHook_dealloc(StepHook *self)
 {
-    Py_CLEAR(self->spare);
     attributes_clear(&self->steps);
     PyMem_Free(self->began.at);
     PyMem_Free(self->ended.at);
@@ -747,14 +699,7 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
             original = Py_NewRef(self->fallback);
         }
     }
-    StepCall *call = (StepCall *)self->spare;
-    if (call != NULL && Py_REFCNT(call) == 1) { /* only this hook holds it: a step that has run */
-        Py_SETREF(call->node, Py_NewRef(obj));
-        Py_SETREF(call->original, original);
-        call->number = k;
-        return Py_NewRef(call);
-    }
-    call = PyObject_New(StepCall, &StepCallType);
+    StepCall *call = PyObject_New(StepCall, &StepCallType);
     if (call == NULL) {
         Py_DECREF(original);
         return NULL;
@@ -763,7 +708,6 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
     call->node = Py_NewRef(obj);
     call->original = original;
     call->number = k;
-    Py_XSETREF(self->spare, Py_NewRef(call));
     return (PyObject *)call;
 }
 
@@ -790,7 +734,6 @@ StepHook_set(StepHook *self, PyObject *obj, PyObject *value)
 static PyObject *
 StepHook_store_back(StepHook *self, PyObject *unused)
 {
-    Py_CLEAR(self->spare); /* it holds this hook: the cycle ends here, when the hook comes off */
     return attributes_store_back(&self->steps);
 }
 
@@ -963,22 +906,31 @@ clear(Stack *stack)
     stack->size = 0;
 }
 
-/* Pushes the operands in ``given`` (None, a set, or any other iterable, read in its own order). */
+/* Whether ``given`` is read in place: a tuple, or a set's own table (a set's order is the order
+ * iterating it gives). Anything else, a list theirs could change while the walk goes on included,
+ * is read as a tuple made now. */
+static int
+in_place(PyObject *given)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    if (PyAnySet_CheckExact(given))
+        return 1;
+#endif
+    return PyTuple_CheckExact(given);
+}
+
+/* Pushes the operands in ``given`` (a tuple, or a set where ``in_place``); their count in ``count``. */
 static int
 push_operands(Operands *operands, PyObject *given, Py_ssize_t *count)
 {
     Py_ssize_t before = operands->size;
-    if (given == Py_None) {
-        *count = 0;
-        return 0;
-    }
-    if (PyTuple_CheckExact(given) || PyList_CheckExact(given)) {
-        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(given); i++)
-            if (push_operand(operands, PySequence_Fast_ITEMS(given)[i]) < 0)
+    if (PyTuple_CheckExact(given)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(given); i++)
+            if (push_operand(operands, PyTuple_GET_ITEM(given, i)) < 0)
                 return -1;
     }
 #if PY_VERSION_HEX < 0x030D0000
-    else if (PyAnySet_CheckExact(given)) { /* a set's own order, as iterating it gives */
+    else {
         Py_ssize_t pos = 0;
         PyObject *key;
         Py_hash_t hash;
@@ -987,9 +939,6 @@ push_operands(Operands *operands, PyObject *given, Py_ssize_t *count)
                 return -1;
     }
 #endif
-    else {
-        return -2; /* anything else: read as a tuple by the caller */
-    }
     *count = operands->size - before;
     return 0;
 }
@@ -1097,25 +1046,14 @@ walk(PyObject *module, PyObject *args)
             if (given == NULL)
                 goto error;
             int in_order = !PyAnySet_Check(given);
-            Py_ssize_t count;
-            int read = push_operands(&operands, given, &count);
-            if (read == -2) { /* neither a set, a list nor a tuple: as a tuple, now */
+            if (given == Py_None)
+                Py_SETREF(given, PyTuple_New(0));
+            else if (!in_place(given))
                 Py_SETREF(given, PySequence_Tuple(given));
-                read = given == NULL ? -1 : push_operands(&operands, given, &count);
-            }
-            if (read < 0) {
+            Py_ssize_t count;
+            if (given == NULL || push_operands(&operands, given, &count) < 0) {
                 Py_XDECREF(given);
                 goto error;
-            }
-            if (PyList_CheckExact(given)) { /* theirs could change it while the walk goes on */
-                Py_SETREF(given, PyList_AsTuple(given));
-                if (given == NULL)
-                    goto error;
-                operands.size -= count;
-                if (push_operands(&operands, given, &count) < 0) {
-                    Py_DECREF(given);
-                    goto error;
-                }
             }
             if (table_put(table, obj, -1) < 0 || push(&stack, obj, given, count, in_order) < 0) {
                 Py_DECREF(given);
@@ -1222,59 +1160,101 @@ all_floats(PyObject *list, const char *what)
     return 0;
 }
 
-/* The local derivative of operand ``slot`` of node ``k``. */
-static double
-local_of(int code, Py_ssize_t k, int slot, PyObject *operands, PyObject *data, PyObject *locals)
+/* A typed, contiguous, writable view of an ``array.array`` (or a bytearray): the judge's running
+ * state is kept in arrays, which its Python indexes as lists and these loops read as C arrays. */
+static void *
+view_of(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t length, const char *what)
 {
-    PyObject *ins = PyList_GET_ITEM(operands, k);
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return NULL;
+    const char *have = view->format == NULL ? "B" : view->format;
+    if (strcmp(have, format) != 0 || (length >= 0 && view->shape[0] != length)) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s: an array('%s') of %zd items is wanted", what, format, length);
+        return NULL;
+    }
+    return view->buf;
+}
+
+/* ``Op.local`` of node ``k`` (operands ``a`` and ``b``, -1 where none): the local derivatives of
+ * its operands in ``d``. For the ops these loops know, the op table's formulas; for the others,
+ * ``locals[k]``, worked out in Python. 0 where ``locals[k]`` is not ``arity`` floats. */
+static int
+local_derivatives(int code, Py_ssize_t k, int arity, Py_ssize_t a, Py_ssize_t b, const double *data,
+                  PyObject *locals, double d[2])
+{
     switch (code) {
     case ADD:
-        return 1.0;
+        d[0] = d[1] = 1.0;
+        return arity == 2;
     case MUL:
-        return FLOAT_AT(data, PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 1 - slot)));
+        if (arity != 2)
+            return 0;
+        d[0] = data[b];
+        d[1] = data[a];
+        return 1;
     case RELU:
-        return FLOAT_AT(data, k) > 0 ? 1.0 : 0.0;
+        d[0] = d[1] = data[k] > 0 ? 1.0 : 0.0;
+        return arity == 1;
+    case OTHER: {
+        PyObject *mine = PyList_GET_ITEM(locals, k);
+        if (!PyTuple_CheckExact(mine) || PyTuple_GET_SIZE(mine) != arity || arity < 1 || arity > 2)
+            return 0;
+        PyObject *l0 = PyTuple_GET_ITEM(mine, 0), *l1 = PyTuple_GET_ITEM(mine, arity - 1);
+        if (!PyFloat_CheckExact(l0) || !PyFloat_CheckExact(l1))
+            return 0;
+        d[0] = PyFloat_AS_DOUBLE(l0);
+        d[1] = PyFloat_AS_DOUBLE(l1);
+        return 1;
+    }
     default:
-        return PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(PyList_GET_ITEM(locals, k), slot));
+        return 0;
     }
 }
 
-/* chain_rule(output, codes, operands, data, locals, reachable) -> list of floats:
- * ``_Judge._chain_rule``. */
+/* chain_rule(output, codes, arity, first, second, data, locals, reachable) -> list of floats, or
+ * None where a node's local derivatives are not to be had here (the Python then works it all out):
+ * ``_Judge._chain_rule``, over ``flat_operands``' arrays and ``data`` as an array('d'). */
 static PyObject *
 chain_rule(PyObject *module, PyObject *args)
 {
     Py_ssize_t output;
-    PyObject *codes, *operands, *data, *locals, *reachable;
-    if (!PyArg_ParseTuple(args, "nYO!O!O!Y:chain_rule", &output, &codes, &PyList_Type, &operands,
-                          &PyList_Type, &data, &PyList_Type, &locals, &reachable))
+    PyObject *codes, *arity_o, *first_o, *second_o, *data_o, *locals, *reachable;
+    if (!PyArg_ParseTuple(args, "nYSOOOO!Y:chain_rule", &output, &codes, &arity_o, &first_o, &second_o,
+                          &data_o, &PyList_Type, &locals, &reachable))
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(data);
-    if (all_floats(data, "data") < 0)
-        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(locals);
     if (PyByteArray_GET_SIZE(codes) != n || PyByteArray_GET_SIZE(reachable) != n ||
-        PyList_GET_SIZE(operands) != n || PyList_GET_SIZE(locals) != n || output < 0 || output >= n) {
+        PyBytes_GET_SIZE(arity_o) != n || output < 0 || output >= n) {
         PyErr_SetString(PyExc_ValueError, "chain_rule: lists of different lengths");
         return NULL;
     }
-    const char *code = PyByteArray_AS_STRING(codes);
-    const char *reach = PyByteArray_AS_STRING(reachable);
-    double *grads = PyMem_Calloc(n ? n : 1, sizeof(double));
+    Py_buffer vf, vs, vd;
+    long long *first = view_of(first_o, &vf, "q", n, "chain_rule");
+    long long *second = first == NULL ? NULL : view_of(second_o, &vs, "q", n, "chain_rule");
+    double *data = second == NULL ? NULL : view_of(data_o, &vd, "d", n, "chain_rule");
+    double *grads = data == NULL ? NULL : PyMem_Calloc(n, sizeof(double));
+    PyObject *result = NULL;
+    if (data != NULL && grads == NULL)
+        PyErr_NoMemory();
     if (grads == NULL)
-        return PyErr_NoMemory();
+        goto done;
+    const char *code = PyByteArray_AS_STRING(codes), *count = PyBytes_AS_STRING(arity_o);
+    const char *reach = PyByteArray_AS_STRING(reachable);
     grads[output] = 1.0;
     for (Py_ssize_t k = output; k >= 0; k--) {
-        double grad = grads[k];
+        double grad = grads[k], d[2];
         if (code[k] == LEAF || grad == 0.0 || !reach[k])
             continue;
-        PyObject *ins = PyList_GET_ITEM(operands, k);
-        Py_ssize_t count = PyTuple_GET_SIZE(ins);
-        for (Py_ssize_t i = 0; i < count; i++) {
-            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
-            grads[j] += local_of(code[k], k, (int)i, operands, data, locals) * grad;
+        if (!local_derivatives(code[k], k, count[k], first[k], second[k], data, locals, d)) {
+            result = Py_NewRef(Py_None);
+            goto done;
         }
+        grads[first[k]] += d[0] * grad;
+        if (count[k] == 2)
+            grads[second[k]] += d[1] * grad;
     }
-    PyObject *result = PyList_New(n);
+    result = PyList_New(n);
     for (Py_ssize_t k = 0; result != NULL && k < n; k++) {
         PyObject *x = PyFloat_FromDouble(grads[k]);
         if (x == NULL)
@@ -1282,7 +1262,14 @@ chain_rule(PyObject *module, PyObject *args)
         else
             PyList_SET_ITEM(result, k, x);
     }
+done:
     PyMem_Free(grads);
+    if (data != NULL)
+        PyBuffer_Release(&vd);
+    if (second != NULL)
+        PyBuffer_Release(&vs);
+    if (first != NULL)
+        PyBuffer_Release(&vf);
     return result;
 }
 
@@ -1362,22 +1349,6 @@ before_suspects(PyObject *module, PyObject *args)
         }
     }
     return found;
-}
-
-/* A typed, contiguous, writable view of an ``array.array`` (or a bytearray): the judge's running
- * state is kept in arrays, which its Python indexes as lists and these loops read as C arrays. */
-static void *
-view_of(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t length, const char *what)
-{
-    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_ND) < 0)
-        return NULL;
-    const char *have = view->format == NULL ? "B" : view->format;
-    if (strcmp(have, format) != 0 || (length >= 0 && view->shape[0] != length)) {
-        PyBuffer_Release(view);
-        PyErr_Format(PyExc_TypeError, "%s: an array('%s') of %zd items is wanted", what, format, length);
-        return NULL;
-    }
-    return view->buf;
 }
 
 /* flat_operands(operands) -> (arity, first, second): each node's operand count (bytes) and first
@@ -1591,29 +1562,10 @@ screen_steps(PyObject *module, PyObject *args)
             Py_ssize_t a = first[v], b = second[v];
             if (pending[v] > 0 || a < 0 || a >= n || (n_in == 2 && (b < 0 || b >= n)))
                 break; /* a consumer's step had not begun */
-            if (c == LEAF || (c == RELU && n_in != 1) || ((c == ADD || c == MUL) && n_in != 2))
+            double d[2];
+            if (!local_derivatives(c, v, n_in, a, b, data, locals, d))
                 break;
-            double local_a, local_b = 0.0;
-            if (c == OTHER) {
-                PyObject *mine = PyList_GET_ITEM(locals, v);
-                if (!PyTuple_CheckExact(mine) || PyTuple_GET_SIZE(mine) != n_in)
-                    break;
-                PyObject *l0 = PyTuple_GET_ITEM(mine, 0), *l1 = n_in == 2 ? PyTuple_GET_ITEM(mine, 1) : l0;
-                if (!PyFloat_CheckExact(l0) || !PyFloat_CheckExact(l1))
-                    break;
-                local_a = PyFloat_AS_DOUBLE(l0);
-                local_b = PyFloat_AS_DOUBLE(l1);
-            }
-            else if (c == ADD) {
-                local_a = local_b = 1.0;
-            }
-            else if (c == MUL) {
-                local_a = data[b];
-                local_b = data[a];
-            }
-            else { /* RELU */
-                local_a = data[v] > 0 ? 1.0 : 0.0;
-            }
+            double local_a = d[0], local_b = d[1];
             if (n_in == 2 && a == b) {
                 /* a + a: every write is to the operand's grad; what it was sent is their sum */
                 PyObject *node_a = PyList_GET_ITEM(objects, a);
@@ -1922,20 +1874,18 @@ PyInit__speedups(void)
     str_grad = PyUnicode_InternFromString("grad");
     str_backward = PyUnicode_InternFromString("_backward");
     str_data = PyUnicode_InternFromString("data");
-    str_label = PyUnicode_InternFromString("label");
     str_empty = PyUnicode_InternFromString("");
-    if (str_grad == NULL || str_backward == NULL || str_data == NULL || str_label == NULL ||
+    if (str_grad == NULL || str_backward == NULL || str_data == NULL ||
         str_empty == NULL)
         return NULL;
-    PyTypeObject *types[] = {&GradWritesType, &StepHookType, &StepCallType, &NodeTableType, &GradStoreType};
-    for (int i = 0; i < 5; i++)
+    PyTypeObject *types[] = {&StepHookType, &StepCallType, &NodeTableType, &GradStoreType};
+    for (int i = 0; i < 4; i++)
         if (PyType_Ready(types[i]) < 0)
             return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "GradWrites", (PyObject *)&GradWritesType) < 0 ||
-        PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0 ||
+    if (PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0 ||
         PyModule_AddObjectRef(m, "NodeTable", (PyObject *)&NodeTableType) < 0 ||
         PyModule_AddObjectRef(m, "GradStore", (PyObject *)&GradStoreType) < 0) {
         Py_DECREF(m);

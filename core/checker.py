@@ -32,7 +32,7 @@ import itertools
 import math
 import operator
 from array import array
-from collections.abc import Callable, Iterable, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -371,6 +371,7 @@ class _Judge:
                     given[k] = named[id(ref)]
         self.names = _Names(graph, labels, given)
         self._op_tables: tuple[bytearray, list[tuple[float, ...] | None]] | None = None
+        self._flat_arrays: tuple[bytes, array[int], array[int], array[float]] | None = None
         self.truth = self._chain_rule()
         self.warnings: list[str] = list(graph.warnings)
         self.step_nodes: Sequence[int] = []
@@ -402,13 +403,17 @@ class _Judge:
             self._op_tables = codes, locals_
         return self._op_tables
 
-    def _flat_operands(self) -> tuple[bytes, array[int], array[int]]:
-        """Each node's operand count, first and second operand (-1: none), for the compiled loop."""
-        compiled = speedups.compiled
-        assert compiled is not None
-        first, second = array("q", bytes(8 * self.graph.size)), array("q", bytes(8 * self.graph.size))
-        arity: bytes = compiled.flat_operands(self.graph.operands, first, second)
-        return arity, first, second
+    def _flat(self) -> tuple[bytes, array[int], array[int], array[float]]:
+        """For the compiled loops, made once: each node's operand count, first and second operand
+        (-1: none) and value, as arrays."""
+        if self._flat_arrays is None:
+            compiled = speedups.compiled
+            assert compiled is not None
+            g = self.graph
+            first, second = array("q", bytes(8 * g.size)), array("q", bytes(8 * g.size))
+            arity: bytes = compiled.flat_operands(g.operands, first, second)
+            self._flat_arrays = arity, first, second, array("d", g.data)
+        return self._flat_arrays
 
     def _chain_rule(self) -> list[float]:
         """Every node's grad by the chain rule on their graph, with gradstep's op table."""
@@ -416,10 +421,11 @@ class _Judge:
         compiled = speedups.compiled
         if compiled is not None:
             codes, locals_ = self._tables()
-            grads: list[float] = compiled.chain_rule(
-                g.output, codes, g.operands, g.data, locals_, g.reachable
+            truth: list[float] | None = compiled.chain_rule(
+                g.output, codes, *self._flat(), locals_, g.reachable
             )
-            return grads
+            if truth is not None:
+                return truth
         ops, operands, data, params, reachable = g.ops, g.operands, g.data, g.params, g.reachable
         grads = [0.0] * g.size
         grads[g.output] = 1.0
@@ -660,8 +666,7 @@ class _Judge:
         previous = 0
         if compiled is not None:
             codes, locals_ = self._tables()
-            arity, first_of, second_of = self._flat_operands()
-            values = array("d", data)
+            arity, first_of, second_of, values = self._flat()
             starts_q, ends_q = array("q", starts), array("q", ends)
         s = -1
         while s + 1 < count:
@@ -1281,12 +1286,7 @@ class _Judge:
                 if found:
                     break
         final, expected_grads = rec.final, self.expected_grads()
-        compiled = speedups.compiled
-        k = -1
-        while k < len(final):  # from one node that may differ to the next (every node without C)
-            k = k + 1 if compiled is None else compiled.first_differing(final, expected_grads, k + 1)
-            if k >= len(final):
-                break
+        for k in _maybe_differing(final, expected_grads):
             got, expected = final[k], expected_grads[k]
             if got != expected and not _near(got, expected) and not close(got, expected):
                 name = self.names[k]
@@ -1389,6 +1389,19 @@ class _Steps(Lazy[Step]):
     def failing(self) -> list[int]:
         """The 0-based positions of the steps with a problem."""
         return sorted(k for k, step in self._made.items() if step.problem is not None)
+
+
+def _maybe_differing(got: list[float], expected: list[float]) -> Iterator[int]:
+    """The nodes whose two numbers may not be close: every node, or where the compiled loop looks
+    first, only those it cannot pass (not both floats, or not close)."""
+    compiled = speedups.compiled
+    if compiled is None:
+        yield from range(len(got))
+        return
+    k = compiled.first_differing(got, expected, 0)
+    while k < len(got):
+        yield k
+        k = compiled.first_differing(got, expected, k + 1)
 
 
 def _sent_close(sent: float, due: float, scale: float) -> bool:
