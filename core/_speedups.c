@@ -385,6 +385,334 @@ attributes_store_back(Attributes *a)
     Py_RETURN_NONE;
 }
 
+/* --- record.py: Recording.log, kept compact ------------------------------------------------------- */
+
+/* Tape(table, START, END, ABORT): ``Recording.log`` as the compiled hooks write it. To Python it is
+ * the same flat sequence of triples as the list the Python hooks write (``len``, indexing, slices,
+ * iteration, ``extend`` with one triple), made item by item when asked for. Inside it, one event a
+ * triple: a node by its number in the table, a grad that is a float as the double, and no object
+ * held for either, so a step and a write cost no list appends, no reference to their node, and
+ * nothing to free afterwards. The judge's loops below read the events themselves. */
+enum { EV_WRITE = 0, EV_START = 1, EV_END = 2, EV_ABORT = 3, EV_OTHER = 4 };
+#define EV_KIND 7
+#define EV_FLOATS 8 /* a write whose old and new grads are the doubles */
+#define EV_SHIFT 4  /* the node's number (a write, a start) or the triple's in ``others`` (other) */
+
+typedef union {
+    double d;
+    PyObject *o; /* owned */
+} Field;
+
+typedef struct {
+    long long tag;
+    Field old, new;
+} Event;
+
+typedef struct {
+    PyObject_HEAD
+    NodeTable *table;
+    PyObject *markers[3]; /* START, END, ABORT */
+    PyObject *others;     /* the triples of anything else (an object not in the table), flat */
+    Event *events;
+    Py_ssize_t size, capacity;
+} Tape;
+
+static PyTypeObject TapeType;
+
+/* Room for one more event: 0, or -1 with MemoryError. */
+static int
+tape_reserve(Tape *tape)
+{
+    if (tape->size < tape->capacity)
+        return 0;
+    Py_ssize_t capacity = tape->capacity ? 2 * tape->capacity : 4096;
+    Event *events = PyMem_RawRealloc(tape->events, capacity * sizeof(Event));
+    if (events == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    tape->events = events;
+    tape->capacity = capacity;
+    return 0;
+}
+
+/* Node ``k``'s grad written: ``old`` (NULL: it had none) is taken over, ``new`` borrowed. */
+static int
+tape_write(Tape *tape, Py_ssize_t k, PyObject *old, PyObject *new)
+{
+    if (tape_reserve(tape) < 0) {
+        Py_XDECREF(old);
+        return -1;
+    }
+    Event *e = &tape->events[tape->size++];
+    if (old != NULL && PyFloat_CheckExact(old) && PyFloat_CheckExact(new)) {
+        e->tag = ((long long)k << EV_SHIFT) | EV_WRITE | EV_FLOATS;
+        e->old.d = PyFloat_AS_DOUBLE(old);
+        e->new.d = PyFloat_AS_DOUBLE(new);
+        Py_DECREF(old);
+    }
+    else {
+        e->tag = ((long long)k << EV_SHIFT) | EV_WRITE;
+        e->old.o = old == NULL ? Py_NewRef(Py_None) : old;
+        e->new.o = Py_NewRef(new);
+    }
+    return 0;
+}
+
+/* A step began (``kind`` EV_START, node ``k``), returned (EV_END) or raised (EV_ABORT). */
+static int
+tape_mark(Tape *tape, int kind, Py_ssize_t k)
+{
+    if (tape_reserve(tape) < 0)
+        return -1;
+    Event *e = &tape->events[tape->size++];
+    e->tag = ((long long)k << EV_SHIFT) | kind;
+    e->old.o = e->new.o = NULL;
+    return 0;
+}
+
+/* Any other triple (borrowed), kept as objects. */
+static int
+tape_other(Tape *tape, PyObject *a, PyObject *b, PyObject *c)
+{
+    if (tape_reserve(tape) < 0)
+        return -1;
+    Py_ssize_t at = PyList_GET_SIZE(tape->others) / 3;
+    if (PyList_Append(tape->others, a) < 0 || PyList_Append(tape->others, b) < 0 ||
+        PyList_Append(tape->others, c) < 0)
+        return -1;
+    Event *e = &tape->events[tape->size++];
+    e->tag = ((long long)at << EV_SHIFT) | EV_OTHER;
+    e->old.o = e->new.o = NULL;
+    return 0;
+}
+
+/* Item ``i`` of the flat sequence, borrowed, or NULL where it is a grad kept as a double (and then
+ * ``*number`` is it). */
+static PyObject *
+tape_borrow(Tape *tape, Py_ssize_t i, double *number)
+{
+    Event *e = &tape->events[i / 3];
+    int field = (int)(i % 3), kind = (int)(e->tag & EV_KIND);
+    Py_ssize_t n = (Py_ssize_t)(e->tag >> EV_SHIFT);
+    switch (kind) {
+    case EV_WRITE:
+        if (field == 0)
+            return PyList_GET_ITEM(tape->table->objects, n);
+        if (e->tag & EV_FLOATS) {
+            *number = field == 1 ? e->old.d : e->new.d;
+            return NULL;
+        }
+        return field == 1 ? e->old.o : e->new.o;
+    case EV_START:
+        return field == 0 ? tape->markers[0] : field == 1 ? PyList_GET_ITEM(tape->table->objects, n) : Py_None;
+    case EV_END:
+    case EV_ABORT:
+        return field == 0 ? tape->markers[kind - EV_START] : Py_None;
+    default:
+        return PyList_GET_ITEM(tape->others, 3 * n + field);
+    }
+}
+
+/* Item ``i`` as a new reference (no bounds check). */
+static PyObject *
+tape_item(Tape *tape, Py_ssize_t i)
+{
+    double number;
+    PyObject *item = tape_borrow(tape, i, &number);
+    return item == NULL ? PyFloat_FromDouble(number) : Py_NewRef(item);
+}
+
+static int
+Tape_init(Tape *self, PyObject *args, PyObject *kwds)
+{
+    NodeTable *table;
+    PyObject *start, *end, *abort;
+    if (!PyArg_ParseTuple(args, "O!OOO:Tape", &NodeTableType, &table, &start, &end, &abort))
+        return -1;
+    if (self->table != NULL || table->objects == NULL) {
+        PyErr_SetString(PyExc_TypeError, "Tape: made once, with a table of objects");
+        return -1;
+    }
+    self->others = PyList_New(0);
+    if (self->others == NULL)
+        return -1;
+    self->table = (NodeTable *)Py_NewRef(table);
+    self->markers[0] = Py_NewRef(start);
+    self->markers[1] = Py_NewRef(end);
+    self->markers[2] = Py_NewRef(abort);
+    return 0;
+}
+
+static void
+Tape_dealloc(Tape *self)
+{
+    for (Py_ssize_t i = 0; i < self->size; i++) {
+        Event *e = &self->events[i];
+        if ((e->tag & EV_KIND) == EV_WRITE && !(e->tag & EV_FLOATS)) {
+            Py_DECREF(e->old.o);
+            Py_DECREF(e->new.o);
+        }
+    }
+    PyMem_RawFree(self->events);
+    Py_XDECREF(self->table);
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(self->markers[i]);
+    Py_XDECREF(self->others);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t
+Tape_length(Tape *self)
+{
+    return 3 * self->size;
+}
+
+static PyObject *
+Tape_item(Tape *self, Py_ssize_t i)
+{
+    if (i < 0 || i >= 3 * self->size) {
+        PyErr_SetString(PyExc_IndexError, "log index out of range");
+        return NULL;
+    }
+    return tape_item(self, i);
+}
+
+static PyObject *
+Tape_subscript(Tape *self, PyObject *key)
+{
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+            return NULL;
+        Py_ssize_t n = PySlice_AdjustIndices(3 * self->size, &start, &stop, step);
+        PyObject *result = PyList_New(n);
+        if (result == NULL)
+            return NULL;
+        for (Py_ssize_t j = 0, i = start; j < n; j++, i += step) {
+            PyObject *item = tape_item(self, i);
+            if (item == NULL) {
+                Py_DECREF(result);
+                return NULL;
+            }
+            PyList_SET_ITEM(result, j, item);
+        }
+        return result;
+    }
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    return Tape_item(self, i < 0 ? i + 3 * self->size : i);
+}
+
+/* ``extend((a, b, c))``: one triple, as the Python hooks write them. */
+static PyObject *
+Tape_extend(Tape *self, PyObject *triple)
+{
+    PyObject *items = PySequence_Tuple(triple);
+    if (items == NULL)
+        return NULL;
+    if (PyTuple_GET_SIZE(items) != 3) {
+        Py_DECREF(items);
+        PyErr_SetString(PyExc_ValueError, "Tape.extend: one triple at a time");
+        return NULL;
+    }
+    PyObject *a = PyTuple_GET_ITEM(items, 0), *b = PyTuple_GET_ITEM(items, 1), *c = PyTuple_GET_ITEM(items, 2);
+    int failed;
+    Py_ssize_t k = -1;
+    if (a == self->markers[0] && c == Py_None && (k = number_in(self->table, b)) >= 0)
+        failed = tape_mark(self, EV_START, k);
+    else if ((a == self->markers[1] || a == self->markers[2]) && b == Py_None && c == Py_None)
+        failed = tape_mark(self, a == self->markers[1] ? EV_END : EV_ABORT, 0);
+    else if (a != self->markers[0] && (k = number_in(self->table, a)) >= 0)
+        failed = tape_write(self, k, Py_NewRef(b), c);
+    else
+        failed = tape_other(self, a, b, c);
+    Py_DECREF(items);
+    if (failed < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Tape_methods[] = {
+    {"extend", (PyCFunction)Tape_extend, METH_O, "extend((a, b, c)): one triple, as list.extend"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Tape_sequence = {
+    .sq_length = (lenfunc)Tape_length,
+    .sq_item = (ssizeargfunc)Tape_item,
+};
+
+static PyMappingMethods Tape_mapping = {
+    .mp_length = (lenfunc)Tape_length,
+    .mp_subscript = (binaryfunc)Tape_subscript,
+};
+
+static PyTypeObject TapeType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.Tape",
+    .tp_basicsize = sizeof(Tape),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Tape(table, START, END, ABORT): the recording's log of triples, kept compact",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Tape_init,
+    .tp_dealloc = (destructor)Tape_dealloc,
+    .tp_methods = Tape_methods,
+    .tp_as_sequence = &Tape_sequence,
+    .tp_as_mapping = &Tape_mapping,
+};
+
+/* The log the hooks and the judge's loops are given: a list, or a Tape. */
+typedef struct {
+    PyObject **items; /* a list's */
+    Tape *tape;
+    Py_ssize_t size;
+} LogView;
+
+static int
+log_view(PyObject *log, LogView *view, const char *what)
+{
+    if (PyList_Check(log)) {
+        *view = (LogView){&PyList_GET_ITEM(log, 0), NULL, PyList_GET_SIZE(log)};
+        return 0;
+    }
+    if (Py_IS_TYPE(log, &TapeType)) {
+        *view = (LogView){NULL, (Tape *)log, 3 * ((Tape *)log)->size};
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s: the log must be a list or a Tape", what);
+    return -1;
+}
+
+/* Item ``i`` of the log, borrowed: an object (the key of a triple, a step's node, a marker), never
+ * a grad kept as a double (NULL for that). */
+static PyObject *
+log_object(LogView *view, Py_ssize_t i)
+{
+    double unused;
+    return view->tape == NULL ? view->items[i] : tape_borrow(view->tape, i, &unused);
+}
+
+/* The triple at ``i`` as a write: its key (borrowed) and its old and new grads as numbers (1), or
+ * 0 where either is not one (``number_of``). */
+static int
+log_write(LogView *view, Py_ssize_t i, PyObject **key, double *old, double *new)
+{
+    if (view->tape != NULL) {
+        Event *e = &view->tape->events[i / 3];
+        if ((e->tag & (EV_KIND | EV_FLOATS)) == (EV_WRITE | EV_FLOATS)) {
+            *key = PyList_GET_ITEM(view->tape->table->objects, (Py_ssize_t)(e->tag >> EV_SHIFT));
+            *old = e->old.d;
+            *new = e->new.d;
+            return 1;
+        }
+    }
+    *key = log_object(view, i);
+    PyObject *o = view->tape == NULL ? view->items[i + 1] : tape_borrow(view->tape, i + 1, old);
+    PyObject *n = view->tape == NULL ? view->items[i + 2] : tape_borrow(view->tape, i + 2, new);
+    return (o == NULL || number_of(o, old)) && (n == NULL || number_of(n, new));
+}
+
 /* --- record.py: _grad_writes ------------------------------------------------------------------ */
 
 /* ``_grad_writes``'s ``__set__``: ``obj, old, new`` appended to the log, the grad set in the
@@ -407,8 +735,10 @@ write_in_dict(PyObject *log, PyObject *obj, PyObject *value)
     if (old == NULL)
         old = Py_None;
     Py_INCREF(old); /* the dict's reference goes with the write below */
-    int failed = PyList_Append(log, obj) < 0 || PyList_Append(log, old) < 0 ||
-                 PyList_Append(log, value) < 0 || PyDict_SetItem(dict, str_grad, value) < 0;
+    int failed = Py_IS_TYPE(log, &TapeType)
+                     ? tape_other((Tape *)log, obj, old, value) < 0
+                     : PyList_Append(log, obj) < 0 || PyList_Append(log, old) < 0 || PyList_Append(log, value) < 0;
+    failed = failed || PyDict_SetItem(dict, str_grad, value) < 0;
     Py_DECREF(old);
     Py_DECREF(dict);
     return failed ? -1 : 0;
@@ -434,8 +764,12 @@ GradStore_init(GradStore *self, PyObject *args, PyObject *kwds)
 {
     PyObject *log;
     NodeTable *table;
-    if (!PyArg_ParseTuple(args, "O!O!:GradStore", &PyList_Type, &log, &NodeTableType, &table))
+    if (!PyArg_ParseTuple(args, "OO!:GradStore", &log, &NodeTableType, &table))
         return -1;
+    if (!PyList_Check(log) && !Py_IS_TYPE(log, &TapeType)) {
+        PyErr_SetString(PyExc_TypeError, "GradStore: the log must be a list or a Tape");
+        return -1;
+    }
     Py_INCREF(log);
     Py_XSETREF(self->log, log);
     attributes_clear(&self->grads);
@@ -485,6 +819,11 @@ GradStore_set(GradStore *self, PyObject *obj, PyObject *value)
         return -1;
     }
     PyObject *old = self->grads.values[k];
+    if (Py_IS_TYPE(self->log, &TapeType)) { /* the old grad's reference goes to the tape */
+        self->grads.values[k] = Py_NewRef(value);
+        self->grads.changed[k] = 1;
+        return tape_write((Tape *)self->log, k, old, value);
+    }
     if (PyList_Append(self->log, obj) < 0 || PyList_Append(self->log, old == NULL ? Py_None : old) < 0 ||
         PyList_Append(self->log, value) < 0)
         return -1;
@@ -605,6 +944,7 @@ typedef struct {
     PyObject *start, *end, *abort;      /* the markers */
     PyObject *fallback;                 /* the class's own _backward, or None */
     Attributes steps;                   /* with a table: every node's own _backward, kept aside */
+    Py_ssize_t last;                    /* the number of the node whose step was asked for last */
 } StepHook;
 
 /* One of their steps, ready to run: ``run(node, original, ...)`` of ``_step_runner``. */
@@ -621,9 +961,13 @@ static int
 StepHook_init(StepHook *self, PyObject *args, PyObject *kwds)
 {
     PyObject *log, *starts, *ends, *start, *end, *abort, *fallback, *table = Py_None;
-    if (!PyArg_ParseTuple(args, "O!OOOOOO|O:StepHook", &PyList_Type, &log, &starts, &ends, &start, &end,
-                          &abort, &fallback, &table))
+    if (!PyArg_ParseTuple(args, "OOOOOOO|O:StepHook", &log, &starts, &ends, &start, &end, &abort, &fallback,
+                          &table))
         return -1;
+    if (!PyList_Check(log) && !Py_IS_TYPE(log, &TapeType)) {
+        PyErr_SetString(PyExc_TypeError, "StepHook: the log must be a list or a Tape");
+        return -1;
+    }
     if ((starts != Py_None || ends != Py_None) && (!PyList_Check(starts) || !PyList_Check(ends))) {
         PyErr_SetString(PyExc_TypeError, "StepHook: starts and ends are lists, or both None");
         return -1;
@@ -670,7 +1014,17 @@ StepHook_get(StepHook *self, PyObject *obj, PyObject *type)
         Py_INCREF(self);
         return (PyObject *)self;
     }
-    Py_ssize_t k = self->steps.table == NULL ? -1 : number_in(self->steps.table, obj);
+    NodeTable *table = self->steps.table;
+    Py_ssize_t k = -1;
+    if (table != NULL) {
+        /* a backward in the walk's order from the output (micrograd's is) asks for the node
+         * numbered one less than the last: found without a search of the table */
+        Py_ssize_t guess = self->last - 1;
+        k = guess >= 0 && guess < PyList_GET_SIZE(table->objects) && PyList_GET_ITEM(table->objects, guess) == obj
+                ? guess
+                : number_in(table, obj);
+        self->last = k;
+    }
     PyObject *original;
     if (k >= 0) {
         original = Py_XNewRef(self->steps.values[k]);
@@ -780,11 +1134,13 @@ StepCall_dealloc(StepCall *self)
     PyObject_Free(self);
 }
 
-/* Appends ``len(log)`` to ``places`` and then the triple ``a, b, None`` to the log. */
+/* Appends ``len(log)`` to ``places`` and then the triple ``a, b, None`` to the log (``kind`` and
+ * ``number``: the same, for a Tape: ``b``'s number in its table, -1 where it has none). */
 static int
-note(StepHook *hook, PyObject *places, Positions *kept, PyObject *a, PyObject *b)
+note(StepHook *hook, PyObject *places, Positions *kept, PyObject *a, PyObject *b, int kind, Py_ssize_t number)
 {
-    Py_ssize_t size = PyList_GET_SIZE(hook->log);
+    int on_tape = Py_IS_TYPE(hook->log, &TapeType);
+    Py_ssize_t size = on_tape ? 3 * ((Tape *)hook->log)->size : PyList_GET_SIZE(hook->log);
     if (places == Py_None) {
         if (positions_push(kept, size) < 0)
             return -1;
@@ -798,6 +1154,12 @@ note(StepHook *hook, PyObject *places, Positions *kept, PyObject *a, PyObject *b
         if (failed)
             return -1;
     }
+    if (on_tape) {
+        Tape *tape = (Tape *)hook->log;
+        if (kind == EV_START && (number < 0 || tape->table != hook->steps.table))
+            return tape_other(tape, a, b, Py_None);
+        return tape_mark(tape, kind, number < 0 ? 0 : number);
+    }
     if (PyList_Append(hook->log, a) < 0 || PyList_Append(hook->log, b) < 0 ||
         PyList_Append(hook->log, Py_None) < 0)
         return -1;
@@ -808,7 +1170,7 @@ static PyObject *
 StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
 {
     StepHook *hook = self->hook;
-    if (note(hook, hook->starts, &hook->began, hook->start, self->node) < 0)
+    if (note(hook, hook->starts, &hook->began, hook->start, self->node, EV_START, self->number) < 0)
         return NULL;
     if (hook->steps.table != NULL && self->number >= 0)
         table_step(hook->steps.table, self->number);
@@ -816,7 +1178,7 @@ StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
     if (result == NULL) {
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);
-        int failed = note(hook, hook->ends, &hook->ended, hook->abort, Py_None);
+        int failed = note(hook, hook->ends, &hook->ended, hook->abort, Py_None, EV_ABORT, 0);
         if (failed) { /* the log could not grow: that error wins, as in Python */
             Py_XDECREF(type);
             Py_XDECREF(value);
@@ -827,7 +1189,7 @@ StepCall_call(StepCall *self, PyObject *args, PyObject *kwargs)
         }
         return NULL;
     }
-    if (note(hook, hook->ends, &hook->ended, hook->end, Py_None) < 0) {
+    if (note(hook, hook->ends, &hook->ended, hook->end, Py_None, EV_END, 0) < 0) {
         Py_DECREF(result);
         return NULL;
     }
@@ -1428,8 +1790,10 @@ static PyObject *
 steps_in_turn(PyObject *module, PyObject *args)
 {
     PyObject *log, *starts_arr, *ends_arr, *table, *end, *nodes_arr, *places_arr;
-    if (!PyArg_ParseTuple(args, "O!OOOOOO:steps_in_turn", &PyList_Type, &log, &starts_arr, &ends_arr,
-                          &table, &end, &nodes_arr, &places_arr))
+    LogView lv;
+    if (!PyArg_ParseTuple(args, "OOOOOOO:steps_in_turn", &log, &starts_arr, &ends_arr, &table, &end, &nodes_arr,
+                          &places_arr) ||
+        log_view(log, &lv, "steps_in_turn") < 0)
         return NULL;
     int by_address = PyObject_TypeCheck(table, &NodeTableType);
     if (!by_address && !PyDict_Check(table)) {
@@ -1440,7 +1804,9 @@ steps_in_turn(PyObject *module, PyObject *args)
     long long *starts = view_of(starts_arr, &vs, "q", -1, "steps_in_turn");
     if (starts == NULL)
         return NULL;
-    Py_ssize_t count = vs.shape[0], size = PyList_GET_SIZE(log), previous = 0;
+    Py_ssize_t count = vs.shape[0], size = lv.size, previous = 0;
+    /* a tape of this table's nodes: a step's node is its number, read without a search */
+    int numbered = lv.tape != NULL && (PyObject *)lv.tape->table == table;
     long long *ends = view_of(ends_arr, &ve, "q", count, "steps_in_turn");
     long long *nodes = ends == NULL ? NULL : view_of(nodes_arr, &vn, "q", count, "steps_in_turn");
     long long *places = nodes == NULL ? NULL : view_of(places_arr, &vp, "q", count, "steps_in_turn");
@@ -1461,8 +1827,12 @@ steps_in_turn(PyObject *module, PyObject *args)
     char *ended = PyByteArray_AS_STRING(finished);
     for (Py_ssize_t s = 0; s < count; s++) {
         Py_ssize_t p = starts[s], q = ends[s];
-        PyObject *key = PyList_GET_ITEM(log, p + 1);
-        if (by_address) {
+        Event *began = numbered ? &lv.tape->events[p / 3] : NULL;
+        PyObject *key = log_object(&lv, p + 1);
+        if (began != NULL && (began->tag & EV_KIND) == EV_START) {
+            nodes[s] = began->tag >> EV_SHIFT;
+        }
+        else if (by_address) {
             nodes[s] = number_in((NodeTable *)table, key);
         }
         else {
@@ -1478,7 +1848,7 @@ steps_in_turn(PyObject *module, PyObject *args)
             }
         }
         places[s] = p / 3;
-        ended[s] = PyList_GET_ITEM(log, q) == end;
+        ended[s] = log_object(&lv, q) == end;
     }
     result = finished;
 done:
@@ -1513,10 +1883,12 @@ screen_steps(PyObject *module, PyObject *args)
     Py_ssize_t s, previous, output;
     PyObject *nodes_o, *starts_o, *ends_o, *finished, *log, *objects, *arity_o, *first_o, *second_o;
     PyObject *codes, *data_o, *locals, *cur_o, *pending_o, *first_step_o, *grads_o, *befores;
-    if (!PyArg_ParseTuple(args, "nnOOOYO!O!SOOYOO!nOOOOO!:screen_steps", &s, &previous, &nodes_o,
-                          &starts_o, &ends_o, &finished, &PyList_Type, &log, &PyList_Type, &objects,
-                          &arity_o, &first_o, &second_o, &codes, &data_o, &PyList_Type, &locals, &output,
-                          &cur_o, &pending_o, &first_step_o, &grads_o, &PyList_Type, &befores))
+    LogView lv;
+    if (!PyArg_ParseTuple(args, "nnOOOYOO!SOOYOO!nOOOOO!:screen_steps", &s, &previous, &nodes_o, &starts_o,
+                          &ends_o, &finished, &log, &PyList_Type, &objects, &arity_o, &first_o, &second_o,
+                          &codes, &data_o, &PyList_Type, &locals, &output, &cur_o, &pending_o, &first_step_o,
+                          &grads_o, &PyList_Type, &befores) ||
+        log_view(log, &lv, "screen_steps") < 0)
         return NULL;
     Py_ssize_t count = PyByteArray_GET_SIZE(finished), n = PyList_GET_SIZE(objects);
     if (PyList_GET_SIZE(befores) != count || PyByteArray_GET_SIZE(codes) != n ||
@@ -1544,7 +1916,7 @@ screen_steps(PyObject *module, PyObject *args)
     double *data = buffers[5], *cur = buffers[6], *grads = buffers[9];
     const char *arity = PyBytes_AS_STRING(arity_o), *code = PyByteArray_AS_STRING(codes);
     const char *done = PyByteArray_AS_STRING(finished);
-    Py_ssize_t size = PyList_GET_SIZE(log);
+    Py_ssize_t size = lv.size;
     for (; s < count; s++) {
         Py_ssize_t v = nodes[s], p = starts[s], q = ends[s];
         Py_ssize_t w = p + 3; /* the step's first write */
@@ -1553,7 +1925,6 @@ screen_steps(PyObject *module, PyObject *args)
             break;
         double grad_v = cur[v];
         int n_in = arity[v], c = code[v];
-        PyObject **at = &PyList_GET_ITEM(log, 0) + w;
         if (n_in == 0) {
             if (q != w)
                 break; /* a leaf's step that wrote something */
@@ -1568,11 +1939,11 @@ screen_steps(PyObject *module, PyObject *args)
             double local_a = d[0], local_b = d[1];
             if (n_in == 2 && a == b) {
                 /* a + a: every write is to the operand's grad; what it was sent is their sum */
-                PyObject *node_a = PyList_GET_ITEM(objects, a);
+                PyObject *node_a = PyList_GET_ITEM(objects, a), *key;
                 double sent = 0.0, old, value = 0.0, earliest = 0.0;
                 Py_ssize_t i;
                 for (i = 0; i < q - w; i += 3) {
-                    if (at[i] != node_a || !number_of(at[i + 1], &old) || !number_of(at[i + 2], &value))
+                    if (!log_write(&lv, w + i, &key, &old, &value) || key != node_a)
                         break;
                     if (i == 0)
                         earliest = old;
@@ -1597,14 +1968,15 @@ screen_steps(PyObject *module, PyObject *args)
                 if (q - w != 6)
                     break;
                 PyObject *node_a = PyList_GET_ITEM(objects, a), *node_b = PyList_GET_ITEM(objects, b);
-                int first_a = at[0] == node_a && at[3] == node_b;
-                if (!first_a && !(at[0] == node_b && at[3] == node_a))
+                PyObject *key_1, *key_2;
+                double old_1, got_1, old_2, got_2;
+                if (!log_write(&lv, w, &key_1, &old_1, &got_1) || !log_write(&lv, w + 3, &key_2, &old_2, &got_2))
                     break;
-                PyObject **wa = first_a ? at : at + 3, **wb = first_a ? at + 3 : at;
-                double old_a, got_a, old_b, got_b;
-                if (!number_of(wa[1], &old_a) || !number_of(wa[2], &got_a) || !number_of(wb[1], &old_b) ||
-                    !number_of(wb[2], &got_b))
+                int first_a = key_1 == node_a && key_2 == node_b;
+                if (!first_a && !(key_1 == node_b && key_2 == node_a))
                     break;
+                double old_a = first_a ? old_1 : old_2, got_a = first_a ? got_1 : got_2;
+                double old_b = first_a ? old_2 : old_1, got_b = first_a ? got_2 : got_1;
                 if (!sent_close(got_a - old_a, local_a * grad_v, fmax(fabs(old_a), fabs(got_a))) ||
                     !sent_close(got_b - old_b, local_b * grad_v, fmax(fabs(old_b), fabs(got_b))))
                     break;
@@ -1614,9 +1986,9 @@ screen_steps(PyObject *module, PyObject *args)
                 pending[b] -= 1;
             }
             else {
+                PyObject *key;
                 double old_a, got_a;
-                if (q - w != 3 || at[0] != PyList_GET_ITEM(objects, a) || !number_of(at[1], &old_a) ||
-                    !number_of(at[2], &got_a))
+                if (q - w != 3 || !log_write(&lv, w, &key, &old_a, &got_a) || key != PyList_GET_ITEM(objects, a))
                     break;
                 if (!sent_close(got_a - old_a, local_a * grad_v, fmax(fabs(old_a), fabs(got_a))))
                     break;
@@ -1878,8 +2250,8 @@ PyInit__speedups(void)
     if (str_grad == NULL || str_backward == NULL || str_data == NULL ||
         str_empty == NULL)
         return NULL;
-    PyTypeObject *types[] = {&StepHookType, &StepCallType, &NodeTableType, &GradStoreType};
-    for (int i = 0; i < 4; i++)
+    PyTypeObject *types[] = {&StepHookType, &StepCallType, &NodeTableType, &GradStoreType, &TapeType};
+    for (int i = 0; i < 5; i++)
         if (PyType_Ready(types[i]) < 0)
             return NULL;
     PyObject *m = PyModule_Create(&module);
@@ -1887,7 +2259,8 @@ PyInit__speedups(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0 ||
         PyModule_AddObjectRef(m, "NodeTable", (PyObject *)&NodeTableType) < 0 ||
-        PyModule_AddObjectRef(m, "GradStore", (PyObject *)&GradStoreType) < 0) {
+        PyModule_AddObjectRef(m, "GradStore", (PyObject *)&GradStoreType) < 0 ||
+        PyModule_AddObjectRef(m, "Tape", (PyObject *)&TapeType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -66,12 +66,16 @@ class Recording:
     node, None``, ``END, None, None`` and ``ABORT, None, None``: a step began, returned or raised.
     Steps nest when theirs call each other; a write belongs to the innermost step running (to none
     outside them). One flat list and no object per event: the hooks run once per step and per
-    write of a graph of a hundred thousand nodes, so they do as little as Python allows.
+    write of a graph of a hundred thousand nodes, so they do as little as Python allows. Where the
+    loops are compiled, the log is a ``_speedups.Tape``: the same sequence of triples to Python,
+    kept as one small record a triple (a node by its number, a float grad as a double), which the
+    compiled judge reads without making an object.
     """
 
     initial: list[float]
     final: list[float] = field(default_factory=list)
-    log: list[Any] = field(default_factory=list)
+    log: Any = field(default_factory=list)
+    """A list, or the compiled ``Tape`` (a sequence with ``extend`` of one triple)."""
     starts: MutableSequence[int] = field(default_factory=list)
     """Where each step's ``START`` is in the log, in the order the steps began."""
     ends: MutableSequence[int] = field(default_factory=list)
@@ -178,9 +182,11 @@ class _Hooks:
     def __init__(self, graph: ForeignGraph, recording: Recording) -> None:
         self.graph = graph
         self.recording = recording
-        self.log = recording.log
         self.undo: list[Callable[[], None]] = []
         self._table: Any = None
+        if speedups.compiled is not None:  # the log kept compact, for the compiled hooks and judge
+            recording.log = speedups.compiled.Tape(self.table(), START, END, ABORT)
+        self.log = recording.log
         self.grad_stores: list[Any] = []
         """The compiled grad hooks put on, one per class (``_speedups.GradStore``)."""
         self.step_hook: Any = None

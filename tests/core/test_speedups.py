@@ -266,3 +266,110 @@ def test_gradstep_pure_python_leaves_the_compiled_loops_out() -> None:
     env = {**os.environ, "GRADSTEP_PURE_PYTHON": "1"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout.strip() == "True", done.stderr
+
+
+# --- the recording's log: a Tape where the loops are compiled, a list where not --------------------
+
+ENGINES = sorted((EXAMPLES / "engines").glob("*.py"))
+FILES = sorted(EXAMPLES.glob("*.gs"))
+
+
+def recorded_log(engine: Path, source: Path) -> list[Any]:
+    """The log of one check of ``source`` with ``engine``, each item as the judge reads it: their
+    node by its number, a marker by its name, a grad as a float (None kept), anything else by type."""
+    from gradstep.core import checker, record
+
+    seen: list[tuple[ForeignGraph, Any]] = []
+
+    def keeping(graph: ForeignGraph, timeout: float = record.TIMEOUT) -> Any:
+        recording = record.record(graph, timeout)
+        seen.append((graph, recording))
+        return recording
+
+    original = checker.record
+    checker.record = keeping  # type: ignore[assignment]
+    try:
+        checker.check_file(str(source), str(engine))
+    finally:
+        checker.record = original  # type: ignore[assignment]
+    ((graph, recording),) = seen
+    numbers = {id(obj): k for k, obj in enumerate(graph.objects)}
+    markers = {id(record.START): "START", id(record.END): "END", id(record.ABORT): "ABORT"}
+
+    def item(x: Any) -> Any:
+        if id(x) in markers:
+            return markers[id(x)]
+        if id(x) in numbers:
+            return ("node", numbers[id(x)])
+        if x is None or isinstance(x, (int, float)):
+            return x if x is None else float(x)
+        return type(x).__name__
+
+    log = recording.log
+    assert type(log).__name__ == ("list" if speedups.compiled is None else "Tape")
+    assert len(log) % 3 == 0
+    return [item(x) for x in log]
+
+
+@pytest.mark.parametrize("engine", ENGINES, ids=lambda p: p.stem)
+def test_the_compiled_log_reads_as_the_python_one(engine: Path) -> None:
+    """Every example engine on every example file: the Tape the compiled hooks write reads, item by
+    item, as the list the Python hooks write (steps, writes, steps that raised, strays)."""
+    compiled()
+    for source in FILES:
+        fast = recorded_log(engine, source)
+        built, speedups.compiled = speedups.compiled, None
+        try:
+            slow = recorded_log(engine, source)
+        finally:
+            speedups.compiled = built
+        assert fast == slow, source.name
+
+
+def test_a_tape_is_a_sequence_of_triples() -> None:
+    from gradstep.core.record import ABORT, END, START
+
+    speedups_module = compiled()
+    nodes = [MicrogradValue(float(k)) for k in range(3)]
+    stranger = MicrogradValue(9.0)
+    tape = speedups_module.Tape(speedups_module.NodeTable(nodes), START, END, ABORT)
+    triples = [
+        (START, nodes[2], None),  # a step of a node
+        (nodes[0], 0.0, 1.5),  # a write of floats
+        (nodes[1], None, 2),  # a write of anything else
+        (END, None, None),
+        (START, stranger, None),  # a step of an object outside the graph
+        (stranger, 0.0, 1.0),  # a write outside the graph
+        (ABORT, None, None),
+    ]
+    for triple in triples:
+        tape.extend(triple)
+    flat = [x for triple in triples for x in triple]
+    assert len(tape) == len(flat) == 21
+    assert list(tape) == flat
+    assert all(a is b for a, b in zip(tape, flat, strict=True) if not isinstance(b, float))
+    assert [tape[i] for i in range(-21, 0)] == flat
+    assert tape[::3] == flat[::3] and tape[4:8] == flat[4:8]
+    with pytest.raises(IndexError):
+        tape[21]
+    with pytest.raises(ValueError):
+        tape.extend((START, None))
+
+
+def test_a_tape_lets_go_of_what_it_holds() -> None:
+    """A grad that is not a float is held by the log while it lives, and freed with it."""
+    from gradstep.core.record import ABORT, END, START
+
+    class Grad(float):
+        pass
+
+    speedups_module = compiled()
+    nodes = [MicrogradValue(1.0)]
+    old, new = Grad(1.0), Grad(2.0)
+    refs = [weakref.ref(old), weakref.ref(new)]
+    tape = speedups_module.Tape(speedups_module.NodeTable(nodes), START, END, ABORT)
+    tape.extend((nodes[0], old, new))
+    del old, new
+    assert all(ref() is not None for ref in refs) and tape[1] == 1.0 and type(tape[2]) is Grad
+    del tape
+    assert all(ref() is None for ref in refs)
