@@ -20,6 +20,27 @@ static PyObject *str_grad;      /* "grad" */
 static PyObject *str_backward;  /* "_backward" */
 static PyObject *str_data;      /* "data" */
 static PyObject *str_empty;     /* "" */
+static PyObject *array_type;    /* array.array */
+
+/* A new ``array.array(typecode)`` of ``n`` zeros (made as ``array(typecode, [0]) * n``, which is
+ * a copy of memory, not a conversion of a list), with its items at ``*items``. */
+static PyObject *
+new_array(const char *typecode, Py_ssize_t n, void **items)
+{
+    PyObject *one = PyObject_CallFunction(array_type, "s[i]", typecode, 0);
+    PyObject *result = one == NULL ? NULL : PySequence_Repeat(one, n);
+    Py_XDECREF(one);
+    if (result == NULL)
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(result, &view, PyBUF_WRITABLE) < 0) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    *items = view.buf; /* stays where it is: the array is not resized while it is ours */
+    PyBuffer_Release(&view);
+    return result;
+}
 
 
 /* ``getattr(obj, name)``, with *result NULL and no error where there is no such attribute: 1 found,
@@ -415,6 +436,7 @@ typedef struct {
     PyObject *others;     /* the triples of anything else (an object not in the table), flat */
     Event *events;
     Py_ssize_t size, capacity;
+    Py_ssize_t held; /* how many events hold objects (none: nothing to let go of, event by event) */
 } Tape;
 
 static PyTypeObject TapeType;
@@ -455,6 +477,7 @@ tape_write(Tape *tape, Py_ssize_t k, PyObject *old, PyObject *new)
         e->tag = ((long long)k << EV_SHIFT) | EV_WRITE;
         e->old.o = old == NULL ? Py_NewRef(Py_None) : old;
         e->new.o = Py_NewRef(new);
+        tape->held++;
     }
     return 0;
 }
@@ -547,11 +570,12 @@ Tape_init(Tape *self, PyObject *args, PyObject *kwds)
 static void
 Tape_dealloc(Tape *self)
 {
-    for (Py_ssize_t i = 0; i < self->size; i++) {
+    for (Py_ssize_t i = 0; i < self->size && self->held > 0; i++) {
         Event *e = &self->events[i];
         if ((e->tag & EV_KIND) == EV_WRITE && !(e->tag & EV_FLOATS)) {
             Py_DECREF(e->old.o);
             Py_DECREF(e->new.o);
+            self->held--;
         }
     }
     PyMem_RawFree(self->events);
@@ -927,13 +951,10 @@ positions_push(Positions *p, Py_ssize_t at)
 static PyObject *
 positions_array(Positions *p)
 {
-    PyObject *bytes = PyBytes_FromStringAndSize((const char *)p->at, p->size * (Py_ssize_t)sizeof(long long));
-    if (bytes == NULL)
-        return NULL;
-    PyObject *module = PyImport_ImportModule("array");
-    PyObject *result = module == NULL ? NULL : PyObject_CallMethod(module, "array", "sO", "q", bytes);
-    Py_XDECREF(module);
-    Py_DECREF(bytes);
+    void *items;
+    PyObject *result = new_array("q", p->size, &items);
+    if (result != NULL && p->size)
+        memcpy(items, p->at, p->size * sizeof(long long));
     return result;
 }
 
@@ -2216,10 +2237,41 @@ error:
     return NULL;
 }
 
+/* doubles(items) -> array('d'): ``array("d", items)`` for a list (a float read as it is, anything
+ * else as ``float()`` would, as the array does), without the array's item-by-item conversion. */
+static PyObject *
+doubles(PyObject *module, PyObject *list)
+{
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "doubles: a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    double *items;
+    PyObject *result = new_array("d", n, (void **)&items);
+    if (result == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n && k < PyList_GET_SIZE(list); k++) {
+        PyObject *x = PyList_GET_ITEM(list, k);
+        if (PyFloat_CheckExact(x)) {
+            items[k] = PyFloat_AS_DOUBLE(x);
+            continue;
+        }
+        double d = PyFloat_AsDouble(x);
+        if (d == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        items[k] = d;
+    }
+    return result;
+}
+
 /* --- the module --------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "see foreign._walk_by_node"},
+    {"doubles", doubles, METH_O, "array('d', items) for a list, at C speed"},
     {"arrange", arrange, METH_VARARGS, "see foreign.read"},
     {"all_exactly", all_exactly, METH_VARARGS, "see foreign.read"},
     {"where_is", where_is, METH_VARARGS, "see foreign.read"},
@@ -2247,6 +2299,11 @@ PyInit__speedups(void)
     str_backward = PyUnicode_InternFromString("_backward");
     str_data = PyUnicode_InternFromString("data");
     str_empty = PyUnicode_InternFromString("");
+    PyObject *array_module = PyImport_ImportModule("array");
+    array_type = array_module == NULL ? NULL : PyObject_GetAttrString(array_module, "array");
+    Py_XDECREF(array_module);
+    if (array_type == NULL)
+        return NULL;
     if (str_grad == NULL || str_backward == NULL || str_data == NULL ||
         str_empty == NULL)
         return NULL;

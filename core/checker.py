@@ -410,9 +410,9 @@ class _Judge:
             compiled = speedups.compiled
             assert compiled is not None
             g = self.graph
-            first, second = array("q", bytes(8 * g.size)), array("q", bytes(8 * g.size))
+            first, second = array("q", [0]) * g.size, array("q", [0]) * g.size
             arity: bytes = compiled.flat_operands(g.operands, first, second)
-            self._flat_arrays = arity, first, second, array("d", g.data)
+            self._flat_arrays = arity, first, second, compiled.doubles(g.data)
         return self._flat_arrays
 
     def _chain_rule(self) -> list[float]:
@@ -631,10 +631,8 @@ class _Judge:
         places: Sequence[int]
         if compiled is not None and table is not None and number == table.get:
             # each step's node and where it began (the number of the triple), in C
-            nodes, places = array("q", bytes(8 * count)), array("q", bytes(8 * count))
-            in_turn = compiled.steps_in_turn(
-                log, array("q", starts), array("q", ends), table, END, nodes, places
-            )
+            nodes, places = array("q", [0]) * count, array("q", [0]) * count
+            in_turn = compiled.steps_in_turn(log, _q(starts), _q(ends), table, END, nodes, places)
             if in_turn is None:
                 return None
             finished = in_turn
@@ -655,10 +653,10 @@ class _Judge:
         self._number = number
         operands, objects, ops, data, output = g.operands, g.objects, g.ops, g.data, g.output
         # the running state as arrays: indexed here as lists, read by the compiled loop as C arrays
-        cur = array("d", rec.initial)
+        cur = array("d", rec.initial) if compiled is None else compiled.doubles(rec.initial)
         pending = self._uses()
         first_step = array("q", [-1]) * g.size
-        grads = array("d", bytes(8 * count))
+        grads = array("d", [0.0]) * count
         # None where the step wrote each of its operands' grads (judge reads them from the writes)
         befores: list[tuple[float, ...] | None] = [None] * count
         judged: dict[int, Step] = {}
@@ -667,7 +665,7 @@ class _Judge:
         if compiled is not None:
             codes, locals_ = self._tables()
             arity, first_of, second_of, values = self._flat()
-            starts_q, ends_q = array("q", starts), array("q", ends)
+            starts_q, ends_q = _q(starts), _q(ends)
         s = -1
         while s + 1 < count:
             s += 1
@@ -929,7 +927,7 @@ class _Judge:
         at first, every such use (an order check per step)."""
         g = self.graph
         compiled = speedups.compiled
-        pending = array("q", bytes(8 * g.size))
+        pending = array("q", [0]) * g.size
         if compiled is not None:
             self._reused = bool(compiled.uses(g.operands, g.reachable, pending))
             return pending
@@ -1389,6 +1387,11 @@ class _Steps(Lazy[Step]):
     def failing(self) -> list[int]:
         """The 0-based positions of the steps with a problem."""
         return sorted(k for k, step in self._made.items() if step.problem is not None)
+
+
+def _q(positions: Sequence[int]) -> array[int]:
+    """Positions as an array('q'), for the compiled loops: the recording's own where it is one."""
+    return positions if isinstance(positions, array) and positions.typecode == "q" else array("q", positions)
 
 
 def _maybe_differing(got: list[float], expected: list[float]) -> Iterator[int]:
