@@ -1352,6 +1352,104 @@ read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names)
     return 0; /* labels are read when asked for (``foreign._Labels``) */
 }
 
+/* What ``arrange`` makes, made by ``walk`` as it numbers each node (given ``parse``). */
+typedef struct {
+    PyObject *parse, *op_add, *op_mul;      /* borrowed */
+    PyObject *known;                        /* op name -> what ``parse`` gave for it */
+    PyObject *ops, *params, *operands, *left, *zero, *none;
+    char *codes;
+    Py_ssize_t codes_capacity;
+} Arranged;
+
+static void
+arranged_clear(Arranged *arr)
+{
+    Py_CLEAR(arr->known);
+    Py_CLEAR(arr->ops);
+    Py_CLEAR(arr->params);
+    Py_CLEAR(arr->operands);
+    Py_CLEAR(arr->left);
+    Py_CLEAR(arr->zero);
+    Py_CLEAR(arr->none);
+    PyMem_Free(arr->codes);
+    arr->codes = NULL;
+}
+
+/* Node ``k``, named ``name``, with the operands in ``tuple`` (the first two numbered ``pair``),
+ * arranged as ``arrange`` arranges it: a + or a * of two operands, or an op of one, that ``parse``
+ * knows; its two operands put in order in ``tuple`` where they came in a set. Anything else with
+ * operands goes to ``left``, for the Python. */
+static int
+arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, PyObject *tuple, const Py_ssize_t *pair, int in_order)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
+    PyObject *op = Py_None, *param = arr->zero, *arranged = arr->none;
+    long code = 0;
+    if (k >= arr->codes_capacity) {
+        Py_ssize_t capacity = arr->codes_capacity ? 2 * arr->codes_capacity : 1024;
+        char *codes = PyMem_Realloc(arr->codes, capacity);
+        if (codes == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        arr->codes = codes;
+        arr->codes_capacity = capacity;
+    }
+    if (count > 0) {
+        PyObject *entry = NULL;
+        if (PyUnicode_CheckExact(name)) {
+            entry = PyDict_GetItemWithError(arr->known, name);
+            if (entry == NULL) {
+                if (PyErr_Occurred())
+                    return -1;
+                entry = PyObject_CallOneArg(arr->parse, name);
+                if (entry == NULL)
+                    return -1;
+                int failed = PyDict_SetItem(arr->known, name, entry);
+                Py_DECREF(entry); /* the dict keeps it */
+                if (failed < 0)
+                    return -1;
+            }
+        }
+        int easy = 0;
+        if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
+            PyObject *known_op = PyTuple_GET_ITEM(entry, 0);
+            long arity = PyLong_AsLong(PyTuple_GET_ITEM(entry, 2));
+            if ((known_op == arr->op_add || known_op == arr->op_mul) && count == 2) {
+                if (!in_order && !(pair[0] < pair[1])) { /* a fresh tuple: ours to reorder */
+                    PyObject *first = PyTuple_GET_ITEM(tuple, 0);
+                    PyTuple_SET_ITEM(tuple, 0, PyTuple_GET_ITEM(tuple, 1));
+                    PyTuple_SET_ITEM(tuple, 1, first);
+                }
+                easy = 1;
+            }
+            else if (arity == 1 && count == 1) {
+                easy = 1;
+            }
+            if (easy) {
+                op = known_op;
+                param = PyTuple_GET_ITEM(entry, 1);
+                arranged = tuple;
+                code = PyLong_AsLong(PyTuple_GET_ITEM(entry, 3));
+            }
+            if (PyErr_Occurred())
+                return -1;
+        }
+        if (!easy) {
+            PyObject *x = PyLong_FromSsize_t(k);
+            int failed = x == NULL || PyList_Append(arr->left, x) < 0;
+            Py_XDECREF(x);
+            if (failed)
+                return -1;
+        }
+    }
+    arr->codes[k] = (char)code;
+    if (PyList_Append(arr->ops, op) < 0 || PyList_Append(arr->params, param) < 0 ||
+        PyList_Append(arr->operands, arranged) < 0)
+        return -1;
+    return 0;
+}
+
 /* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, table, data, names) or None:
  * the numbering of ``_walk_by_node``, where every node is of class ``cls`` and hashes by identity,
  * with each node's data and op name. ``raw[k]`` is a tuple of operand numbers; ``table`` a
@@ -1360,8 +1458,24 @@ static PyObject *
 walk(PyObject *module, PyObject *args)
 {
     PyObject *starts, *cls, *children_name, *op_name;
-    if (!PyArg_ParseTuple(args, "O!OUO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name))
+    Arranged arr = {NULL};
+    if (!PyArg_ParseTuple(args, "O!OUO|OOO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name,
+                          &arr.parse, &arr.op_add, &arr.op_mul))
         return NULL;
+    if (arr.parse != NULL) {
+        arr.known = PyDict_New();
+        arr.ops = PyList_New(0);
+        arr.params = PyList_New(0);
+        arr.operands = PyList_New(0);
+        arr.left = PyList_New(0);
+        arr.zero = PyFloat_FromDouble(0.0);
+        arr.none = PyTuple_New(0);
+        if (arr.known == NULL || arr.ops == NULL || arr.params == NULL || arr.operands == NULL ||
+            arr.left == NULL || arr.zero == NULL || arr.none == NULL) {
+            arranged_clear(&arr);
+            return NULL;
+        }
+    }
     PyObject *objects = PyList_New(0), *raw = PyList_New(0), *ordered = PyList_New(0);
     PyObject *data = PyList_New(0), *names = PyList_New(0);
     PyObject *numbers = PyList_New(0); /* each node's number as an int, shared by its users' tuples */
@@ -1415,7 +1529,9 @@ walk(PyObject *module, PyObject *args)
                              PyList_Append(objects, obj) < 0 ||
                              PyList_Append(raw, tuple) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
-                             read_node(obj, op_name, data, names) < 0;
+                             read_node(obj, op_name, data, names) < 0 ||
+                             (arr.parse != NULL &&
+                              arrange_walked(&arr, k, PyList_GET_ITEM(names, k), tuple, pair, entry.in_order) < 0);
                 Py_XDECREF(number);
                 Py_DECREF(tuple);
                 Py_DECREF(entry.given); /* the operands are in ``objects`` now, which keeps them alive */
@@ -1471,11 +1587,22 @@ walk(PyObject *module, PyObject *args)
         Py_DECREF(table);
         Py_DECREF(data);
         Py_DECREF(names);
+        arranged_clear(&arr);
         Py_RETURN_NONE;
     }
     table->objects = Py_NewRef(objects);
+    if (arr.parse != NULL) {
+        Py_ssize_t n = PyList_GET_SIZE(objects);
+        PyObject *codes = PyByteArray_FromStringAndSize(n ? arr.codes : "", n);
+        PyObject *result = codes == NULL ? NULL
+                                         : Py_BuildValue("(NNNNNNOOONO)", objects, raw, ordered, table, data, names,
+                                                         arr.ops, arr.params, arr.operands, codes, arr.left);
+        arranged_clear(&arr);
+        return result;
+    }
     return Py_BuildValue("(NNNNNN)", objects, raw, ordered, table, data, names);
 error:
+    arranged_clear(&arr);
     clear(&stack);
     PyMem_Free(stack.items);
     PyMem_Free(operands.items);

@@ -194,10 +194,12 @@ _Walked = tuple[
     Sequence[str],
     dict[int, int] | None,
     Any,
+    Any,
 ]
 """A walk's lists, node ``k`` in creation order: the nodes, their operands' numbers, whether those
 came in order (not in a set), their op names, data and labels; ``id()`` -> number (None where it is
-made from the next when first asked for), and node -> number where the nodes hash by identity."""
+made from the next when first asked for), node -> number where the nodes hash by identity, and
+what ``_speedups.arrange`` makes of the lists where the compiled walk made it too (else None)."""
 
 
 def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
@@ -272,7 +274,7 @@ def _walk(output: Any, roots: Sequence[Any]) -> _Walked:
                     push(child)
                 elif number < 0:
                     raise ForeignGraphError("the graph has a cycle: a node is its own operand")
-    return objects, raw, ordered, names, data, labels, index, None
+    return objects, raw, ordered, names, data, labels, index, None, None
 
 
 def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
@@ -290,7 +292,8 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
         return None
     compiled = speedups.compiled
     if compiled is not None:  # the same walk in C, reading what _read_nodes reads on the way
-        return _walk_compiled(compiled.walk([*roots, output], cls, how.children, how.op))
+        walked = compiled.walk([*roots, output], cls, how.children, how.op, _known_entry, ADD, MUL)
+        return _walk_compiled(walked)
     children_of = attrgetter(how.children)
     index: dict[Any, int] = {}
     """node -> number; -1 while its operands are being numbered (it is on the current path)"""
@@ -339,11 +342,14 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
 
 
 def _walk_compiled(walked: tuple[Any, ...] | None) -> _Walked | None:
-    """``_speedups.walk``'s lists as ``_walk_by_node`` gives them, the labels read when asked for."""
+    """``_speedups.walk``'s lists as ``_walk_by_node`` gives them, the labels read when asked for.
+
+    The walk arranged the nodes ``arrange`` would as it numbered them: ``raw[k]`` of those is their
+    operands in that order (nothing reads it but for the nodes ``arrange`` leaves)."""
     if walked is None:
         return None
-    objects, raw, ordered, table, data, names = walked
-    return objects, raw, ordered, names, data, _Labels(objects), None, table
+    objects, raw, ordered, table, data, names, *arranged = walked
+    return objects, raw, ordered, names, data, _Labels(objects), None, table, tuple(arranged)
 
 
 T = TypeVar("T")
@@ -409,7 +415,7 @@ def _checked_labels(
             label if label.__class__ is str else _label(obj)
             for obj, label in zip(objects, labels, strict=True)
         ]
-    return objects, raw, ordered, names, data, labels, None, index
+    return objects, raw, ordered, names, data, labels, None, index, None
 
 
 _DICT_OF = attrgetter("__dict__")
@@ -428,7 +434,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
         walked = None
     if walked is None:
         walked = _walk(output, roots)
-    objects, raw, ordered, names, data, labels, index, by_node = walked
+    objects, raw, ordered, names, data, labels, index, by_node, arranged = walked
     out = by_node[output] if by_node is not None else index[id(output)] if index is not None else -1
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
@@ -439,9 +445,11 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     parsed: dict[Any, tuple[Op, float] | None] = {}
     left: Iterable[int] = range(len(objects))
     compiled = speedups.compiled
-    easy = None if compiled is None else _known_names(names)
+    easy = None if compiled is None or arranged else _known_names(names)
     codes: bytearray | None = None
-    if compiled is not None and easy is not None:  # the easy nodes in C, the others below
+    if arranged:  # the compiled walk did the easy nodes (as arrange does), the others below
+        ops, params, operands, codes, left = arranged
+    elif compiled is not None and easy is not None:  # the easy nodes in C, the others below
         ops, params, operands, codes, left = compiled.arrange(names, raw, ordered, easy, ADD, MUL)
     for k in left:
         name = names[k]
@@ -514,9 +522,16 @@ def _known_names(names: list[Any]) -> dict[str, tuple[Op, float, int, int]] | No
         return None
     known = {}
     for name in distinct:
-        if name.__class__ is str and (parsed := _parse_name(name)) is not None:
-            known[name] = (parsed[0], parsed[1], parsed[0].arity, OP_CODES.get(id(parsed[0]), OTHER_OP))
+        if (entry := _known_entry(name)) is not None:
+            known[name] = entry
     return known
+
+
+def _known_entry(name: Any) -> tuple[Op, float, int, int] | None:
+    """An op name gradstep knows, with its op, parameter, arity and code; None for any other."""
+    if name.__class__ is str and (parsed := _parse_name(name)) is not None:
+        return parsed[0], parsed[1], parsed[0].arity, OP_CODES.get(id(parsed[0]), OTHER_OP)
+    return None
 
 
 def _plain_label(cls: type) -> bool:
