@@ -1686,6 +1686,82 @@ view_of(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t length, c
     return view->buf;
 }
 
+/* The graph's operands as ``_Judge._flat`` gives them, ``(arity, first, second, values)``: each
+ * node's operand count (bytes; 3 for more than two), first and second operand (array('q'), -1:
+ * none) and value (array('d')), with ``operands`` (the tuples) for the nodes of more than two.
+ * Read as C arrays, not tuple by tuple: each tuple is an object somewhere in memory. */
+typedef struct {
+    Py_ssize_t n;
+    const char *arity;
+    long long *first, *second;
+    double *values;
+    PyObject *operands;
+    Py_buffer views[3];
+    int got;
+} Flat;
+
+static void
+flat_close(Flat *f)
+{
+    for (int i = 0; i < f->got; i++)
+        PyBuffer_Release(&f->views[i]);
+    f->got = 0;
+}
+
+static int
+flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
+{
+    f->got = 0;
+    if (!PyTuple_CheckExact(flat) || PyTuple_GET_SIZE(flat) != 4 || !PyBytes_CheckExact(PyTuple_GET_ITEM(flat, 0)) ||
+        !PyList_CheckExact(operands)) {
+        PyErr_Format(PyExc_TypeError, "%s: (arity, first, second, values) and the list of operands", what);
+        return -1;
+    }
+    PyObject *arity = PyTuple_GET_ITEM(flat, 0);
+    f->n = PyBytes_GET_SIZE(arity);
+    f->arity = PyBytes_AS_STRING(arity);
+    f->operands = operands;
+    if (PyList_GET_SIZE(operands) != f->n) {
+        PyErr_Format(PyExc_ValueError, "%s: lists of different lengths", what);
+        return -1;
+    }
+    const char *formats[3] = {"q", "q", "d"};
+    void *items[3];
+    for (; f->got < 3; f->got++) {
+        items[f->got] = view_of(PyTuple_GET_ITEM(flat, f->got + 1), &f->views[f->got], formats[f->got], f->n, what);
+        if (items[f->got] == NULL) {
+            flat_close(f);
+            return -1;
+        }
+    }
+    f->first = items[0];
+    f->second = items[1];
+    f->values = items[2];
+    for (Py_ssize_t k = 0; k < f->n; k++)
+        if (f->arity[k] > 2 && !PyTuple_CheckExact(PyList_GET_ITEM(operands, k))) {
+            flat_close(f);
+            PyErr_Format(PyExc_TypeError, "%s: operands must be tuples", what);
+            return -1;
+        }
+    return 0;
+}
+
+/* How many operands node ``k`` has. */
+static inline Py_ssize_t
+flat_count(const Flat *f, Py_ssize_t k)
+{
+    return f->arity[k] <= 2 ? f->arity[k] : PyTuple_GET_SIZE(PyList_GET_ITEM(f->operands, k));
+}
+
+/* Operand ``i`` of node ``k`` (``i < flat_count``). */
+static inline Py_ssize_t
+flat_operand(const Flat *f, Py_ssize_t k, Py_ssize_t i)
+{
+    if (f->arity[k] <= 2)
+        return i == 0 ? f->first[k] : f->second[k];
+    return PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(f->operands, k), i));
+}
+
 /* ``Op.local`` of node ``k`` (operands ``a`` and ``b``, -1 where none): the local derivatives of
  * its operands in ``d``. For the ops these loops know, the op table's formulas; for the others,
  * ``locals[k]``, worked out in Python. 0 where ``locals[k]`` is not ``arity`` floats. */
@@ -1783,33 +1859,37 @@ done:
     return result;
 }
 
-/* before_suspects(codes, operands, data, file_values, file_ops, op_names, initial) -> list of k:
+/* before_suspects(codes, flat, operands, file_values, file_ops, op_names, initial) -> list of k:
  * the nodes where ``_Judge.before_backward`` may find something (``disconnected``, ``forward``,
  * ``not-zeroed``), for it to look at; the others are surely right. */
 static PyObject *
 before_suspects(PyObject *module, PyObject *args)
 {
-    PyObject *codes, *operands, *data, *file_values, *file_ops, *op_names, *initial;
-    if (!PyArg_ParseTuple(args, "YO!O!O!O!O!O!:before_suspects", &codes, &PyList_Type, &operands,
-                          &PyList_Type, &data, &PyList_Type, &file_values, &PyList_Type, &file_ops,
-                          &PyList_Type, &op_names, &PyList_Type, &initial))
+    PyObject *codes, *flat, *operands, *file_values, *file_ops, *op_names, *initial;
+    Flat f;
+    if (!PyArg_ParseTuple(args, "YOOO!O!O!O!:before_suspects", &codes, &flat, &operands, &PyList_Type,
+                          &file_values, &PyList_Type, &file_ops, &PyList_Type, &op_names, &PyList_Type,
+                          &initial) ||
+        flat_open(&f, flat, operands, "before_suspects") < 0)
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(data);
-    if (all_floats(data, "data") < 0 || all_floats(initial, "initial") < 0)
-        return NULL;
-    if (PyByteArray_GET_SIZE(codes) != n || PyList_GET_SIZE(operands) != n ||
-        PyList_GET_SIZE(file_values) != n || PyList_GET_SIZE(file_ops) != n ||
-        PyList_GET_SIZE(op_names) != n || PyList_GET_SIZE(initial) != n) {
-        PyErr_SetString(PyExc_ValueError, "before_suspects: lists of different lengths");
+    Py_ssize_t n = f.n;
+    const double *data = f.values;
+    if (all_floats(initial, "initial") < 0 || PyByteArray_GET_SIZE(codes) != n ||
+        PyList_GET_SIZE(file_values) != n || PyList_GET_SIZE(file_ops) != n || PyList_GET_SIZE(op_names) != n ||
+        PyList_GET_SIZE(initial) != n) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "before_suspects: lists of different lengths");
+        flat_close(&f);
         return NULL;
     }
     const char *code = PyByteArray_AS_STRING(codes);
     PyObject *found = PyList_New(0);
-    if (found == NULL)
+    if (found == NULL) {
+        flat_close(&f);
         return NULL;
+    }
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *ins = PyList_GET_ITEM(operands, k);
-        Py_ssize_t count = PyTuple_GET_SIZE(ins);
+        Py_ssize_t count = flat_count(&f, k);
         int suspect = 0;
         if (count == 0) {
             PyObject *file_op = PyList_GET_ITEM(file_ops, k);
@@ -1821,15 +1901,16 @@ before_suspects(PyObject *module, PyObject *args)
                 suspect = file_op != Py_None;
             }
         }
-        double here = FLOAT_AT(data, k), value;
+        double here = data[k], value;
         PyObject *given = PyList_GET_ITEM(file_values, k);
         if (given != Py_None) {
             if (!number_of(given, &value) || !close_to(value, here))
                 suspect = 1;
         }
         else if (count) {
-            double a = FLOAT_AT(data, PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 0)));
-            double b = count > 1 ? FLOAT_AT(data, PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, 1))) : 0.0;
+            Py_ssize_t i = flat_operand(&f, k, 0), j = count > 1 ? flat_operand(&f, k, 1) : -1;
+            double a = i >= 0 && i < n ? data[i] : NAN;
+            double b = j >= 0 && j < n ? data[j] : 0.0;
             switch (code[k]) {
             case LEAF:
                 break;
@@ -1853,11 +1934,13 @@ before_suspects(PyObject *module, PyObject *args)
             if (x == NULL || PyList_Append(found, x) < 0) {
                 Py_XDECREF(x);
                 Py_DECREF(found);
+                flat_close(&f);
                 return NULL;
             }
             Py_DECREF(x);
         }
     }
+    flat_close(&f);
     return found;
 }
 
@@ -1895,37 +1978,39 @@ flat_operands(PyObject *module, PyObject *args)
     return arity;
 }
 
-/* uses(operands, reachable, pending) -> reused: ``_Judge._uses``, ``pending`` (an array('q') of
+/* uses(flat, operands, reachable, pending) -> reused: ``_Judge._uses``, ``pending`` (an array('q') of
  * zeros) filled with every use of each node by the nodes the output depends on; True where a node
  * is used twice. */
 static PyObject *
 uses(PyObject *module, PyObject *args)
 {
-    PyObject *operands, *reachable, *pending;
-    if (!PyArg_ParseTuple(args, "O!YO:uses", &PyList_Type, &operands, &reachable, &pending))
+    PyObject *flat, *operands, *reachable, *pending;
+    Flat f;
+    if (!PyArg_ParseTuple(args, "OOYO:uses", &flat, &operands, &reachable, &pending) ||
+        flat_open(&f, flat, operands, "uses") < 0)
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(operands);
-    if (PyByteArray_GET_SIZE(reachable) != n) {
-        PyErr_SetString(PyExc_ValueError, "uses: lists of different lengths");
+    Py_ssize_t n = f.n;
+    Py_buffer view;
+    long long *count = PyByteArray_GET_SIZE(reachable) != n ? NULL : view_of(pending, &view, "q", n, "uses");
+    if (count == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "uses: lists of different lengths");
+        flat_close(&f);
         return NULL;
     }
-    Py_buffer view;
-    long long *count = view_of(pending, &view, "q", n, "uses");
-    if (count == NULL)
-        return NULL;
     const char *reach = PyByteArray_AS_STRING(reachable);
     int reused = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         if (!reach[k])
             continue;
-        PyObject *ins = PyList_GET_ITEM(operands, k);
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++) {
-            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
+        for (Py_ssize_t i = 0, m = flat_count(&f, k); i < m; i++) {
+            Py_ssize_t j = flat_operand(&f, k, i);
             if (j >= 0 && j < n && ++count[j] > 1)
                 reused = 1;
         }
     }
     PyBuffer_Release(&view);
+    flat_close(&f);
     return PyBool_FromLong(reused);
 }
 
@@ -2157,41 +2242,41 @@ done:
     return result;
 }
 
-/* zero_inputs(data, codes, operands, reachable) -> list of k: the nodes the output depends on with
+/* zero_inputs(flat, operands, codes, reachable) -> list of k: the nodes the output depends on with
  * no op whose value is 0 and that are an operand of a product the output depends on
  * (``_Judge.blind_spots``). */
 static PyObject *
 zero_inputs(PyObject *module, PyObject *args)
 {
-    PyObject *data, *codes, *operands, *reachable;
-    if (!PyArg_ParseTuple(args, "O!YO!Y:zero_inputs", &PyList_Type, &data, &codes, &PyList_Type,
-                          &operands, &reachable))
+    PyObject *flat, *operands, *codes, *reachable;
+    Flat f;
+    if (!PyArg_ParseTuple(args, "OOYY:zero_inputs", &flat, &operands, &codes, &reachable) ||
+        flat_open(&f, flat, operands, "zero_inputs") < 0)
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(operands);
-    if (PyList_GET_SIZE(data) != n || PyByteArray_GET_SIZE(codes) != n ||
-        PyByteArray_GET_SIZE(reachable) != n) {
+    Py_ssize_t n = f.n;
+    const double *data = f.values;
+    char *in_product = NULL;
+    if (PyByteArray_GET_SIZE(codes) != n || PyByteArray_GET_SIZE(reachable) != n)
         PyErr_SetString(PyExc_ValueError, "zero_inputs: lists of different lengths");
+    else if ((in_product = PyMem_Calloc(n ? n : 1, 1)) == NULL)
+        PyErr_NoMemory();
+    if (in_product == NULL) {
+        flat_close(&f);
         return NULL;
     }
-    if (all_floats(data, "data") < 0)
-        return NULL;
     const char *code = PyByteArray_AS_STRING(codes), *reach = PyByteArray_AS_STRING(reachable);
-    char *in_product = PyMem_Calloc(n ? n : 1, 1);
-    if (in_product == NULL)
-        return PyErr_NoMemory();
     for (Py_ssize_t k = 0; k < n; k++) {
         if (code[k] != MUL || !reach[k])
             continue;
-        PyObject *ins = PyList_GET_ITEM(operands, k);
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ins); i++) {
-            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(ins, i));
+        for (Py_ssize_t i = 0, m = flat_count(&f, k); i < m; i++) {
+            Py_ssize_t j = flat_operand(&f, k, i);
             if (j >= 0 && j < n)
                 in_product[j] = 1;
         }
     }
     PyObject *found = PyList_New(0);
     for (Py_ssize_t k = 0; found != NULL && k < n; k++) {
-        if (in_product[k] && reach[k] && code[k] == LEAF && FLOAT_AT(data, k) == 0.0) {
+        if (in_product[k] && reach[k] && code[k] == LEAF && data[k] == 0.0) {
             PyObject *x = PyLong_FromSsize_t(k);
             if (x == NULL || PyList_Append(found, x) < 0)
                 Py_CLEAR(found);
@@ -2199,26 +2284,31 @@ zero_inputs(PyObject *module, PyObject *args)
         }
     }
     PyMem_Free(in_product);
+    flat_close(&f);
     return found;
 }
 
-/* never_ran(reachable, operands, stepped) -> list of k, highest first: the nodes the output depends
+/* never_ran(reachable, flat, operands, stepped) -> list of k, highest first: the nodes the output depends
  * on that have operands and whose step never ran (``_Judge.after_backward``); ``stepped`` is the
  * node of each step, a list or an array('q'). */
 static PyObject *
 never_ran(PyObject *module, PyObject *args)
 {
-    PyObject *reachable, *operands, *stepped;
-    if (!PyArg_ParseTuple(args, "YO!O:never_ran", &reachable, &PyList_Type, &operands, &stepped))
+    PyObject *reachable, *flat, *operands, *stepped;
+    Flat f;
+    if (!PyArg_ParseTuple(args, "YOOO:never_ran", &reachable, &flat, &operands, &stepped) ||
+        flat_open(&f, flat, operands, "never_ran") < 0)
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(operands);
-    if (PyByteArray_GET_SIZE(reachable) != n) {
+    Py_ssize_t n = f.n;
+    char *ran = NULL;
+    if (PyByteArray_GET_SIZE(reachable) != n)
         PyErr_SetString(PyExc_ValueError, "never_ran: lists of different lengths");
+    else if ((ran = PyMem_Calloc(n ? n : 1, 1)) == NULL)
+        PyErr_NoMemory();
+    if (ran == NULL) {
+        flat_close(&f);
         return NULL;
     }
-    char *ran = PyMem_Calloc(n ? n : 1, 1);
-    if (ran == NULL)
-        return PyErr_NoMemory();
     if (PyList_Check(stepped)) {
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(stepped); i++) {
             Py_ssize_t v = INT_AT(stepped, i);
@@ -2231,6 +2321,7 @@ never_ran(PyObject *module, PyObject *args)
         long long *steps = view_of(stepped, &view, "q", -1, "never_ran");
         if (steps == NULL) {
             PyMem_Free(ran);
+            flat_close(&f);
             return NULL;
         }
         for (Py_ssize_t i = 0; i < view.shape[0]; i++)
@@ -2241,7 +2332,7 @@ never_ran(PyObject *module, PyObject *args)
     const char *reach = PyByteArray_AS_STRING(reachable);
     PyObject *found = PyList_New(0);
     for (Py_ssize_t k = n - 1; found != NULL && k >= 0; k--) {
-        if (reach[k] && !ran[k] && PyTuple_GET_SIZE(PyList_GET_ITEM(operands, k))) {
+        if (reach[k] && !ran[k] && flat_count(&f, k)) {
             PyObject *x = PyLong_FromSsize_t(k);
             if (x == NULL || PyList_Append(found, x) < 0)
                 Py_CLEAR(found);
@@ -2249,6 +2340,7 @@ never_ran(PyObject *module, PyObject *args)
         }
     }
     PyMem_Free(ran);
+    flat_close(&f);
     return found;
 }
 

@@ -510,7 +510,7 @@ class _Judge:
         if compiled is not None:  # the nodes where something may be found: surely right elsewhere
             codes, _ = self._tables()
             suspects = compiled.before_suspects(
-                codes, operands, data, file_values, file_ops, op_names, initial
+                codes, self._flat(), operands, file_values, file_ops, op_names, initial
             )
         for k in suspects:
             file_op = file_ops[k]
@@ -929,7 +929,7 @@ class _Judge:
         compiled = speedups.compiled
         pending = array("q", [0]) * g.size
         if compiled is not None:
-            self._reused = bool(compiled.uses(g.operands, g.reachable, pending))
+            self._reused = bool(compiled.uses(self._flat(), g.operands, g.reachable, pending))
             return pending
         for ins in itertools.compress(g.operands, g.reachable):
             for j in ins:
@@ -1258,7 +1258,7 @@ class _Judge:
             # nodes the output depends on that have operands, and whose step never ran
             compiled = speedups.compiled
             if compiled is not None:
-                never: list[int] = compiled.never_ran(g.reachable, g.operands, self.step_nodes)
+                never: list[int] = compiled.never_ran(g.reachable, self._flat(), g.operands, self.step_nodes)
             else:
                 computed = map(operator.and_, g.reachable, map(bool, g.operands))
                 ran = set(itertools.compress(range(g.size), computed)).difference(self.step_nodes)
@@ -1320,7 +1320,7 @@ class _Judge:
             )
         compiled = speedups.compiled
         if compiled is not None:
-            zero = compiled.zero_inputs(g.data, self._tables()[0], g.operands, g.reachable)
+            zero = compiled.zero_inputs(self._flat(), g.operands, self._tables()[0], g.reachable)
             zeros = [self.names[k] for k in zero]
         else:  # inputs (nodes without an op) that are 0: few, if any, so found before the products are
             zero = [
