@@ -1226,6 +1226,203 @@ static PyTypeObject StepCallType = {
     .tp_call = (ternaryfunc)StepCall_call,
 };
 
+/* --- foreign.py: ForeignGraph.operands, kept flat ----------------------------------------------- */
+
+/* FlatOperands(): ``ForeignGraph.operands`` as the compiled walk makes it. To Python, a sequence of
+ * tuples of operand numbers (``len``, indexing, iteration) whose items can be set, made when asked
+ * for; inside, each node's count and first two operands in arrays, and a tuple kept only for a node
+ * of more than two. The walk makes no tuple and no int per node, the judge's loops read the arrays
+ * (``flat()``), and there is nothing to free node by node. */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t n, capacity;
+    char *arity;             /* 0, 1 or 2; 3: more, in ``wide`` */
+    long long *first, *second;
+    PyObject **wide;         /* owned tuples of the nodes of more than two (NULL: none yet) */
+} FlatOperands;
+
+static PyTypeObject FlatOperandsType;
+
+/* Room for node ``k``: 0, or -1 with MemoryError. New nodes have no operands. */
+static int
+flat_reserve(FlatOperands *self, Py_ssize_t k)
+{
+    if (k < self->capacity)
+        return 0;
+    Py_ssize_t capacity = self->capacity ? self->capacity : 1024;
+    while (capacity <= k)
+        capacity *= 2;
+    char *arity = PyMem_Realloc(self->arity, capacity);
+    if (arity != NULL)
+        self->arity = arity;
+    long long *first = arity == NULL ? NULL : PyMem_Realloc(self->first, capacity * sizeof(long long));
+    if (first != NULL)
+        self->first = first;
+    long long *second = first == NULL ? NULL : PyMem_Realloc(self->second, capacity * sizeof(long long));
+    if (second != NULL)
+        self->second = second;
+    PyObject **wide = self->wide;
+    if (second != NULL && wide != NULL) {
+        wide = PyMem_Realloc(self->wide, capacity * sizeof(PyObject *));
+        if (wide != NULL) {
+            memset(wide + self->capacity, 0, (capacity - self->capacity) * sizeof(PyObject *));
+            self->wide = wide;
+        }
+    }
+    if (second == NULL || (self->wide != NULL && wide == NULL)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(self->arity + self->capacity, 0, capacity - self->capacity);
+    self->capacity = capacity;
+    return 0;
+}
+
+/* Node ``k`` has the operands in ``tuple`` (a tuple of ints), or ``count`` operands ``a`` and ``b``
+ * where ``tuple`` is NULL. */
+static int
+flat_set(FlatOperands *self, Py_ssize_t k, Py_ssize_t count, Py_ssize_t a, Py_ssize_t b, PyObject *tuple)
+{
+    if (flat_reserve(self, k) < 0)
+        return -1;
+    if (self->wide != NULL)
+        Py_CLEAR(self->wide[k]);
+    if (tuple != NULL) {
+        count = PyTuple_GET_SIZE(tuple);
+        if (count <= 2) {
+            a = count > 0 ? PyLong_AsSsize_t(PyTuple_GET_ITEM(tuple, 0)) : -1;
+            b = count > 1 ? PyLong_AsSsize_t(PyTuple_GET_ITEM(tuple, 1)) : -1;
+            if (PyErr_Occurred())
+                return -1;
+            if ((count > 0 && a < 0) || (count > 1 && b < 0)) {
+                PyErr_SetString(PyExc_ValueError, "operands: an operand number is negative");
+                return -1;
+            }
+            tuple = NULL;
+        }
+    }
+    if (tuple != NULL) {
+        if (self->wide == NULL && (self->wide = PyMem_Calloc(self->capacity, sizeof(PyObject *))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->wide[k] = Py_NewRef(tuple);
+        self->arity[k] = 3;
+        self->first[k] = PyLong_AsLongLong(PyTuple_GET_ITEM(tuple, 0));
+        self->second[k] = PyLong_AsLongLong(PyTuple_GET_ITEM(tuple, 1));
+        if (PyErr_Occurred())
+            return -1;
+    }
+    else {
+        self->arity[k] = (char)count;
+        self->first[k] = count > 0 ? a : -1;
+        self->second[k] = count > 1 ? b : -1;
+    }
+    if (k >= self->n)
+        self->n = k + 1;
+    return 0;
+}
+
+static void
+FlatOperands_dealloc(FlatOperands *self)
+{
+    if (self->wide != NULL)
+        for (Py_ssize_t k = 0; k < self->capacity; k++)
+            Py_XDECREF(self->wide[k]);
+    PyMem_Free(self->wide);
+    PyMem_Free(self->arity);
+    PyMem_Free(self->first);
+    PyMem_Free(self->second);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t
+FlatOperands_length(FlatOperands *self)
+{
+    return self->n;
+}
+
+static PyObject *
+FlatOperands_item(FlatOperands *self, Py_ssize_t k)
+{
+    if (k < 0 || k >= self->n) {
+        PyErr_SetString(PyExc_IndexError, "operands index out of range");
+        return NULL;
+    }
+    switch (self->arity[k]) {
+    case 0:
+        return PyTuple_New(0);
+    case 1:
+        return Py_BuildValue("(L)", self->first[k]);
+    case 2:
+        return Py_BuildValue("(LL)", self->first[k], self->second[k]);
+    default:
+        return Py_NewRef(self->wide[k]);
+    }
+}
+
+static int
+FlatOperands_ass_item(FlatOperands *self, Py_ssize_t k, PyObject *value)
+{
+    if (k < 0 || k >= self->n) {
+        PyErr_SetString(PyExc_IndexError, "operands assignment index out of range");
+        return -1;
+    }
+    if (value == NULL || !PyTuple_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "operands: each item is a tuple of operand numbers");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(value); i++)
+        if (!PyLong_Check(PyTuple_GET_ITEM(value, i))) {
+            PyErr_SetString(PyExc_TypeError, "operands: each item is a tuple of operand numbers");
+            return -1;
+        }
+    return flat_set(self, k, 0, -1, -1, value);
+}
+
+/* ``flat()`` -> (arity, first, second): bytes (3: more than two operands), array('q') each (-1:
+ * none), for the judge's loops (``_Judge._flat``). */
+static PyObject *
+FlatOperands_flat(FlatOperands *self, PyObject *unused)
+{
+    void *first_items, *second_items;
+    PyObject *arity = PyBytes_FromStringAndSize(self->n ? self->arity : "", self->n);
+    PyObject *first = arity == NULL ? NULL : new_array("q", self->n, &first_items);
+    PyObject *second = first == NULL ? NULL : new_array("q", self->n, &second_items);
+    if (second == NULL) {
+        Py_XDECREF(arity);
+        Py_XDECREF(first);
+        return NULL;
+    }
+    if (self->n) {
+        memcpy(first_items, self->first, self->n * sizeof(long long));
+        memcpy(second_items, self->second, self->n * sizeof(long long));
+    }
+    return Py_BuildValue("(NNN)", arity, first, second);
+}
+
+static PyMethodDef FlatOperands_methods[] = {
+    {"flat", (PyCFunction)FlatOperands_flat, METH_NOARGS, "(arity, first, second) as bytes and arrays"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods FlatOperands_sequence = {
+    .sq_length = (lenfunc)FlatOperands_length,
+    .sq_item = (ssizeargfunc)FlatOperands_item,
+    .sq_ass_item = (ssizeobjargproc)FlatOperands_ass_item,
+};
+
+static PyTypeObject FlatOperandsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.FlatOperands",
+    .tp_basicsize = sizeof(FlatOperands),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
+    .tp_doc = "ForeignGraph.operands as the compiled walk makes it: tuples made when asked for",
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)FlatOperands_dealloc,
+    .tp_methods = FlatOperands_methods,
+    .tp_as_sequence = &FlatOperands_sequence,
+};
+
 /* --- foreign.py: _walk_by_node ------------------------------------------------------------------ */
 
 typedef struct {
@@ -1352,11 +1549,12 @@ read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names)
     return 0; /* labels are read when asked for (``foreign._Labels``) */
 }
 
-/* What ``arrange`` makes, made by ``walk`` as it numbers each node (given ``parse``). */
+/* What ``arrange`` makes, made by ``walk`` as it numbers each node. */
 typedef struct {
     PyObject *parse, *op_add, *op_mul;      /* borrowed */
     PyObject *known;                        /* op name -> what ``parse`` gave for it */
-    PyObject *ops, *params, *operands, *left, *zero, *none;
+    PyObject *ops, *params, *raw, *left, *zero;
+    FlatOperands *operands;
     char *codes;
     Py_ssize_t codes_capacity;
 } Arranged;
@@ -1367,24 +1565,26 @@ arranged_clear(Arranged *arr)
     Py_CLEAR(arr->known);
     Py_CLEAR(arr->ops);
     Py_CLEAR(arr->params);
-    Py_CLEAR(arr->operands);
+    Py_CLEAR(arr->raw);
     Py_CLEAR(arr->left);
     Py_CLEAR(arr->zero);
-    Py_CLEAR(arr->none);
+    Py_CLEAR(arr->operands);
     PyMem_Free(arr->codes);
     arr->codes = NULL;
 }
 
-/* Node ``k``, named ``name``, with the operands in ``tuple`` (the first two numbered ``pair``),
- * arranged as ``arrange`` arranges it: a + or a * of two operands, or an op of one, that ``parse``
- * knows; its two operands put in order in ``tuple`` where they came in a set. Anything else with
- * operands goes to ``left``, for the Python. */
+/* Node ``k``, named ``name``, with ``count`` operands numbered ``numbers`` (in the order theirs
+ * gives them; ``in_order``: not from a set), arranged as ``arrange`` arranges it: a + or a * of two
+ * operands, or an op of one, that ``parse`` knows, its two operands put in order where they came in
+ * a set. Anything else with operands goes to ``left``, with its numbers as a tuple in ``raw``, for
+ * the Python. */
 static int
-arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, PyObject *tuple, const Py_ssize_t *pair, int in_order)
+arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, Py_ssize_t count, const Py_ssize_t *numbers,
+               int in_order)
 {
-    Py_ssize_t count = PyTuple_GET_SIZE(tuple);
-    PyObject *op = Py_None, *param = arr->zero, *arranged = arr->none;
+    PyObject *op = Py_None, *param = arr->zero;
     long code = 0;
+    int easy = 0;
     if (k >= arr->codes_capacity) {
         Py_ssize_t capacity = arr->codes_capacity ? 2 * arr->codes_capacity : 1024;
         char *codes = PyMem_Realloc(arr->codes, capacity);
@@ -1395,7 +1595,9 @@ arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, PyObject *tuple, con
         arr->codes = codes;
         arr->codes_capacity = capacity;
     }
-    if (count > 0) {
+    if (flat_reserve(arr->operands, k) < 0)
+        return -1;
+    if (count > 0 && count <= 2) {
         PyObject *entry = NULL;
         if (PyUnicode_CheckExact(name)) {
             entry = PyDict_GetItemWithError(arr->known, name);
@@ -1411,77 +1613,88 @@ arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, PyObject *tuple, con
                     return -1;
             }
         }
-        int easy = 0;
         if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
             PyObject *known_op = PyTuple_GET_ITEM(entry, 0);
             long arity = PyLong_AsLong(PyTuple_GET_ITEM(entry, 2));
+            Py_ssize_t a = numbers[0], b = count > 1 ? numbers[1] : -1;
             if ((known_op == arr->op_add || known_op == arr->op_mul) && count == 2) {
-                if (!in_order && !(pair[0] < pair[1])) { /* a fresh tuple: ours to reorder */
-                    PyObject *first = PyTuple_GET_ITEM(tuple, 0);
-                    PyTuple_SET_ITEM(tuple, 0, PyTuple_GET_ITEM(tuple, 1));
-                    PyTuple_SET_ITEM(tuple, 1, first);
-                }
+                if (in_order || a < b)
+                    flat_set(arr->operands, k, 2, a, b, NULL);
+                else
+                    flat_set(arr->operands, k, 2, b, a, NULL);
                 easy = 1;
             }
             else if (arity == 1 && count == 1) {
+                flat_set(arr->operands, k, 1, a, -1, NULL);
                 easy = 1;
             }
             if (easy) {
                 op = known_op;
                 param = PyTuple_GET_ITEM(entry, 1);
-                arranged = tuple;
                 code = PyLong_AsLong(PyTuple_GET_ITEM(entry, 3));
             }
             if (PyErr_Occurred())
                 return -1;
         }
-        if (!easy) {
-            PyObject *x = PyLong_FromSsize_t(k);
-            int failed = x == NULL || PyList_Append(arr->left, x) < 0;
+    }
+    if (!easy) {
+        if (flat_set(arr->operands, k, 0, -1, -1, NULL) < 0)
+            return -1;
+        if (count > 0) {
+            PyObject *x = PyLong_FromSsize_t(k), *tuple = PyTuple_New(count);
+            int failed = x == NULL || tuple == NULL;
+            for (Py_ssize_t i = 0; !failed && i < count; i++) {
+                PyObject *j = PyLong_FromSsize_t(numbers[i]);
+                failed = j == NULL;
+                if (j != NULL)
+                    PyTuple_SET_ITEM(tuple, i, j);
+            }
+            failed = failed || PyList_Append(arr->left, x) < 0 || PyDict_SetItem(arr->raw, x, tuple) < 0;
             Py_XDECREF(x);
+            Py_XDECREF(tuple);
             if (failed)
                 return -1;
         }
     }
     arr->codes[k] = (char)code;
-    if (PyList_Append(arr->ops, op) < 0 || PyList_Append(arr->params, param) < 0 ||
-        PyList_Append(arr->operands, arranged) < 0)
+    if (PyList_Append(arr->ops, op) < 0 || PyList_Append(arr->params, param) < 0)
         return -1;
     return 0;
 }
 
-/* walk(starts, cls, children_name, op_name) -> (objects, raw, ordered, table, data, names) or None:
- * the numbering of ``_walk_by_node``, where every node is of class ``cls`` and hashes by identity,
- * with each node's data and op name. ``raw[k]`` is a tuple of operand numbers; ``table`` a
- * NodeTable (node -> number). None where another class or a cycle turns up. */
+/* walk(starts, cls, children_name, op_name, parse, ADD, MUL) -> (objects, raw, ordered, table, data,
+ * names, ops, params, operands, codes, left) or None: the numbering of ``_walk_by_node``, where
+ * every node is of class ``cls`` and hashes by identity, with each node's data and op name, and
+ * what ``arrange`` makes (``arrange_walked``): ``operands`` a FlatOperands, ``raw`` a dict of the
+ * operand numbers of the nodes in ``left``; ``table`` a NodeTable (node -> number). None where
+ * another class or a cycle turns up. */
 static PyObject *
 walk(PyObject *module, PyObject *args)
 {
     PyObject *starts, *cls, *children_name, *op_name;
     Arranged arr = {NULL};
-    if (!PyArg_ParseTuple(args, "O!OUO|OOO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name,
+    if (!PyArg_ParseTuple(args, "O!OUOOOO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name,
                           &arr.parse, &arr.op_add, &arr.op_mul))
         return NULL;
-    if (arr.parse != NULL) {
-        arr.known = PyDict_New();
-        arr.ops = PyList_New(0);
-        arr.params = PyList_New(0);
-        arr.operands = PyList_New(0);
-        arr.left = PyList_New(0);
-        arr.zero = PyFloat_FromDouble(0.0);
-        arr.none = PyTuple_New(0);
-        if (arr.known == NULL || arr.ops == NULL || arr.params == NULL || arr.operands == NULL ||
-            arr.left == NULL || arr.zero == NULL || arr.none == NULL) {
-            arranged_clear(&arr);
-            return NULL;
-        }
+    arr.known = PyDict_New();
+    arr.ops = PyList_New(0);
+    arr.params = PyList_New(0);
+    arr.raw = PyDict_New();
+    arr.left = PyList_New(0);
+    arr.zero = PyFloat_FromDouble(0.0);
+    arr.operands = PyObject_New(FlatOperands, &FlatOperandsType);
+    if (arr.operands != NULL) {
+        arr.operands->n = arr.operands->capacity = 0;
+        arr.operands->arity = NULL;
+        arr.operands->first = arr.operands->second = NULL;
+        arr.operands->wide = NULL;
     }
-    PyObject *objects = PyList_New(0), *raw = PyList_New(0), *ordered = PyList_New(0);
+    PyObject *objects = PyList_New(0), *ordered = PyList_New(0);
     PyObject *data = PyList_New(0), *names = PyList_New(0);
-    PyObject *numbers = PyList_New(0); /* each node's number as an int, shared by its users' tuples */
     NodeTable *table = PyObject_New(NodeTable, &NodeTableType);
     Stack stack = {NULL, 0, 0};
     Operands operands = {NULL, 0, 0};
+    Py_ssize_t *numbers = NULL, numbers_capacity = 0; /* one node's operands' numbers */
     int bail = 0;
     if (table != NULL) {
         table->objects = NULL;
@@ -1490,8 +1703,9 @@ walk(PyObject *module, PyObject *args)
         table->operand_count = table->operand_capacity = 0;
         memset(table->current, 0, sizeof(table->current));
     }
-    if (objects == NULL || raw == NULL || ordered == NULL || table == NULL || data == NULL ||
-        names == NULL || numbers == NULL || table_reset(table, 1024) < 0)
+    if (arr.known == NULL || arr.ops == NULL || arr.params == NULL || arr.raw == NULL || arr.left == NULL ||
+        arr.zero == NULL || arr.operands == NULL || objects == NULL || ordered == NULL || table == NULL ||
+        data == NULL || names == NULL || table_reset(table, 1024) < 0)
         goto error;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(starts) && !bail; r++) {
         PyObject *start = PyList_GET_ITEM(starts, r);
@@ -1509,31 +1723,27 @@ walk(PyObject *module, PyObject *args)
             if (entry.given != NULL) { /* its operands are numbered: number it */
                 Py_ssize_t n = entry.count;
                 PyObject **items = operands.items + operands.size - n;
-                PyObject *tuple = PyTuple_New(n);
-                if (tuple == NULL) {
-                    Py_DECREF(entry.given);
-                    goto error;
+                if (n > numbers_capacity) {
+                    Py_ssize_t capacity = n < 16 ? 16 : 2 * n;
+                    Py_ssize_t *grown = PyMem_Realloc(numbers, capacity * sizeof(Py_ssize_t));
+                    if (grown == NULL) {
+                        Py_DECREF(entry.given);
+                        PyErr_NoMemory();
+                        goto error;
+                    }
+                    numbers = grown;
+                    numbers_capacity = capacity;
                 }
-                Py_ssize_t pair[2] = {-1, -1};
-                for (Py_ssize_t i = 0; i < n; i++) {
-                    Py_ssize_t j = number_in(table, items[i]);
-                    if (i < 2)
-                        pair[i] = j;
-                    PyTuple_SET_ITEM(tuple, i, Py_NewRef(PyList_GET_ITEM(numbers, j)));
-                }
+                for (Py_ssize_t i = 0; i < n; i++)
+                    numbers[i] = number_in(table, items[i]);
                 operands.size -= n;
                 Py_ssize_t k = PyList_GET_SIZE(objects);
-                PyObject *number = PyLong_FromSsize_t(k);
-                int failed = number == NULL || PyList_Append(numbers, number) < 0 ||
-                             table_put(table, obj, k) < 0 || table_operands(table, pair[0], pair[1]) < 0 ||
+                int failed = table_put(table, obj, k) < 0 ||
+                             table_operands(table, n > 0 ? numbers[0] : -1, n > 1 ? numbers[1] : -1) < 0 ||
                              PyList_Append(objects, obj) < 0 ||
-                             PyList_Append(raw, tuple) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
                              read_node(obj, op_name, data, names) < 0 ||
-                             (arr.parse != NULL &&
-                              arrange_walked(&arr, k, PyList_GET_ITEM(names, k), tuple, pair, entry.in_order) < 0);
-                Py_XDECREF(number);
-                Py_DECREF(tuple);
+                             arrange_walked(&arr, k, PyList_GET_ITEM(names, k), n, numbers, entry.in_order) < 0;
                 Py_DECREF(entry.given); /* the operands are in ``objects`` now, which keeps them alive */
                 if (failed)
                     goto error;
@@ -1579,10 +1789,9 @@ walk(PyObject *module, PyObject *args)
     clear(&stack);
     PyMem_Free(stack.items);
     PyMem_Free(operands.items);
-    Py_DECREF(numbers);
+    PyMem_Free(numbers);
     if (bail) {
         Py_DECREF(objects);
-        Py_DECREF(raw);
         Py_DECREF(ordered);
         Py_DECREF(table);
         Py_DECREF(data);
@@ -1591,28 +1800,25 @@ walk(PyObject *module, PyObject *args)
         Py_RETURN_NONE;
     }
     table->objects = Py_NewRef(objects);
-    if (arr.parse != NULL) {
-        Py_ssize_t n = PyList_GET_SIZE(objects);
-        PyObject *codes = PyByteArray_FromStringAndSize(n ? arr.codes : "", n);
-        PyObject *result = codes == NULL ? NULL
-                                         : Py_BuildValue("(NNNNNNOOONO)", objects, raw, ordered, table, data, names,
-                                                         arr.ops, arr.params, arr.operands, codes, arr.left);
-        arranged_clear(&arr);
-        return result;
-    }
-    return Py_BuildValue("(NNNNNN)", objects, raw, ordered, table, data, names);
-error:
+    Py_ssize_t n = PyList_GET_SIZE(objects);
+    arr.operands->n = n;
+    PyObject *codes = PyByteArray_FromStringAndSize(n ? arr.codes : "", n);
+    PyObject *result = codes == NULL ? NULL
+                                     : Py_BuildValue("(NONNNNOOONO)", objects, arr.raw, ordered, table, data, names,
+                                                     arr.ops, arr.params, arr.operands, codes, arr.left);
     arranged_clear(&arr);
+    return result;
+error:
     clear(&stack);
     PyMem_Free(stack.items);
     PyMem_Free(operands.items);
-    Py_XDECREF(numbers);
+    PyMem_Free(numbers);
     Py_XDECREF(objects);
-    Py_XDECREF(raw);
     Py_XDECREF(ordered);
     Py_XDECREF(table);
     Py_XDECREF(data);
     Py_XDECREF(names);
+    arranged_clear(&arr);
     return NULL;
 }
 
@@ -1713,7 +1919,7 @@ flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
 {
     f->got = 0;
     if (!PyTuple_CheckExact(flat) || PyTuple_GET_SIZE(flat) != 4 || !PyBytes_CheckExact(PyTuple_GET_ITEM(flat, 0)) ||
-        !PyList_CheckExact(operands)) {
+        (!PyList_CheckExact(operands) && !Py_IS_TYPE(operands, &FlatOperandsType))) {
         PyErr_Format(PyExc_TypeError, "%s: (arity, first, second, values) and the list of operands", what);
         return -1;
     }
@@ -1721,7 +1927,7 @@ flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
     f->n = PyBytes_GET_SIZE(arity);
     f->arity = PyBytes_AS_STRING(arity);
     f->operands = operands;
-    if (PyList_GET_SIZE(operands) != f->n) {
+    if (PyObject_Length(operands) != f->n) {
         PyErr_Format(PyExc_ValueError, "%s: lists of different lengths", what);
         return -1;
     }
@@ -1737,7 +1943,7 @@ flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
     f->first = items[0];
     f->second = items[1];
     f->values = items[2];
-    for (Py_ssize_t k = 0; k < f->n; k++)
+    for (Py_ssize_t k = 0; k < f->n && PyList_CheckExact(operands); k++)
         if (f->arity[k] > 2 && !PyTuple_CheckExact(PyList_GET_ITEM(operands, k))) {
             flat_close(f);
             PyErr_Format(PyExc_TypeError, "%s: operands must be tuples", what);
@@ -1746,11 +1952,18 @@ flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
     return 0;
 }
 
+/* The tuple of node ``k``, of more than two operands (borrowed). */
+static inline PyObject *
+flat_wide(const Flat *f, Py_ssize_t k)
+{
+    return PyList_CheckExact(f->operands) ? PyList_GET_ITEM(f->operands, k) : ((FlatOperands *)f->operands)->wide[k];
+}
+
 /* How many operands node ``k`` has. */
 static inline Py_ssize_t
 flat_count(const Flat *f, Py_ssize_t k)
 {
-    return f->arity[k] <= 2 ? f->arity[k] : PyTuple_GET_SIZE(PyList_GET_ITEM(f->operands, k));
+    return f->arity[k] <= 2 ? f->arity[k] : PyTuple_GET_SIZE(flat_wide(f, k));
 }
 
 /* Operand ``i`` of node ``k`` (``i < flat_count``). */
@@ -1759,7 +1972,7 @@ flat_operand(const Flat *f, Py_ssize_t k, Py_ssize_t i)
 {
     if (f->arity[k] <= 2)
         return i == 0 ? f->first[k] : f->second[k];
-    return PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(f->operands, k), i));
+    return PyLong_AsSsize_t(PyTuple_GET_ITEM(flat_wide(f, k), i));
 }
 
 /* ``Op.local`` of node ``k`` (operands ``a`` and ``b``, -1 where none): the local derivatives of
@@ -2526,8 +2739,9 @@ PyInit__speedups(void)
     if (str_grad == NULL || str_backward == NULL || str_data == NULL ||
         str_empty == NULL)
         return NULL;
-    PyTypeObject *types[] = {&StepHookType, &StepCallType, &NodeTableType, &GradStoreType, &TapeType};
-    for (int i = 0; i < 5; i++)
+    PyTypeObject *types[] = {&StepHookType, &StepCallType, &NodeTableType, &GradStoreType, &TapeType,
+                             &FlatOperandsType};
+    for (int i = 0; i < 6; i++)
         if (PyType_Ready(types[i]) < 0)
             return NULL;
     PyObject *m = PyModule_Create(&module);
@@ -2536,7 +2750,8 @@ PyInit__speedups(void)
     if (PyModule_AddObjectRef(m, "StepHook", (PyObject *)&StepHookType) < 0 ||
         PyModule_AddObjectRef(m, "NodeTable", (PyObject *)&NodeTableType) < 0 ||
         PyModule_AddObjectRef(m, "GradStore", (PyObject *)&GradStoreType) < 0 ||
-        PyModule_AddObjectRef(m, "Tape", (PyObject *)&TapeType) < 0) {
+        PyModule_AddObjectRef(m, "Tape", (PyObject *)&TapeType) < 0 ||
+        PyModule_AddObjectRef(m, "FlatOperands", (PyObject *)&FlatOperandsType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -410,8 +410,12 @@ class _Judge:
             compiled = speedups.compiled
             assert compiled is not None
             g = self.graph
-            first, second = array("q", [0]) * g.size, array("q", [0]) * g.size
-            arity: bytes = compiled.flat_operands(g.operands, first, second)
+            arity: bytes
+            if isinstance(g.operands, compiled.FlatOperands):  # the compiled walk's: flat already
+                arity, first, second = g.operands.flat()
+            else:
+                first, second = array("q", [0]) * g.size, array("q", [0]) * g.size
+                arity = compiled.flat_operands(g.operands, first, second)
             self._flat_arrays = arity, first, second, compiled.doubles(g.data)
         return self._flat_arrays
 

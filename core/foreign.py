@@ -24,11 +24,11 @@ import inspect
 import math
 import operator
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter, methodcaller
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, Union, overload
 
 from . import speedups
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, RELU, SIGMOID, SUB, TANH, Op, format_number
@@ -76,7 +76,8 @@ class ForeignGraph:
     objects: list[Any]
     ops: list[Op | None]
     params: list[float]
-    operands: list[tuple[int, ...]]
+    operands: MutableSequence[tuple[int, ...]]
+    """A list, or the compiled walk's ``FlatOperands`` (the same tuples, made when asked for)."""
     op_names: list[str]
     data: list[float]
     labels: Sequence[str]
@@ -185,9 +186,10 @@ def _fits(op: Op, param: float, args: Sequence[float], out: float) -> bool:
     return close(value, out)
 
 
+_Raw_ = Union[list[list[int]], "_Raw"]
 _Walked = tuple[
     list[Any],
-    list[list[int]],
+    _Raw_,
     list[bool],
     list[Any],
     list[float],
@@ -344,12 +346,20 @@ def _walk_by_node(output: Any, roots: Sequence[Any]) -> _Walked | None:
 def _walk_compiled(walked: tuple[Any, ...] | None) -> _Walked | None:
     """``_speedups.walk``'s lists as ``_walk_by_node`` gives them, the labels read when asked for.
 
-    The walk arranged the nodes ``arrange`` would as it numbered them: ``raw[k]`` of those is their
-    operands in that order (nothing reads it but for the nodes ``arrange`` leaves)."""
+    The walk arranged the nodes ``arrange`` would as it numbered them, their operands kept flat
+    (``FlatOperands``); ``raw`` holds the operand numbers of the nodes it left, as theirs gives them."""
     if walked is None:
         return None
     objects, raw, ordered, table, data, names, *arranged = walked
-    return objects, raw, ordered, names, data, _Labels(objects), None, table, tuple(arranged)
+    return objects, _Raw(raw), ordered, names, data, _Labels(objects), None, table, tuple(arranged)
+
+
+class _Raw(dict[int, tuple[int, ...]]):
+    """The compiled walk's ``raw``: the operand numbers of the nodes ``arrange`` leaves, () for the
+    others (a leaf's; an arranged node's are in ``operands``)."""
+
+    def __missing__(self, k: int) -> tuple[int, ...]:
+        return ()
 
 
 T = TypeVar("T")
@@ -439,7 +449,7 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     # 3. Ops, their parameters and the operand order.
     ops: list[Op | None] = [None] * len(objects)
     params = [0.0] * len(objects)
-    operands: list[tuple[int, ...]] = [()] * len(objects)
+    operands: MutableSequence[tuple[int, ...]] = [()] * len(objects)
     warnings: list[str] = []
     unknown: dict[str, list[int]] = {}
     parsed: dict[Any, tuple[Op, float] | None] = {}
@@ -578,7 +588,7 @@ def _label(obj: Any) -> str:
 def _arrange(
     op: Op,
     param: float,
-    slots: list[int],
+    slots: Sequence[int],
     ordered: bool,
     data: list[float],
     k: int,
@@ -617,7 +627,7 @@ def _arrange(
 
 
 def _infer(
-    name: str, nodes: list[int], raw: list[list[int]], data: list[float], labels: Sequence[str]
+    name: str, nodes: list[int], raw: _Raw_, data: list[float], labels: Sequence[str]
 ) -> tuple[Op, float]:
     """The one known op that gives every node named ``name`` its value, or a ``ForeignGraphError``."""
     candidates: list[tuple[Op, float]] = []
@@ -646,7 +656,7 @@ def _infer(
     )
 
 
-def _fits_node(op: Op, param: float, slots: list[int], data: list[float], k: int) -> bool:
+def _fits_node(op: Op, param: float, slots: Sequence[int], data: list[float], k: int) -> bool:
     if op.arity == 1:
         return len(slots) == 1 and _fits(op, param, (data[slots[0]],), data[k])
     if len(slots) == 1:

@@ -373,3 +373,44 @@ def test_a_tape_lets_go_of_what_it_holds() -> None:
     assert all(ref() is not None for ref in refs) and tape[1] == 1.0 and type(tape[2]) is Grad
     del tape
     assert all(ref() is None for ref in refs)
+
+
+def test_flat_operands_are_a_sequence_of_tuples() -> None:
+    """The compiled walk's operands: tuples made when asked for, settable, with the arrays the
+    judge's loops read (a node of more than two operands keeps its tuple)."""
+    operands = compiled().FlatOperands()
+    assert len(operands) == 0 and list(operands) == []
+    with pytest.raises(IndexError):
+        operands[0] = (1,)
+
+
+def test_a_node_the_python_arranges_reads_the_same_both_ways() -> None:
+    """A - of a set's operands is left by the compiled walk to the Python, which recovers the order
+    from the values and sets it on the walk's FlatOperands; items can be set, also with more than
+    two operands, and the arrays the judge reads follow."""
+    compiled()
+    a, b = MicrogradValue(9.0), MicrogradValue(3.0)
+    loss = MicrogradValue(6.0, (b, a), "-") * a + b
+    fast = read(loss)
+    assert type(fast.operands).__name__ == "FlatOperands"
+    built, speedups.compiled = speedups.compiled, None
+    try:
+        slow = read(loss)
+    finally:
+        speedups.compiled = built
+    assert graph_lists(fast) == graph_lists(slow)
+    minus = fast.op_names.index("-")
+    assert fast.operands[minus] == (fast.objects.index(a), fast.objects.index(b))
+    operands = fast.operands
+    operands[0] = (minus, 1, 2)
+    operands[1] = ()
+    assert operands[0] == (minus, 1, 2) and operands[1] == () and operands[-1] == slow.operands[-1]
+    arity, first, second = operands.flat()
+    expected = [tuple(ins) for ins in operands]
+    assert list(arity) == [min(len(ins), 3) for ins in expected]
+    assert list(first) == [ins[0] if ins else -1 for ins in expected]
+    assert list(second) == [ins[1] if len(ins) > 1 else -1 for ins in expected]
+    with pytest.raises(TypeError):
+        operands[1] = [0, 1]
+    with pytest.raises(IndexError):
+        operands[len(operands)] = ()
