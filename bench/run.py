@@ -414,7 +414,7 @@ def check_figures(table: Table, repeats: int) -> None:
     for figure, of, name, goal in rows:
         table.add(figure, seconds(of[name]), seconds(of["theirs"]), times(of[name] / of["theirs"]), goal)
     parts: dict[str, list[float]] = {"read": [], "record": [], "judge": [], "walk": [], "pass": []}
-    for _ in range(max(3, repeats // 3)):
+    for _ in range(max(5, repeats // 2)):  # 5 at least: a burst of the machine lands on one part
         loss = fresh()
         gc.collect()
         gc.disable()  # as check() does
