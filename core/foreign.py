@@ -186,10 +186,10 @@ def _fits(op: Op, param: float, args: Sequence[float], out: float) -> bool:
     return close(value, out)
 
 
-_Raw_ = Union[list[list[int]], "_Raw"]
+_RawNumbers = Union[list[list[int]], "_Raw"]
 _Walked = tuple[
     list[Any],
-    _Raw_,
+    _RawNumbers,
     list[bool],
     list[Any],
     list[float],
@@ -627,7 +627,7 @@ def _arrange(
 
 
 def _infer(
-    name: str, nodes: list[int], raw: _Raw_, data: list[float], labels: Sequence[str]
+    name: str, nodes: list[int], raw: _RawNumbers, data: list[float], labels: Sequence[str]
 ) -> tuple[Op, float]:
     """The one known op that gives every node named ``name`` its value, or a ``ForeignGraphError``."""
     candidates: list[tuple[Op, float]] = []
