@@ -117,10 +117,22 @@ number_of(PyObject *x, double *out)
     return 0;
 }
 
+/* ``ForeignGraph.operands`` as the compiled walk and ``arrange`` make it (``FlatOperands`` below):
+ * each node's operand count and first two operands. */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t n, capacity;
+    char *arity;             /* 0, 1 or 2; 3: more, in ``wide`` */
+    long long *first, *second;
+    PyObject **wide;         /* owned tuples of the nodes of more than two (NULL: none yet) */
+} FlatOperands;
+
+static PyTypeObject FlatOperandsType;
+
 /* --- a table of their nodes by address --------------------------------------------------------- */
 
-/* NodeTable(objects): node -> its number, by address, for the hooks below. Holds ``objects``, so
- * every address in it stays valid. */
+/* NodeTable(objects, operands=None): node -> its number, by address, for the hooks below. Holds
+ * ``objects``, so every address in it stays valid, and the graph's FlatOperands where given. */
 typedef struct {
     PyObject *key; /* NULL: empty */
     Py_ssize_t number;
@@ -132,9 +144,7 @@ typedef struct {
     Py_ssize_t mask;    /* capacity - 1, a power of two at least twice the nodes */
     Py_ssize_t count;
     Slot *slots;        /* a key beside its number: one cache line to read for both */
-    /* Where the walk made the table: each node's first two operands (-1: none), by number. */
-    Py_ssize_t *first, *second;
-    Py_ssize_t operand_count, operand_capacity;
+    FlatOperands *operands; /* each node's first two operands, by number; or NULL */
     /* The node whose step runs and its operands, put here by the step hook: the grads a step reads
      * and writes are these, found here before the table is searched. */
     PyObject *current[3];
@@ -166,10 +176,13 @@ number_in(NodeTable *table, PyObject *key)
 static void
 table_step(NodeTable *table, Py_ssize_t k)
 {
-    if (table->first == NULL || k < 0 || k >= table->operand_count)
+    FlatOperands *operands = table->operands;
+    if (operands == NULL || k < 0 || k >= operands->n || k >= PyList_GET_SIZE(table->objects))
         return;
     PyObject *objects = table->objects;
-    Py_ssize_t a = table->first[k], b = table->second[k];
+    Py_ssize_t a = operands->first[k], b = operands->second[k];
+    if (a >= PyList_GET_SIZE(objects) || b >= PyList_GET_SIZE(objects))
+        return;
     table->current[0] = PyList_GET_ITEM(objects, k);
     table->current_number[0] = k;
     table->current[1] = a >= 0 ? PyList_GET_ITEM(objects, a) : NULL;
@@ -225,37 +238,17 @@ table_put(NodeTable *self, PyObject *key, Py_ssize_t number)
     return 0;
 }
 
-/* The walk numbered a node whose first two operands are ``a`` and ``b`` (-1: none). */
-static int
-table_operands(NodeTable *self, Py_ssize_t a, Py_ssize_t b)
-{
-    if (self->operand_count == self->operand_capacity) {
-        Py_ssize_t capacity = self->operand_capacity ? 2 * self->operand_capacity : 1024;
-        Py_ssize_t *first = PyMem_Realloc(self->first, capacity * sizeof(Py_ssize_t));
-        if (first == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->first = first;
-        Py_ssize_t *second = PyMem_Realloc(self->second, capacity * sizeof(Py_ssize_t));
-        if (second == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->second = second;
-        self->operand_capacity = capacity;
-    }
-    self->first[self->operand_count] = a;
-    self->second[self->operand_count++] = b;
-    return 0;
-}
-
 static int
 NodeTable_init(NodeTable *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *objects;
-    if (!PyArg_ParseTuple(args, "O!:NodeTable", &PyList_Type, &objects))
+    PyObject *objects, *operands = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|O:NodeTable", &PyList_Type, &objects, &operands))
         return -1;
+    if (operands != Py_None && !Py_IS_TYPE(operands, &FlatOperandsType)) {
+        PyErr_SetString(PyExc_TypeError, "NodeTable: operands must be a FlatOperands or None");
+        return -1;
+    }
+    Py_XSETREF(self->operands, operands == Py_None ? NULL : (FlatOperands *)Py_NewRef(operands));
     Py_ssize_t n = PyList_GET_SIZE(objects);
     if (table_reset(self, n) < 0)
         return -1;
@@ -324,8 +317,7 @@ static void
 NodeTable_dealloc(NodeTable *self)
 {
     PyMem_Free(self->slots);
-    PyMem_Free(self->first);
-    PyMem_Free(self->second);
+    Py_XDECREF(self->operands);
     Py_XDECREF(self->objects);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1233,15 +1225,6 @@ static PyTypeObject StepCallType = {
  * for; inside, each node's count and first two operands in arrays, and a tuple kept only for a node
  * of more than two. The walk makes no tuple and no int per node, the judge's loops read the arrays
  * (``flat()``), and there is nothing to free node by node. */
-typedef struct {
-    PyObject_HEAD
-    Py_ssize_t n, capacity;
-    char *arity;             /* 0, 1 or 2; 3: more, in ``wide`` */
-    long long *first, *second;
-    PyObject **wide;         /* owned tuples of the nodes of more than two (NULL: none yet) */
-} FlatOperands;
-
-static PyTypeObject FlatOperandsType;
 
 /* Room for node ``k``: 0, or -1 with MemoryError. New nodes have no operands. */
 static int
@@ -1412,6 +1395,13 @@ static PySequenceMethods FlatOperands_sequence = {
     .sq_ass_item = (ssizeobjargproc)FlatOperands_ass_item,
 };
 
+/* An empty FlatOperands. */
+static PyObject *
+new_flat_operands(void)
+{
+    return PyType_GenericNew(&FlatOperandsType, NULL, NULL);
+}
+
 static PyTypeObject FlatOperandsType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gradstep.core._speedups.FlatOperands",
     .tp_basicsize = sizeof(FlatOperands),
@@ -1549,11 +1539,12 @@ read_node(PyObject *obj, PyObject *op_name, PyObject *data, PyObject *names)
     return 0; /* labels are read when asked for (``foreign._Labels``) */
 }
 
-/* What ``arrange`` makes, made by ``walk`` as it numbers each node. */
+/* What ``arrange`` makes, node by node (``arrange_walked``): by ``arrange``, or by ``walk`` as it
+ * numbers each node. */
 typedef struct {
-    PyObject *parse, *op_add, *op_mul;      /* borrowed */
-    PyObject *known;                        /* op name -> what ``parse`` gave for it */
-    PyObject *ops, *params, *raw, *left, *zero;
+    PyObject *parse, *op_add, *op_mul;      /* borrowed; ``parse`` NULL: only ``known``'s names */
+    PyObject *known;                        /* op name -> (op, param, arity, code), or None */
+    PyObject *ops, *params, *raw, *left, *zero; /* ``raw`` NULL: the caller has the numbers */
     FlatOperands *operands;
     char *codes;
     Py_ssize_t codes_capacity;
@@ -1573,11 +1564,43 @@ arranged_clear(Arranged *arr)
     arr->codes = NULL;
 }
 
+/* Empty lists for ``arr`` (its ``known`` a new dict where NULL, a ``raw`` dict where ``with_raw``). */
+static int
+arranged_start(Arranged *arr, int with_raw)
+{
+    arr->known = arr->known != NULL ? Py_NewRef(arr->known) : PyDict_New();
+    arr->ops = PyList_New(0);
+    arr->params = PyList_New(0);
+    arr->raw = with_raw ? PyDict_New() : NULL;
+    arr->left = PyList_New(0);
+    arr->zero = PyFloat_FromDouble(0.0);
+    arr->operands = (FlatOperands *)new_flat_operands();
+    if (arr->known == NULL || arr->ops == NULL || arr->params == NULL || (with_raw && arr->raw == NULL) ||
+        arr->left == NULL || arr->zero == NULL || arr->operands == NULL) {
+        arranged_clear(arr);
+        return -1;
+    }
+    return 0;
+}
+
+/* ``(ops, params, operands, codes, left)`` for ``n`` nodes; ``arr`` cleared. */
+static PyObject *
+arranged_result(Arranged *arr, Py_ssize_t n)
+{
+    arr->operands->n = n;
+    PyObject *codes = PyByteArray_FromStringAndSize(n ? arr->codes : "", n);
+    PyObject *result = codes == NULL ? NULL
+                                     : Py_BuildValue("(OOONO)", arr->ops, arr->params, arr->operands, codes,
+                                                     arr->left);
+    arranged_clear(arr);
+    return result;
+}
+
 /* Node ``k``, named ``name``, with ``count`` operands numbered ``numbers`` (in the order theirs
- * gives them; ``in_order``: not from a set), arranged as ``arrange`` arranges it: a + or a * of two
- * operands, or an op of one, that ``parse`` knows, its two operands put in order where they came in
- * a set. Anything else with operands goes to ``left``, with its numbers as a tuple in ``raw``, for
- * the Python. */
+ * gives them; ``in_order``: not from a set), arranged as ``foreign.read`` arranges it, the easy way:
+ * a + or a * of two operands, or an op of one, whose name is known, its two operands put in order
+ * where they came in a set. Anything else with operands goes to ``left``, for the Python (with its
+ * numbers as a tuple in ``raw``, where there is one); ``numbers`` is read only up to two then. */
 static int
 arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, Py_ssize_t count, const Py_ssize_t *numbers,
                int in_order)
@@ -1601,9 +1624,9 @@ arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, Py_ssize_t count, co
         PyObject *entry = NULL;
         if (PyUnicode_CheckExact(name)) {
             entry = PyDict_GetItemWithError(arr->known, name);
-            if (entry == NULL) {
-                if (PyErr_Occurred())
-                    return -1;
+            if (entry == NULL && PyErr_Occurred())
+                return -1;
+            if (entry == NULL && arr->parse != NULL) {
                 entry = PyObject_CallOneArg(arr->parse, name);
                 if (entry == NULL)
                     return -1;
@@ -1641,15 +1664,16 @@ arrange_walked(Arranged *arr, Py_ssize_t k, PyObject *name, Py_ssize_t count, co
         if (flat_set(arr->operands, k, 0, -1, -1, NULL) < 0)
             return -1;
         if (count > 0) {
-            PyObject *x = PyLong_FromSsize_t(k), *tuple = PyTuple_New(count);
-            int failed = x == NULL || tuple == NULL;
-            for (Py_ssize_t i = 0; !failed && i < count; i++) {
+            PyObject *x = PyLong_FromSsize_t(k), *tuple = arr->raw == NULL ? NULL : PyTuple_New(count);
+            int failed = x == NULL || (arr->raw != NULL && tuple == NULL);
+            for (Py_ssize_t i = 0; !failed && tuple != NULL && i < count; i++) {
                 PyObject *j = PyLong_FromSsize_t(numbers[i]);
                 failed = j == NULL;
                 if (j != NULL)
                     PyTuple_SET_ITEM(tuple, i, j);
             }
-            failed = failed || PyList_Append(arr->left, x) < 0 || PyDict_SetItem(arr->raw, x, tuple) < 0;
+            failed = failed || PyList_Append(arr->left, x) < 0 ||
+                     (tuple != NULL && PyDict_SetItem(arr->raw, x, tuple) < 0);
             Py_XDECREF(x);
             Py_XDECREF(tuple);
             if (failed)
@@ -1676,19 +1700,8 @@ walk(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!OUOOOO:walk", &PyList_Type, &starts, &cls, &children_name, &op_name,
                           &arr.parse, &arr.op_add, &arr.op_mul))
         return NULL;
-    arr.known = PyDict_New();
-    arr.ops = PyList_New(0);
-    arr.params = PyList_New(0);
-    arr.raw = PyDict_New();
-    arr.left = PyList_New(0);
-    arr.zero = PyFloat_FromDouble(0.0);
-    arr.operands = PyObject_New(FlatOperands, &FlatOperandsType);
-    if (arr.operands != NULL) {
-        arr.operands->n = arr.operands->capacity = 0;
-        arr.operands->arity = NULL;
-        arr.operands->first = arr.operands->second = NULL;
-        arr.operands->wide = NULL;
-    }
+    if (arranged_start(&arr, 1) < 0)
+        return NULL;
     PyObject *objects = PyList_New(0), *ordered = PyList_New(0);
     PyObject *data = PyList_New(0), *names = PyList_New(0);
     NodeTable *table = PyObject_New(NodeTable, &NodeTableType);
@@ -1699,13 +1712,11 @@ walk(PyObject *module, PyObject *args)
     if (table != NULL) {
         table->objects = NULL;
         table->slots = NULL;
-        table->first = table->second = NULL;
-        table->operand_count = table->operand_capacity = 0;
+        table->operands = NULL;
         memset(table->current, 0, sizeof(table->current));
     }
-    if (arr.known == NULL || arr.ops == NULL || arr.params == NULL || arr.raw == NULL || arr.left == NULL ||
-        arr.zero == NULL || arr.operands == NULL || objects == NULL || ordered == NULL || table == NULL ||
-        data == NULL || names == NULL || table_reset(table, 1024) < 0)
+    if (objects == NULL || ordered == NULL || table == NULL || data == NULL || names == NULL ||
+        table_reset(table, 1024) < 0)
         goto error;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(starts) && !bail; r++) {
         PyObject *start = PyList_GET_ITEM(starts, r);
@@ -1739,7 +1750,6 @@ walk(PyObject *module, PyObject *args)
                 operands.size -= n;
                 Py_ssize_t k = PyList_GET_SIZE(objects);
                 int failed = table_put(table, obj, k) < 0 ||
-                             table_operands(table, n > 0 ? numbers[0] : -1, n > 1 ? numbers[1] : -1) < 0 ||
                              PyList_Append(objects, obj) < 0 ||
                              PyList_Append(ordered, entry.in_order ? Py_True : Py_False) < 0 ||
                              read_node(obj, op_name, data, names) < 0 ||
@@ -1800,14 +1810,19 @@ walk(PyObject *module, PyObject *args)
         Py_RETURN_NONE;
     }
     table->objects = Py_NewRef(objects);
-    Py_ssize_t n = PyList_GET_SIZE(objects);
-    arr.operands->n = n;
-    PyObject *codes = PyByteArray_FromStringAndSize(n ? arr.codes : "", n);
-    PyObject *result = codes == NULL ? NULL
-                                     : Py_BuildValue("(NONNNNOOONO)", objects, arr.raw, ordered, table, data, names,
-                                                     arr.ops, arr.params, arr.operands, codes, arr.left);
-    arranged_clear(&arr);
-    return result;
+    table->operands = (FlatOperands *)Py_NewRef(arr.operands);
+    PyObject *raw = Py_NewRef(arr.raw);
+    PyObject *arranged = arranged_result(&arr, PyList_GET_SIZE(objects));
+    if (arranged == NULL) {
+        Py_DECREF(raw);
+        Py_DECREF(objects);
+        Py_DECREF(ordered);
+        Py_DECREF(table);
+        Py_DECREF(data);
+        Py_DECREF(names);
+        return NULL;
+    }
+    return Py_BuildValue("(NNNNNNN)", objects, raw, ordered, table, data, names, arranged);
 error:
     clear(&stack);
     PyMem_Free(stack.items);
@@ -1894,14 +1909,15 @@ view_of(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t length, c
 
 /* The graph's operands as ``_Judge._flat`` gives them, ``(arity, first, second, values)``: each
  * node's operand count (bytes; 3 for more than two), first and second operand (array('q'), -1:
- * none) and value (array('d')), with ``operands`` (the tuples) for the nodes of more than two.
- * Read as C arrays, not tuple by tuple: each tuple is an object somewhere in memory. */
+ * none) and value (array('d')), with ``operands`` (the FlatOperands they came from) for the
+ * tuples of the nodes of more than two. Read as C arrays, not tuple by tuple: each tuple is an
+ * object somewhere in memory. */
 typedef struct {
     Py_ssize_t n;
     const char *arity;
     long long *first, *second;
     double *values;
-    PyObject *operands;
+    FlatOperands *operands;
     Py_buffer views[3];
     int got;
 } Flat;
@@ -1919,15 +1935,15 @@ flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
 {
     f->got = 0;
     if (!PyTuple_CheckExact(flat) || PyTuple_GET_SIZE(flat) != 4 || !PyBytes_CheckExact(PyTuple_GET_ITEM(flat, 0)) ||
-        (!PyList_CheckExact(operands) && !Py_IS_TYPE(operands, &FlatOperandsType))) {
-        PyErr_Format(PyExc_TypeError, "%s: (arity, first, second, values) and the list of operands", what);
+        !Py_IS_TYPE(operands, &FlatOperandsType)) {
+        PyErr_Format(PyExc_TypeError, "%s: (arity, first, second, values) and the FlatOperands", what);
         return -1;
     }
     PyObject *arity = PyTuple_GET_ITEM(flat, 0);
     f->n = PyBytes_GET_SIZE(arity);
     f->arity = PyBytes_AS_STRING(arity);
-    f->operands = operands;
-    if (PyObject_Length(operands) != f->n) {
+    f->operands = (FlatOperands *)operands;
+    if (f->operands->n != f->n) {
         PyErr_Format(PyExc_ValueError, "%s: lists of different lengths", what);
         return -1;
     }
@@ -1943,27 +1959,14 @@ flat_open(Flat *f, PyObject *flat, PyObject *operands, const char *what)
     f->first = items[0];
     f->second = items[1];
     f->values = items[2];
-    for (Py_ssize_t k = 0; k < f->n && PyList_CheckExact(operands); k++)
-        if (f->arity[k] > 2 && !PyTuple_CheckExact(PyList_GET_ITEM(operands, k))) {
-            flat_close(f);
-            PyErr_Format(PyExc_TypeError, "%s: operands must be tuples", what);
-            return -1;
-        }
     return 0;
-}
-
-/* The tuple of node ``k``, of more than two operands (borrowed). */
-static inline PyObject *
-flat_wide(const Flat *f, Py_ssize_t k)
-{
-    return PyList_CheckExact(f->operands) ? PyList_GET_ITEM(f->operands, k) : ((FlatOperands *)f->operands)->wide[k];
 }
 
 /* How many operands node ``k`` has. */
 static inline Py_ssize_t
 flat_count(const Flat *f, Py_ssize_t k)
 {
-    return f->arity[k] <= 2 ? f->arity[k] : PyTuple_GET_SIZE(flat_wide(f, k));
+    return f->arity[k] <= 2 ? f->arity[k] : PyTuple_GET_SIZE(f->operands->wide[k]);
 }
 
 /* Operand ``i`` of node ``k`` (``i < flat_count``). */
@@ -1972,7 +1975,7 @@ flat_operand(const Flat *f, Py_ssize_t k, Py_ssize_t i)
 {
     if (f->arity[k] <= 2)
         return i == 0 ? f->first[k] : f->second[k];
-    return PyLong_AsSsize_t(PyTuple_GET_ITEM(flat_wide(f, k), i));
+    return PyLong_AsSsize_t(PyTuple_GET_ITEM(f->operands->wide[k], i));
 }
 
 /* ``Op.local`` of node ``k`` (operands ``a`` and ``b``, -1 where none): the local derivatives of
@@ -2013,7 +2016,7 @@ local_derivatives(int code, Py_ssize_t k, int arity, Py_ssize_t a, Py_ssize_t b,
 
 /* chain_rule(output, codes, arity, first, second, data, locals, reachable) -> list of floats, or
  * None where a node's local derivatives are not to be had here (the Python then works it all out):
- * ``_Judge._chain_rule``, over ``flat_operands``' arrays and ``data`` as an array('d'). */
+ * ``_Judge._chain_rule``, over ``_Judge._flat``'s arrays and ``data`` as an array('d'). */
 static PyObject *
 chain_rule(PyObject *module, PyObject *args)
 {
@@ -2157,40 +2160,6 @@ before_suspects(PyObject *module, PyObject *args)
     return found;
 }
 
-/* flat_operands(operands) -> (arity, first, second): each node's operand count (bytes) and first
- * and second operand numbers (array('q'), -1 where none), for the loops below. */
-static PyObject *
-flat_operands(PyObject *module, PyObject *args)
-{
-    PyObject *operands, *first, *second;
-    if (!PyArg_ParseTuple(args, "O!OO:flat_operands", &PyList_Type, &operands, &first, &second))
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(operands);
-    Py_buffer v1, v2;
-    long long *a = view_of(first, &v1, "q", n, "flat_operands");
-    if (a == NULL)
-        return NULL;
-    long long *b = view_of(second, &v2, "q", n, "flat_operands");
-    if (b == NULL) {
-        PyBuffer_Release(&v1);
-        return NULL;
-    }
-    PyObject *arity = PyBytes_FromStringAndSize(NULL, n);
-    if (arity != NULL) {
-        char *count = PyBytes_AS_STRING(arity);
-        for (Py_ssize_t k = 0; k < n; k++) {
-            PyObject *ins = PyList_GET_ITEM(operands, k);
-            Py_ssize_t m = PyTuple_CheckExact(ins) ? PyTuple_GET_SIZE(ins) : -1;
-            count[k] = (char)(m < 0 || m > 2 ? 3 : m); /* 3: not a tuple of up to two */
-            a[k] = m >= 1 && m <= 2 ? PyLong_AsLongLong(PyTuple_GET_ITEM(ins, 0)) : -1;
-            b[k] = m == 2 ? PyLong_AsLongLong(PyTuple_GET_ITEM(ins, 1)) : -1;
-        }
-    }
-    PyBuffer_Release(&v1);
-    PyBuffer_Release(&v2);
-    return arity;
-}
-
 /* uses(flat, operands, reachable, pending) -> reused: ``_Judge._uses``, ``pending`` (an array('q') of
  * zeros) filled with every use of each node by the nodes the output depends on; True where a node
  * is used twice. */
@@ -2321,7 +2290,7 @@ done:
  * changing nothing of it, and returns its number (``len(nodes)`` at the end) with ``previous``
  * (where the last step's writes ended) for the Python to go on from. ``nodes`` to ``ends``,
  * ``first``, ``second``, ``pending`` and ``first_step`` are array('q'); ``data``, ``cur`` and
- * ``grads`` array('d'); ``arity`` bytes from ``flat_operands``; ``finished`` and ``codes``
+ * ``grads`` array('d'); ``arity`` bytes from ``_Judge._flat``; ``finished`` and ``codes``
  * bytearrays; ``befores`` a list. */
 static PyObject *
 screen_steps(PyObject *module, PyObject *args)
@@ -2583,90 +2552,42 @@ first_differing(PyObject *module, PyObject *args)
 /* arrange(names, raw, ordered, known, ADD, MUL) -> (ops, params, operands, codes, left): the loop
  * of ``foreign.read`` that gives each node its op and its operands in op order, for the nodes
  * whose op name is a str in ``known`` (name -> (op, param, arity, code)) and that take the easy way
- * there: a + or a * of two operands, or a one-operand op of one. ``codes`` has each such node's
- * code (``foreign.OP_CODES``), 0 for the others. Every other node with operands is in ``left``, in
- * order, for the Python to arrange. */
+ * there (``arrange_walked``, as ``walk`` does), for a graph the general walk read. ``operands`` is
+ * a FlatOperands; ``codes`` has each such node's code (``foreign.OP_CODES``), 0 for the others.
+ * Every other node with operands is in ``left``, in order, for the Python to arrange. */
 static PyObject *
 arrange(PyObject *module, PyObject *args)
 {
-    PyObject *names, *raw, *ordered, *known, *op_add, *op_mul;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OO:arrange", &PyList_Type, &names, &PyList_Type, &raw,
-                          &PyList_Type, &ordered, &PyDict_Type, &known, &op_add, &op_mul))
+    PyObject *names, *raw, *ordered;
+    Arranged arr = {NULL};
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OO:arrange", &PyList_Type, &names, &PyList_Type, &raw, &PyList_Type,
+                          &ordered, &PyDict_Type, &arr.known, &arr.op_add, &arr.op_mul))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(names);
     if (PyList_GET_SIZE(raw) != n || PyList_GET_SIZE(ordered) != n) {
         PyErr_SetString(PyExc_ValueError, "arrange: lists of different lengths");
         return NULL;
     }
-    PyObject *ops = PyList_New(n), *params = PyList_New(n), *operands = PyList_New(n);
-    PyObject *left = PyList_New(0), *zero = PyFloat_FromDouble(0.0), *none = PyTuple_New(0);
-    PyObject *codes = PyByteArray_FromStringAndSize(NULL, n);
-    if (ops == NULL || params == NULL || operands == NULL || left == NULL || zero == NULL ||
-        none == NULL || codes == NULL)
-        goto error;
-    char *code = PyByteArray_AS_STRING(codes);
-    memset(code, 0, n);
+    if (arranged_start(&arr, 0) < 0)
+        return NULL;
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyList_SET_ITEM(ops, k, Py_NewRef(Py_None));
-        PyList_SET_ITEM(params, k, Py_NewRef(zero));
-        PyList_SET_ITEM(operands, k, Py_NewRef(none));
         PyObject *slots = PyList_GET_ITEM(raw, k);
         if (!PyList_CheckExact(slots) && !PyTuple_CheckExact(slots)) {
             PyErr_SetString(PyExc_TypeError, "arrange: operands must be lists or tuples");
-            goto error;
+            arranged_clear(&arr);
+            return NULL;
         }
-        Py_ssize_t count = PySequence_Fast_GET_SIZE(slots);
-        PyObject **slot = PySequence_Fast_ITEMS(slots);
-        if (count == 0)
-            continue;
-        PyObject *name = PyList_GET_ITEM(names, k);
-        PyObject *entry = PyUnicode_CheckExact(name) ? PyDict_GetItemWithError(known, name) : NULL;
-        if (entry == NULL && PyErr_Occurred())
-            goto error;
-        PyObject *arranged = NULL;
-        if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 4) {
-            PyObject *op = PyTuple_GET_ITEM(entry, 0);
-            long arity = PyLong_AsLong(PyTuple_GET_ITEM(entry, 2));
-            int is_tuple = PyTuple_CheckExact(slots);
-            if ((op == op_add || op == op_mul) && count == 2) {
-                PyObject *a = slot[0], *b = slot[1];
-                int in_order = PyList_GET_ITEM(ordered, k) == Py_True ||
-                               PyLong_AsSsize_t(a) < PyLong_AsSsize_t(b);
-                arranged = in_order ? (is_tuple ? Py_NewRef(slots) : PyTuple_Pack(2, a, b))
-                                    : PyTuple_Pack(2, b, a);
-            }
-            else if (arity == 1 && count == 1) {
-                arranged = is_tuple ? Py_NewRef(slots) : PyTuple_Pack(1, slot[0]);
-            }
-            if (arranged != NULL) {
-                PyList_SetItem(ops, k, Py_NewRef(op));
-                PyList_SetItem(params, k, Py_NewRef(PyTuple_GET_ITEM(entry, 1)));
-                PyList_SetItem(operands, k, arranged);
-                code[k] = (char)PyLong_AsLong(PyTuple_GET_ITEM(entry, 3));
-                continue;
-            }
-            if (PyErr_Occurred())
-                goto error;
+        Py_ssize_t count = PySequence_Fast_GET_SIZE(slots), numbers[2] = {-1, -1};
+        for (Py_ssize_t i = 0; i < count && i < 2; i++)
+            numbers[i] = PyLong_AsSsize_t(PySequence_Fast_ITEMS(slots)[i]);
+        if (PyErr_Occurred() ||
+            arrange_walked(&arr, k, PyList_GET_ITEM(names, k), count, numbers,
+                           PyList_GET_ITEM(ordered, k) == Py_True) < 0) {
+            arranged_clear(&arr);
+            return NULL;
         }
-        PyObject *x = PyLong_FromSsize_t(k);
-        if (x == NULL || PyList_Append(left, x) < 0) {
-            Py_XDECREF(x);
-            goto error;
-        }
-        Py_DECREF(x);
     }
-    Py_DECREF(zero);
-    Py_DECREF(none);
-    return Py_BuildValue("(NNNNN)", ops, params, operands, codes, left);
-error:
-    Py_XDECREF(codes);
-    Py_XDECREF(ops);
-    Py_XDECREF(params);
-    Py_XDECREF(operands);
-    Py_XDECREF(left);
-    Py_XDECREF(zero);
-    Py_XDECREF(none);
-    return NULL;
+    return arranged_result(&arr, n);
 }
 
 /* doubles(items) -> array('d'): ``array("d", items)`` for a list (a float read as it is, anything
@@ -2711,7 +2632,6 @@ static PyMethodDef methods[] = {
     {"uses", uses, METH_VARARGS, "see checker._Judge._uses"},
     {"before_suspects", before_suspects, METH_VARARGS, "see checker._Judge.before_backward"},
     {"screen_steps", screen_steps, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
-    {"flat_operands", flat_operands, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
     {"steps_in_turn", steps_in_turn, METH_VARARGS, "see checker._Judge._judge_steps_in_turn"},
     {"zero_inputs", zero_inputs, METH_VARARGS, "see checker._Judge.blind_spots"},
     {"never_ran", never_ran, METH_VARARGS, "see checker._Judge.after_backward"},

@@ -410,12 +410,8 @@ class _Judge:
             compiled = speedups.compiled
             assert compiled is not None
             g = self.graph
-            arity: bytes
-            if isinstance(g.operands, compiled.FlatOperands):  # the compiled walk's: flat already
-                arity, first, second = g.operands.flat()
-            else:
-                first, second = array("q", [0]) * g.size, array("q", [0]) * g.size
-                arity = compiled.flat_operands(g.operands, first, second)
+            flat: Any = g.operands  # a FlatOperands: where the loops are compiled, read makes it so
+            arity, first, second = flat.flat()
             self._flat_arrays = arity, first, second, compiled.doubles(g.data)
         return self._flat_arrays
 

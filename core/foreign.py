@@ -350,8 +350,8 @@ def _walk_compiled(walked: tuple[Any, ...] | None) -> _Walked | None:
     (``FlatOperands``); ``raw`` holds the operand numbers of the nodes it left, as theirs gives them."""
     if walked is None:
         return None
-    objects, raw, ordered, table, data, names, *arranged = walked
-    return objects, _Raw(raw), ordered, names, data, _Labels(objects), None, table, tuple(arranged)
+    objects, raw, ordered, table, data, names, arranged = walked
+    return objects, _Raw(raw), ordered, names, data, _Labels(objects), None, table, arranged
 
 
 class _Raw(dict[int, tuple[int, ...]]):
@@ -455,11 +455,11 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     parsed: dict[Any, tuple[Op, float] | None] = {}
     left: Iterable[int] = range(len(objects))
     compiled = speedups.compiled
-    easy = None if compiled is None or arranged else _known_names(names)
     codes: bytearray | None = None
     if arranged:  # the compiled walk did the easy nodes (as arrange does), the others below
         ops, params, operands, codes, left = arranged
-    elif compiled is not None and easy is not None:  # the easy nodes in C, the others below
+    elif compiled is not None:  # the easy nodes in C, the others below
+        easy = _known_names(names)
         ops, params, operands, codes, left = compiled.arrange(names, raw, ordered, easy, ADD, MUL)
     for k in left:
         name = names[k]
@@ -523,15 +523,11 @@ def read(output: Any, roots: Sequence[Any] = ()) -> ForeignGraph:
     )
 
 
-def _known_names(names: list[Any]) -> dict[str, tuple[Op, float, int, int]] | None:
+def _known_names(names: list[Any]) -> dict[str, tuple[Op, float, int, int]]:
     """Each op name of the graph that gradstep knows, with its op, parameter, arity and code (for
-    ``_speedups.arrange``); None where a name cannot be hashed."""
-    try:
-        distinct = set(names)
-    except TypeError:
-        return None
+    ``_speedups.arrange``)."""
     known = {}
-    for name in distinct:
+    for name in {name for name in names if name.__class__ is str}:
         if (entry := _known_entry(name)) is not None:
             known[name] = entry
     return known

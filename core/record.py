@@ -203,7 +203,9 @@ class _Hooks:
         if self._table is None and compiled is not None:
             walked = self.graph._by_node  # the compiled walk's own, where it read the graph
             same = isinstance(walked, compiled.NodeTable) and len(walked) == self.graph.size
-            self._table = walked if same else compiled.NodeTable(self.graph.objects)
+            operands = self.graph.operands  # a FlatOperands, where read used the compiled loops
+            flat = operands if isinstance(operands, compiled.FlatOperands) else None
+            self._table = walked if same else compiled.NodeTable(self.graph.objects, flat)
         return self._table
 
     # --- steps ---------------------------------------------------------------------------------
